@@ -1,0 +1,217 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (f *fakeClock) Now() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.now }
+func (f *fakeClock) Advance(d time.Duration) {
+	f.mu.Lock()
+	f.now = f.now.Add(d)
+	f.mu.Unlock()
+}
+
+type counter struct{ calls atomic.Int32 }
+
+func (c *counter) fetch(v string) func(context.Context) (string, error) {
+	return func(context.Context) (string, error) {
+		c.calls.Add(1)
+		return v, nil
+	}
+}
+
+func TestFetchHitMissAndTTL(t *testing.T) {
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	var results []Result
+	c := New(Options{TTL: time.Minute, Now: clock.Now, Observer: func(_ string, r Result) { results = append(results, r) }})
+	key := Key{Scope: "org:a", Resource: "event", ID: "e1"}
+	var n counter
+	ctx := context.Background()
+
+	v, err := Fetch(ctx, c, key, n.fetch("first"), nil)
+	require.NoError(t, err)
+	assert.Equal(t, "first", v)
+	v, err = Fetch(ctx, c, key, n.fetch("second"), nil)
+	require.NoError(t, err)
+	assert.Equal(t, "first", v, "a fresh entry is served from the cache")
+	assert.EqualValues(t, 1, n.calls.Load())
+
+	clock.Advance(61 * time.Second)
+	v, err = Fetch(ctx, c, key, n.fetch("third"), nil)
+	require.NoError(t, err)
+	assert.Equal(t, "third", v, "an expired entry is fetched again")
+	assert.EqualValues(t, 2, n.calls.Load())
+	assert.Equal(t, []Result{Miss, Hit, Miss}, results)
+}
+
+func TestResourceTTLOverride(t *testing.T) {
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	c := New(Options{TTL: time.Minute, ResourceTTL: map[string]time.Duration{"users": time.Hour}, Now: clock.Now})
+	c.Set(Key{Scope: "s", Resource: "users", ID: "all"}, 1)
+	c.Set(Key{Scope: "s", Resource: "event", ID: "e"}, 2)
+	clock.Advance(2 * time.Minute)
+	_, okUsers := c.Get(Key{Scope: "s", Resource: "users", ID: "all"})
+	_, okEvent := c.Get(Key{Scope: "s", Resource: "event", ID: "e"})
+	assert.True(t, okUsers)
+	assert.False(t, okEvent)
+}
+
+func TestScopesAreIsolated(t *testing.T) {
+	c := New(Options{})
+	c.Set(Key{Scope: "org:a", Resource: "event", ID: "e1"}, "A's event")
+	_, ok := c.Get(Key{Scope: "org:b", Resource: "event", ID: "e1"})
+	assert.False(t, ok, "the same id in another scope must miss")
+
+	c.Set(Key{Scope: "", Resource: "event", ID: "e1"}, "unscoped")
+	assert.Equal(t, 1, c.Len(), "unscoped entries are never stored")
+	_, err := Fetch(context.Background(), c, Key{Resource: "event", ID: "e1"}, (&counter{}).fetch("x"), nil)
+	assert.Error(t, err)
+}
+
+func TestConcurrentFetchesCollapse(t *testing.T) {
+	c := New(Options{})
+	key := Key{Scope: "org:a", Resource: "eventsPage", ID: "p0"}
+	release := make(chan struct{})
+	var calls atomic.Int32
+	fetch := func(context.Context) (int, error) {
+		calls.Add(1)
+		<-release
+		return 42, nil
+	}
+	const callers = 20
+	var wg sync.WaitGroup
+	var started sync.WaitGroup
+	results := make([]int, callers)
+	for i := range callers {
+		wg.Add(1)
+		started.Add(1)
+		go func() {
+			defer wg.Done()
+			started.Done()
+			v, err := Fetch(context.Background(), c, key, fetch, nil)
+			assert.NoError(t, err)
+			results[i] = v
+		}()
+	}
+	started.Wait()
+	// Let the callers reach the singleflight before releasing the one fetch.
+	require.Eventually(t, func() bool { return calls.Load() == 1 }, time.Second, time.Millisecond)
+	close(release)
+	wg.Wait()
+	for _, r := range results {
+		assert.Equal(t, 42, r)
+	}
+	assert.EqualValues(t, 1, calls.Load())
+}
+
+func TestErrorsAreNotCached(t *testing.T) {
+	c := New(Options{})
+	key := Key{Scope: "s", Resource: "event", ID: "e"}
+	boom := errors.New("boom")
+	_, err := Fetch(context.Background(), c, key, func(context.Context) (string, error) { return "", boom }, nil)
+	require.ErrorIs(t, err, boom)
+	var n counter
+	v, err := Fetch(context.Background(), c, key, n.fetch("ok"), nil)
+	require.NoError(t, err)
+	assert.Equal(t, "ok", v)
+	assert.EqualValues(t, 1, n.calls.Load())
+}
+
+func TestInvalidateByTag(t *testing.T) {
+	c := New(Options{})
+	c.Set(Key{Scope: "a", Resource: "session", ID: "s1"}, 1, "session:s1")
+	c.Set(Key{Scope: "a", Resource: "sessionPeoplePage", ID: "s1|p0"}, 2, "session:s1/people")
+	c.Set(Key{Scope: "a", Resource: "sessionPeoplePage", ID: "s1|p1"}, 3, "session:s1/people")
+	c.Set(Key{Scope: "a", Resource: "sessionPeoplePage", ID: "s2|p0"}, 4, "session:s2/people")
+	c.Set(Key{Scope: "b", Resource: "sessionPeoplePage", ID: "s1|p0"}, 5, "session:s1/people")
+
+	n := c.Invalidate("a", "session:s1/people")
+	assert.Equal(t, 2, n)
+	_, ok := c.Get(Key{Scope: "a", Resource: "sessionPeoplePage", ID: "s1|p0"})
+	assert.False(t, ok)
+	_, ok = c.Get(Key{Scope: "a", Resource: "session", ID: "s1"})
+	assert.True(t, ok, "entries without the tag stay")
+	_, ok = c.Get(Key{Scope: "a", Resource: "sessionPeoplePage", ID: "s2|p0"})
+	assert.True(t, ok)
+	_, ok = c.Get(Key{Scope: "b", Resource: "sessionPeoplePage", ID: "s1|p0"})
+	assert.True(t, ok, "invalidation never crosses scopes")
+	assert.Equal(t, 0, c.Invalidate("a", "session:s1/people"), "a second invalidation finds nothing")
+}
+
+func TestSizeBoundEvictsAndCleansTags(t *testing.T) {
+	c := New(Options{Size: 2})
+	for i, id := range []string{"a", "b", "c"} {
+		c.Set(Key{Scope: "s", Resource: "event", ID: id}, i, "events")
+	}
+	assert.Equal(t, 2, c.Len())
+	_, ok := c.Get(Key{Scope: "s", Resource: "event", ID: "a"})
+	assert.False(t, ok, "the least recently used entry is evicted")
+	assert.Equal(t, 2, c.Invalidate("s", "events"), "evicted entries left the tag index")
+	c.mu.Lock()
+	assert.Empty(t, c.tagIndex)
+	c.mu.Unlock()
+}
+
+func TestStaleServedOnlyWhenAllowed(t *testing.T) {
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	var lowQuota atomic.Bool
+	c := New(Options{TTL: time.Minute, StaleFor: time.Hour, Now: clock.Now, AllowStale: func(context.Context) bool { return lowQuota.Load() }})
+	key := Key{Scope: "s", Resource: "event", ID: "e"}
+	c.Set(key, "old")
+	clock.Advance(2 * time.Minute)
+
+	lowQuota.Store(true)
+	ctx, tracker := WithStaleTracker(context.Background())
+	var n counter
+	v, err := Fetch(ctx, c, key, n.fetch("new"), nil)
+	require.NoError(t, err)
+	assert.Equal(t, "old", v)
+	assert.EqualValues(t, 0, n.calls.Load())
+	assert.Equal(t, []string{"event"}, tracker.Resources())
+
+	lowQuota.Store(false)
+	v, err = Fetch(context.Background(), c, key, n.fetch("new"), nil)
+	require.NoError(t, err)
+	assert.Equal(t, "new", v)
+
+	clock.Advance(3 * time.Hour)
+	lowQuota.Store(true)
+	v, err = Fetch(context.Background(), c, key, n.fetch("newest"), nil)
+	require.NoError(t, err)
+	assert.Equal(t, "newest", v, "past the stale window the entry is gone")
+}
+
+func TestFetchHonoursCallerCancellation(t *testing.T) {
+	c := New(Options{})
+	release := make(chan struct{})
+	defer close(release)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := Fetch(ctx, c, Key{Scope: "s", Resource: "event", ID: "slow"}, func(context.Context) (int, error) {
+			<-release
+			return 1, nil
+		}, nil)
+		done <- err
+	}()
+	cancel()
+	select {
+	case err := <-done:
+		assert.ErrorIs(t, err, context.Canceled)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Fetch did not return after its context was cancelled")
+	}
+}

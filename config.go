@@ -1,0 +1,140 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the gateway's configuration, read from the environment (design.md §3.3).
+type Config struct {
+	Port           int           // PORT
+	APIURL         string        // LIVESTORM_API_URL
+	APIToken       string        // LIVESTORM_API_TOKEN
+	ForwardAuth    bool          // LIVESTORM_FORWARD_AUTH
+	WebhookSecret  string        // LIVESTORM_WEBHOOK_SECRET
+	PublicURL      string        // PUBLIC_URL
+	RedisURL       string        // REDIS_URL
+	AllowedOrigins []string      // CORS_ALLOWED_ORIGINS
+	CacheTTL       time.Duration // CACHE_TTL
+	LogLevel       slog.Level    // LOG_LEVEL
+	MaxComplexity  int           // GRAPHQL_MAX_COMPLEXITY
+	MaxDepth       int           // GRAPHQL_MAX_DEPTH
+	// DemoActivity controls the simulated live activity of demo mode (DEMO_ACTIVITY).
+	DemoActivity bool
+}
+
+// Demo reports whether the gateway runs its embedded simulator: no credential configured
+// and callers not forwarding their own.
+func (c Config) Demo() bool { return c.APIToken == "" && !c.ForwardAuth }
+
+// defaultAPIURL is Livestorm's public API.
+const defaultAPIURL = "https://api.livestorm.co/v1"
+
+// LoadConfig reads the configuration through getenv and validates it; every error names
+// the variable at fault.
+func LoadConfig(getenv func(string) string) (Config, error) {
+	c := Config{
+		Port:          8080,
+		APIURL:        defaultAPIURL,
+		CacheTTL:      5 * time.Minute,
+		LogLevel:      slog.LevelInfo,
+		MaxComplexity: 20_000,
+		MaxDepth:      12,
+		DemoActivity:  true,
+	}
+	var errs []string
+	fail := func(name, format string, args ...any) {
+		errs = append(errs, name+": "+fmt.Sprintf(format, args...))
+	}
+	intVar := func(name string, dst *int, lo, hi int) {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
+			return
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < lo || n > hi {
+			fail(name, "must be an integer between %d and %d, got %q", lo, hi, v)
+			return
+		}
+		*dst = n
+	}
+	boolVar := func(name string, dst *bool) {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
+			return
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			fail(name, "must be true or false, got %q", v)
+			return
+		}
+		*dst = b
+	}
+	urlVar := func(name string, dst *string, schemes ...string) {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
+			return
+		}
+		u, err := url.Parse(v)
+		if err != nil || u.Host == "" || !slices.Contains(schemes, u.Scheme) {
+			fail(name, "must be an absolute %s URL, got %q", strings.Join(schemes, " or "), v)
+			return
+		}
+		*dst = strings.TrimRight(v, "/")
+	}
+
+	intVar("PORT", &c.Port, 0, 65535)
+	urlVar("LIVESTORM_API_URL", &c.APIURL, "https", "http")
+	c.APIToken = strings.TrimSpace(getenv("LIVESTORM_API_TOKEN"))
+	boolVar("LIVESTORM_FORWARD_AUTH", &c.ForwardAuth)
+	c.WebhookSecret = getenv("LIVESTORM_WEBHOOK_SECRET")
+	urlVar("PUBLIC_URL", &c.PublicURL, "https", "http")
+	urlVar("REDIS_URL", &c.RedisURL, "redis", "rediss", "unix")
+	for _, o := range strings.Split(getenv("CORS_ALLOWED_ORIGINS"), ",") {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		if o != "*" {
+			u, err := url.Parse(o)
+			if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || (u.Path != "" && u.Path != "/") {
+				fail("CORS_ALLOWED_ORIGINS", "entries must be origins like https://app.example.com or *, got %q", o)
+				continue
+			}
+			o = strings.TrimRight(o, "/")
+		}
+		c.AllowedOrigins = append(c.AllowedOrigins, o)
+	}
+	if v := strings.TrimSpace(getenv("CACHE_TTL")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			fail("CACHE_TTL", "must be a positive duration such as 90s or 5m, got %q", v)
+		} else {
+			c.CacheTTL = d
+		}
+	}
+	if v := strings.TrimSpace(getenv("LOG_LEVEL")); v != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			fail("LOG_LEVEL", "must be debug, info, warn or error, got %q", v)
+		}
+	}
+	intVar("GRAPHQL_MAX_COMPLEXITY", &c.MaxComplexity, 1, 10_000_000)
+	intVar("GRAPHQL_MAX_DEPTH", &c.MaxDepth, 1, 100)
+	boolVar("DEMO_ACTIVITY", &c.DemoActivity)
+
+	if c.ForwardAuth && c.APIToken != "" {
+		fail("LIVESTORM_FORWARD_AUTH", "cannot be combined with LIVESTORM_API_TOKEN: choose the server token or the callers' credentials")
+	}
+	if c.PublicURL != "" && c.WebhookSecret == "" && !c.Demo() {
+		fail("LIVESTORM_WEBHOOK_SECRET", "is required with PUBLIC_URL: unsigned webhooks would let anyone push events")
+	}
+	if len(errs) > 0 {
+		return c, fmt.Errorf("invalid configuration:\n  %s", strings.Join(errs, "\n  "))
+	}
+	return c, nil
+}

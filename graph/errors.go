@@ -1,0 +1,136 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/livestorm-gateway/gateway/livestorm"
+)
+
+// Error codes of extensions.code: part of the public contract (design.md §4).
+const (
+	CodeNotFound            = "NOT_FOUND"
+	CodeUnauthenticated     = "UNAUTHENTICATED"
+	CodeForbidden           = "FORBIDDEN"
+	CodeRateLimited         = "RATE_LIMITED"
+	CodeQuotaExhausted      = "QUOTA_EXHAUSTED"
+	CodeUpstreamUnavailable = "UPSTREAM_UNAVAILABLE"
+	CodeBadUserInput        = "BAD_USER_INPUT"
+	CodeConflict            = "CONFLICT"
+	CodeInternal            = "INTERNAL"
+)
+
+// InputError is a caller mistake found before any upstream call.
+type InputError struct {
+	Field   string // the offending argument or input field path, e.g. "input.email"
+	Message string
+}
+
+func (e *InputError) Error() string { return e.Message }
+
+func inputError(field, msg string) error { return &InputError{Field: field, Message: msg} }
+
+// ErrorPresenter turns every resolver error into a GraphQL error with a stable
+// extensions.code and a message safe to show; errors it does not recognise are logged
+// and shown as INTERNAL without details.
+func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		if gqlErr.Extensions != nil && gqlErr.Extensions["code"] != nil {
+			return gqlErr // parse/validation errors and errors already coded
+		}
+		code, msg, ext := Classify(err)
+		if code == CodeInternal {
+			logger.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "err", err)
+		}
+		gqlErr.Message = msg
+		if gqlErr.Extensions == nil {
+			gqlErr.Extensions = map[string]any{}
+		}
+		gqlErr.Extensions["code"] = code
+		for k, v := range ext {
+			gqlErr.Extensions[k] = v
+		}
+		return gqlErr
+	}
+}
+
+// Classify maps an error to its extensions.code, a message safe to show and extra
+// extensions (retryAfter, field).
+func Classify(err error) (code, msg string, ext map[string]any) {
+	var in *InputError
+	if errors.As(err, &in) {
+		ext = map[string]any{}
+		if in.Field != "" {
+			ext["field"] = in.Field
+		}
+		return CodeBadUserInput, in.Message, ext
+	}
+	if errors.Is(err, livestorm.ErrNoCredential) {
+		return CodeUnauthenticated, "a Livestorm credential is required: send it in the Authorization header", nil
+	}
+	var le *livestorm.Error
+	if !errors.As(err, &le) {
+		if errors.Is(err, livestorm.ErrNotFound) {
+			return CodeNotFound, err.Error(), nil
+		}
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return CodeUpstreamUnavailable, "the request was cancelled or timed out", nil
+		}
+		return CodeInternal, "internal error", nil
+	}
+	detail := upstreamDetail(le)
+	switch le.Kind {
+	case livestorm.KindNotFound:
+		return CodeNotFound, orDefault(detail, "not found in Livestorm"), nil
+	case livestorm.KindUnauthorized:
+		return CodeUnauthenticated, "Livestorm rejected the credential", nil
+	case livestorm.KindForbidden:
+		return CodeForbidden, orDefault(detail, "the credential's scopes do not allow this"), nil
+	case livestorm.KindConflict:
+		return CodeConflict, orDefault(detail, "already exists"), nil
+	case livestorm.KindInvalid:
+		return CodeBadUserInput, orDefault(detail, "Livestorm rejected the request as invalid"), nil
+	case livestorm.KindRateLimited:
+		return CodeRateLimited, "Livestorm's rate limit was reached; retry later", retryAfter(le)
+	case livestorm.KindQuotaExhausted:
+		return CodeQuotaExhausted, "Livestorm's quota for this workspace is used up", retryAfter(le)
+	case livestorm.KindUnavailable:
+		return CodeUpstreamUnavailable, "Livestorm is unavailable; retry later", nil
+	default:
+		return CodeInternal, "internal error", nil
+	}
+}
+
+func retryAfter(le *livestorm.Error) map[string]any {
+	if le.RetryAfter <= 0 {
+		return nil
+	}
+	return map[string]any{"retryAfter": int(math.Ceil(le.RetryAfter.Seconds()))}
+}
+
+// upstreamDetail is Livestorm's own explanation (never contains credentials: Livestorm
+// describes the request, and the client never echoes the Authorization header).
+func upstreamDetail(le *livestorm.Error) string {
+	for _, o := range le.Errors {
+		if o.Detail != "" {
+			return o.Detail
+		}
+		if o.Title != "" {
+			return o.Title
+		}
+	}
+	return ""
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/livestorm-gateway/gateway/livestorm"
+	"github.com/livestorm-gateway/gateway/livestormsim"
+)
+
+// harness is a gateway wired to an in-process simulator, the way run wires it to
+// Livestorm: every test drives the real HTTP handler and counts real upstream requests.
+type harness struct {
+	sim  *livestormsim.Simulator
+	gw   *httptest.Server
+	deps Deps
+	orgs []livestormsim.Organization
+}
+
+type harnessConfig struct {
+	size        livestormsim.Size
+	forwardAuth bool
+	cacheTTL    time.Duration
+	simConfig   func(*livestormsim.Config)
+	clientOpts  []livestorm.Option
+}
+
+type harnessOption func(*harnessConfig)
+
+func withForwardAuth() harnessOption { return func(c *harnessConfig) { c.forwardAuth = true } }
+func withSize(s livestormsim.Size) harnessOption {
+	return func(c *harnessConfig) { c.size = s }
+}
+func withSim(f func(*livestormsim.Config)) harnessOption {
+	return func(c *harnessConfig) { c.simConfig = f }
+}
+func withClient(opts ...livestorm.Option) harnessOption {
+	return func(c *harnessConfig) { c.clientOpts = append(c.clientOpts, opts...) }
+}
+
+// testClock is the instant every harness simulator starts at, so seeded data (and golden
+// files) do not depend on when the tests run.
+var testClock = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+func newHarness(t testing.TB, opts ...harnessOption) *harness {
+	t.Helper()
+	hc := harnessConfig{size: livestormsim.SizeSmall, cacheTTL: 5 * time.Minute}
+	for _, o := range opts {
+		o(&hc)
+	}
+	simCfg := livestormsim.Config{
+		Seed:          7,
+		Size:          hc.size,
+		Clock:         livestormsim.NewManualClock(testClock),
+		IntervalLimit: -1, // tests measure calls, not Livestorm's pacing (see the limiter tests)
+		WebhookSecret: "test-secret",
+	}
+	if hc.simConfig != nil {
+		hc.simConfig(&simCfg)
+	}
+	sim, err := livestormsim.New(simCfg)
+	require.NoError(t, err)
+	simSrv := httptest.NewServer(sim.Handler())
+	t.Cleanup(func() { simSrv.Close(); sim.Close() })
+
+	orgs := sim.Organizations()
+	cfg := Config{
+		APIURL:        simSrv.URL + "/v1",
+		ForwardAuth:   hc.forwardAuth,
+		CacheTTL:      hc.cacheTTL,
+		MaxComplexity: 20_000,
+		MaxDepth:      12,
+		WebhookSecret: "test-secret",
+	}
+	if !hc.forwardAuth {
+		cfg.APIToken = orgs[0].Token
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	clientOpts := append([]livestorm.Option{livestorm.WithLimiter(livestorm.NewLocalLimiter(10_000, time.Second))}, hc.clientOpts...)
+	deps := newDeps(cfg, logger, clientOpts...)
+	gw := httptest.NewServer(NewServer(deps))
+	t.Cleanup(func() { gw.Close(); deps.Client.CloseIdleConnections() })
+	return &harness{sim: sim, gw: gw, deps: deps, orgs: orgs}
+}
+
+// gqlResponse is a GraphQL response as a client sees it.
+type gqlResponse struct {
+	Data       json.RawMessage  `json:"data"`
+	Errors     []gqlError       `json:"errors"`
+	Extensions map[string]any   `json:"extensions"`
+	status     int
+}
+
+type gqlError struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+func (e gqlError) code() string { s, _ := e.Extensions["code"].(string); return s }
+
+// query POSTs a GraphQL operation; header pairs ("Authorization", "x") are added.
+func (h *harness) query(t testing.TB, q string, vars map[string]any, header ...string) gqlResponse {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"query": q, "variables": vars})
+	require.NoError(t, err)
+	req, err := http.NewRequest(http.MethodPost, h.gw.URL+"/graphql", bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	var out gqlResponse
+	raw, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(raw, &out), "body: %s", raw)
+	out.status = res.StatusCode
+	return out
+}
+
+// data decodes the response data into v, failing on any GraphQL error.
+func (r gqlResponse) decode(t testing.TB, v any) {
+	t.Helper()
+	require.Empty(t, r.Errors, "unexpected GraphQL errors")
+	require.NoError(t, json.Unmarshal(r.Data, v))
+}
+
+// upstreamCalls returns the number of requests the simulator has received.
+func (h *harness) upstreamCalls() int { return h.sim.RequestCount() }
+
+// resetCalls zeroes the simulator's request log.
+func (h *harness) resetCalls() { h.sim.ResetRequests() }

@@ -1,0 +1,77 @@
+package livestormsim
+
+import (
+	"sync"
+	"time"
+)
+
+// RequestRecord describes one request that reached the handler (including
+// 401s, 429s and injected faults), so tests can assert how many upstream
+// calls a client made and which routes it hit.
+type RequestRecord struct {
+	Time   time.Time
+	OrgID  string // "" when unauthenticated
+	Method string
+	Path   string // path without /v1, e.g. /events/abc/sessions
+	Route  string // templated, e.g. /events/{id}/sessions
+	Query  string // raw query
+	Status int
+	Fault  FaultKind // "" when none
+}
+
+// maxRequestRecords bounds the log of a long-running demo; RequestCount keeps
+// counting past it.
+const maxRequestRecords = 100_000
+
+type requestLog struct {
+	mu      sync.Mutex
+	records []RequestRecord
+	total   int
+}
+
+func (l *requestLog) add(r RequestRecord) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.records) >= maxRequestRecords {
+		l.records = append(l.records[:0], l.records[len(l.records)/2:]...)
+	}
+	l.records = append(l.records, r)
+	l.total++
+}
+
+// Requests returns a copy of the retained request log, oldest first.
+func (s *Simulator) Requests() []RequestRecord {
+	s.reqlog.mu.Lock()
+	defer s.reqlog.mu.Unlock()
+	return append([]RequestRecord(nil), s.reqlog.records...)
+}
+
+// RequestCount is the number of requests served since start or the last
+// ResetRequests.
+func (s *Simulator) RequestCount() int {
+	s.reqlog.mu.Lock()
+	defer s.reqlog.mu.Unlock()
+	return s.reqlog.total
+}
+
+// CountRequests counts retained records matching match, e.g. every GET of a
+// route, to assert a client's upstream economy.
+func (s *Simulator) CountRequests(match func(RequestRecord) bool) int {
+	s.reqlog.mu.Lock()
+	defer s.reqlog.mu.Unlock()
+	n := 0
+	for _, r := range s.reqlog.records {
+		if match(r) {
+			n++
+		}
+	}
+	return n
+}
+
+// ResetRequests clears the request log and the request counter.
+func (s *Simulator) ResetRequests() {
+	s.reqlog.mu.Lock()
+	defer s.reqlog.mu.Unlock()
+	s.reqlog.records = nil
+	s.reqlog.total = 0
+}

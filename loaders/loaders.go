@@ -1,0 +1,420 @@
+// Package loaders holds the per-operation dataloaders through which every resolver reads
+// Livestorm.
+//
+// Each GraphQL operation (and each event of a subscription) gets its own Loaders: within
+// it a resource is fetched at most once, whatever path the query reaches it by, and list
+// calls prime the by-id loaders with what they returned. Underneath, every fetch goes
+// through the shared, tenant-scoped cache, so a warm repeat of a query costs no upstream
+// call at all. Livestorm has no batch-by-ids endpoint, so a batch of keys becomes
+// concurrent single calls, paced by the client's rate limiter.
+package loaders
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/vikstrous/dataloadgen"
+
+	"github.com/livestorm-gateway/gateway/cache"
+	"github.com/livestorm-gateway/gateway/livestorm"
+	"github.com/livestorm-gateway/gateway/tenant"
+)
+
+// Wait is how long a loader collects keys before fetching: long enough for sibling
+// resolvers to join the batch, short against Livestorm's own latency.
+const Wait = 2 * time.Millisecond
+
+// fetchConcurrency bounds the concurrent upstream calls of one batch; the client's
+// limiter paces them further.
+const fetchConcurrency = 8
+
+// eventInclude is asked on every event fetch: embedding sessions and tags in the event
+// document answers Event.sessions and Event.tags without further calls.
+var eventInclude = []string{"sessions", "tags"}
+
+// Loaders are the dataloaders of one operation.
+type Loaders struct {
+	client  *livestorm.Client
+	cache   *cache.Cache
+	cred    livestorm.Credential
+	tenants *tenant.Resolver
+
+	tenantOnce sync.Once
+	tenant     tenant.Tenant
+	tenantErr  error
+
+	EventByID            *dataloadgen.Loader[string, *livestorm.Event]
+	SessionByID          *dataloadgen.Loader[string, *livestorm.Session]
+	PersonByID           *dataloadgen.Loader[string, *livestorm.Person]
+	JobByID              *dataloadgen.Loader[string, *livestorm.Job]
+	JobTasks             *dataloadgen.Loader[string, []livestorm.JobTask]
+	EventsPage           *dataloadgen.Loader[PageKey[EventsFilter], *livestorm.List[livestorm.Event]]
+	SessionsPage         *dataloadgen.Loader[PageKey[SessionsFilter], *livestorm.List[livestorm.Session]]
+	SessionPeoplePage    *dataloadgen.Loader[PageKey[SessionPeopleFilter], *livestorm.List[livestorm.Person]]
+	EventPeoplePage      *dataloadgen.Loader[PageKey[PeopleFilter], *livestorm.List[livestorm.Person]]
+	PeoplePage           *dataloadgen.Loader[PageKey[PeopleFilter], *livestorm.List[livestorm.Person]]
+	UsersPage            *dataloadgen.Loader[PageKey[UsersFilter], *livestorm.List[livestorm.User]]
+	WebhooksPage         *dataloadgen.Loader[PageKey[string], *livestorm.List[livestorm.Webhook]]
+	RecordingsPage       *dataloadgen.Loader[PageKey[struct{}], *livestorm.List[livestorm.Recording]]
+	ChatMessagesPage     *dataloadgen.Loader[PageKey[struct{}], *livestorm.List[livestorm.ChatMessage]]
+	QuestionsPage        *dataloadgen.Loader[PageKey[struct{}], *livestorm.List[livestorm.Question]]
+	PeopleAttributesPage *dataloadgen.Loader[PageKey[PeopleAttributesFilter], *livestorm.List[livestorm.PeopleAttribute]]
+	allUsers             *dataloadgen.Loader[struct{}, []livestorm.User]
+	allPeopleAttributes  *dataloadgen.Loader[struct{}, []livestorm.PeopleAttribute]
+	organization         *dataloadgen.Loader[struct{}, *livestorm.Organization]
+}
+
+// Deps are what every Loaders share.
+type Deps struct {
+	Client  *livestorm.Client
+	Cache   *cache.Cache
+	Tenants *tenant.Resolver
+}
+
+// New returns fresh loaders for one operation made with cred. The credential is verified
+// (once) on the first fetch, so operations that never reach Livestorm, like introspection,
+// need none.
+func New(d Deps, cred livestorm.Credential) *Loaders {
+	l := &Loaders{client: d.Client, cache: d.Cache, cred: cred, tenants: d.Tenants}
+	c := d.Client
+
+	l.EventByID = byID(l, "event",
+		func(ctx context.Context, id string) (*livestorm.Event, error) {
+			return c.GetEvent(ctx, id, eventInclude...)
+		},
+		func(e *livestorm.Event) []string { return []string{TagEvent(e.ID)} },
+		l.primeEvent)
+	l.SessionByID = byID(l, "session",
+		func(ctx context.Context, id string) (*livestorm.Session, error) { return c.GetSession(ctx, id) },
+		func(s *livestorm.Session) []string { return []string{TagSession(s.ID), TagEvent(s.EventID)} },
+		nil)
+	l.PersonByID = byID(l, "person",
+		func(ctx context.Context, id string) (*livestorm.Person, error) { return c.GetPerson(ctx, id) },
+		func(p *livestorm.Person) []string { return []string{TagPerson(p.ID)} },
+		nil)
+	l.JobByID = byID(l, "job",
+		func(ctx context.Context, id string) (*livestorm.Job, error) { return c.GetJob(ctx, id) },
+		func(j *livestorm.Job) []string { return []string{TagJob(j.ID)} },
+		nil)
+	l.JobTasks = cached(l, "jobTasks",
+		func(id string) string { return id },
+		func(ctx context.Context, id string) ([]livestorm.JobTask, error) { return c.ListJobTasks(ctx, id) },
+		func(id string, _ []livestorm.JobTask) []string { return []string{TagJob(id)} },
+		nil)
+
+	l.EventsPage = pages(l, "eventsPage",
+		func(ctx context.Context, k PageKey[EventsFilter]) (*livestorm.List[livestorm.Event], error) {
+			f := k.Filter
+			return c.ListEvents(ctx, livestorm.EventListOptions{
+				Page: page(k.Page), Title: f.Title, EveryoneCanSpeak: f.EveryoneCanSpeak.ptr(),
+				SchedulingStatus: f.SchedulingStatus, Tags: splitTags(f.Tags), TimeRange: f.Range.upstream(),
+				Include: eventInclude,
+			})
+		},
+		func(PageKey[EventsFilter]) []string { return []string{TagEvents} },
+		func(list *livestorm.List[livestorm.Event]) {
+			for i := range list.Items {
+				l.primeEvent(&list.Items[i])
+			}
+		})
+	l.SessionsPage = pages(l, "sessionsPage",
+		func(ctx context.Context, k PageKey[SessionsFilter]) (*livestorm.List[livestorm.Session], error) {
+			return c.ListSessions(ctx, sessionListOptions(k))
+		},
+		func(PageKey[SessionsFilter]) []string { return []string{TagSessions} },
+		l.primeSessions)
+	l.SessionPeoplePage = pages(l, "sessionPeoplePage",
+		func(ctx context.Context, k PageKey[SessionPeopleFilter]) (*livestorm.List[livestorm.Person], error) {
+			f := k.Filter
+			return c.ListSessionPeople(ctx, k.Parent, livestorm.SessionPeopleListOptions{
+				Page: page(k.Page), Role: f.Role, Attended: f.Attended.ptr(), Email: f.Email, TimeRange: f.Range.upstream(),
+			})
+		},
+		func(k PageKey[SessionPeopleFilter]) []string { return []string{TagSessionPeople(k.Parent)} },
+		nil)
+	l.EventPeoplePage = pages(l, "eventPeoplePage",
+		func(ctx context.Context, k PageKey[PeopleFilter]) (*livestorm.List[livestorm.Person], error) {
+			return c.ListEventPeople(ctx, k.Parent, livestorm.EventPeopleListOptions{Page: page(k.Page), Role: k.Filter.Role, Email: k.Filter.Email})
+		},
+		func(k PageKey[PeopleFilter]) []string { return []string{TagEventPeople(k.Parent)} },
+		nil)
+	l.PeoplePage = pages(l, "peoplePage",
+		func(ctx context.Context, k PageKey[PeopleFilter]) (*livestorm.List[livestorm.Person], error) {
+			return c.ListPeople(ctx, livestorm.PeopleListOptions{Page: page(k.Page), Role: k.Filter.Role, Email: k.Filter.Email})
+		},
+		func(PageKey[PeopleFilter]) []string { return []string{TagPeople} },
+		func(list *livestorm.List[livestorm.Person]) {
+			for i := range list.Items {
+				l.PersonByID.Prime(list.Items[i].ID, &list.Items[i])
+			}
+		})
+	l.UsersPage = pages(l, "usersPage",
+		func(ctx context.Context, k PageKey[UsersFilter]) (*livestorm.List[livestorm.User], error) {
+			f := k.Filter
+			return c.ListUsers(ctx, livestorm.UserListOptions{Page: page(k.Page), Role: f.Role, PendingInvite: f.PendingInvite.ptr(), Email: f.Email})
+		},
+		func(PageKey[UsersFilter]) []string { return []string{TagUsers} },
+		nil)
+	l.WebhooksPage = pages(l, "webhooksPage",
+		func(ctx context.Context, k PageKey[string]) (*livestorm.List[livestorm.Webhook], error) {
+			return c.ListWebhooks(ctx, livestorm.WebhookListOptions{Page: page(k.Page), Event: k.Filter})
+		},
+		func(PageKey[string]) []string { return []string{TagWebhooks} },
+		nil)
+	l.RecordingsPage = pages(l, "recordingsPage",
+		func(ctx context.Context, k PageKey[struct{}]) (*livestorm.List[livestorm.Recording], error) {
+			return c.ListRecordings(ctx, k.Parent, livestorm.RecordingListOptions{Page: page(k.Page)})
+		},
+		func(k PageKey[struct{}]) []string { return []string{TagSessionSatellites(k.Parent)} },
+		nil)
+	l.ChatMessagesPage = pages(l, "chatMessagesPage",
+		func(ctx context.Context, k PageKey[struct{}]) (*livestorm.List[livestorm.ChatMessage], error) {
+			return c.ListChatMessages(ctx, k.Parent, livestorm.ListOptions{Page: page(k.Page), Include: []string{"people"}})
+		},
+		func(k PageKey[struct{}]) []string { return []string{TagSessionSatellites(k.Parent)} },
+		nil)
+	l.QuestionsPage = pages(l, "questionsPage",
+		func(ctx context.Context, k PageKey[struct{}]) (*livestorm.List[livestorm.Question], error) {
+			return c.ListQuestions(ctx, k.Parent, livestorm.ListOptions{Page: page(k.Page), Include: []string{"asker", "responder"}})
+		},
+		func(k PageKey[struct{}]) []string { return []string{TagSessionSatellites(k.Parent)} },
+		nil)
+	l.PeopleAttributesPage = pages(l, "peopleAttributesPage",
+		func(ctx context.Context, k PageKey[PeopleAttributesFilter]) (*livestorm.List[livestorm.PeopleAttribute], error) {
+			f := k.Filter
+			return c.ListPeopleAttributes(ctx, livestorm.PeopleAttributeListOptions{
+				Page: page(k.Page), Sort: f.Sort, Builtin: f.Builtin.ptr(), Description: f.Description, Name: f.Name,
+				Placeholder: f.Placeholder, Slug: f.Slug, Type: f.Type, UserID: f.UserID,
+			})
+		},
+		func(PageKey[PeopleAttributesFilter]) []string { return []string{TagPeopleAttributes} },
+		nil)
+
+	l.allUsers = cached(l, "users",
+		func(struct{}) string { return "all" },
+		func(ctx context.Context, _ struct{}) ([]livestorm.User, error) {
+			return collect(ctx, func(ctx context.Context, n int) (*livestorm.List[livestorm.User], error) {
+				return c.ListUsers(ctx, livestorm.UserListOptions{Page: page(n)})
+			})
+		},
+		func(struct{}, []livestorm.User) []string { return []string{TagUsers} },
+		nil)
+	l.allPeopleAttributes = cached(l, "peopleAttributes",
+		func(struct{}) string { return "all" },
+		func(ctx context.Context, _ struct{}) ([]livestorm.PeopleAttribute, error) {
+			return collect(ctx, func(ctx context.Context, n int) (*livestorm.List[livestorm.PeopleAttribute], error) {
+				return c.ListPeopleAttributes(ctx, livestorm.PeopleAttributeListOptions{Page: page(n)})
+			})
+		},
+		func(struct{}, []livestorm.PeopleAttribute) []string { return []string{TagPeopleAttributes} },
+		nil)
+	l.organization = cached(l, "organization",
+		func(struct{}) string { return "self" },
+		func(ctx context.Context, _ struct{}) (*livestorm.Organization, error) { return c.Organization(ctx) },
+		func(struct{}, *livestorm.Organization) []string { return []string{TagOrganization} },
+		nil)
+	return l
+}
+
+// Tenant verifies the operation's credential (once) and returns its tenant.
+func (l *Loaders) Tenant(ctx context.Context) (tenant.Tenant, error) {
+	l.tenantOnce.Do(func() {
+		if t, ok := tenant.FromContext(ctx); ok && t.Credential.Fingerprint() == l.cred.Fingerprint() {
+			l.tenant = t // already verified by the transport (e.g. WebSocket init)
+			return
+		}
+		l.tenant, l.tenantErr = l.tenants.Resolve(ctx, l.cred)
+	})
+	return l.tenant, l.tenantErr
+}
+
+// Organization returns the workspace of the operation's credential.
+func (l *Loaders) Organization(ctx context.Context) (*livestorm.Organization, error) {
+	return l.organization.Load(ctx, struct{}{})
+}
+
+// UserByID finds a team member. Livestorm has no GET /users/{id}: the team list is
+// fetched once (and cached) and searched.
+func (l *Loaders) UserByID(ctx context.Context, id string) (*livestorm.User, error) {
+	users, err := l.allUsers.Load(ctx, struct{}{})
+	if err != nil {
+		return nil, err
+	}
+	for i := range users {
+		if users[i].ID == id {
+			return &users[i], nil
+		}
+	}
+	return nil, notFound("user", id)
+}
+
+// PeopleAttributeBySlug finds a registration attribute definition.
+func (l *Loaders) PeopleAttributeBySlug(ctx context.Context, slug string) (*livestorm.PeopleAttribute, error) {
+	attrs, err := l.allPeopleAttributes.Load(ctx, struct{}{})
+	if err != nil {
+		return nil, err
+	}
+	for i := range attrs {
+		if attrs[i].Slug == slug {
+			return &attrs[i], nil
+		}
+	}
+	return nil, notFound("people attribute", slug)
+}
+
+// EventSessions returns every session of an event, from the event document.
+func (l *Loaders) EventSessions(ctx context.Context, eventID string) ([]livestorm.Session, error) {
+	ev, err := l.EventByID.Load(ctx, eventID)
+	if err != nil {
+		return nil, err
+	}
+	return ev.Sessions, nil
+}
+
+// ErrNotFound is returned (wrapped) for resources missing from a list lookup. It matches
+// livestorm.ErrNotFound so callers test one thing.
+var ErrNotFound = livestorm.ErrNotFound
+
+func notFound(kind, id string) error {
+	return fmt.Errorf("%s %q: %w", kind, id, ErrNotFound)
+}
+
+// primeEvent shares an event document, and the sessions embedded in it, with the by-id
+// loaders of this operation and, for sessions, with the shared cache.
+func (l *Loaders) primeEvent(e *livestorm.Event) {
+	l.EventByID.Prime(e.ID, e)
+	l.primeSessionsSlice(e.Sessions)
+}
+
+func (l *Loaders) primeSessions(list *livestorm.List[livestorm.Session]) {
+	l.primeSessionsSlice(list.Items)
+}
+
+func (l *Loaders) primeSessionsSlice(sessions []livestorm.Session) {
+	for i := range sessions {
+		l.SessionByID.Prime(sessions[i].ID, &sessions[i])
+	}
+}
+
+// Prime makes objects returned by a mutation available to the rest of the operation.
+func (l *Loaders) PrimeEvent(e *livestorm.Event) { l.EventByID.Clear(e.ID); l.primeEvent(e) }
+func (l *Loaders) PrimeSession(s *livestorm.Session) {
+	l.SessionByID.Clear(s.ID)
+	l.SessionByID.Prime(s.ID, s)
+}
+
+// scope returns the cache scope of the operation's verified tenant.
+func (l *Loaders) scope(ctx context.Context) (string, context.Context, error) {
+	t, err := l.Tenant(ctx)
+	if err != nil {
+		return "", ctx, err
+	}
+	return t.Scope, livestorm.ContextWithCredential(ctx, t.Credential), nil
+}
+
+// cached builds a loader whose every key is served from the shared cache or fetched once.
+// after runs on every value loaded (hit or miss), e.g. to prime other loaders.
+func cached[K comparable, V any](
+	l *Loaders, resource string, id func(K) string,
+	fetch func(context.Context, K) (V, error),
+	tags func(K, V) []string,
+	after func(V),
+) *dataloadgen.Loader[K, V] {
+	one := func(ctx context.Context, k K) (V, error) {
+		scope, ctx, err := l.scope(ctx)
+		if err != nil {
+			var zero V
+			return zero, err
+		}
+		v, err := cache.Fetch(ctx, l.cache, cache.Key{Scope: scope, Resource: resource, ID: id(k)},
+			func(ctx context.Context) (V, error) { return fetch(ctx, k) },
+			func(v V) []string { return tags(k, v) })
+		if err == nil && after != nil {
+			after(v)
+		}
+		return v, err
+	}
+	return dataloadgen.NewLoader(func(ctx context.Context, keys []K) ([]V, []error) {
+		return fetchEach(ctx, keys, one)
+	}, dataloadgen.WithWait(Wait))
+}
+
+func byID[V any](l *Loaders, resource string, fetch func(context.Context, string) (V, error), tags func(V) []string, after func(V)) *dataloadgen.Loader[string, V] {
+	return cached(l, resource, func(id string) string { return id }, fetch,
+		func(_ string, v V) []string { return tags(v) }, after)
+}
+
+func pages[F comparable, T any](
+	l *Loaders, resource string,
+	fetch func(context.Context, PageKey[F]) (*livestorm.List[T], error),
+	tags func(PageKey[F]) []string,
+	after func(*livestorm.List[T]),
+) *dataloadgen.Loader[PageKey[F], *livestorm.List[T]] {
+	return cached(l, resource, PageKey[F].String, fetch,
+		func(k PageKey[F], _ *livestorm.List[T]) []string { return tags(k) }, after)
+}
+
+// fetchEach fetches keys concurrently, at most fetchConcurrency at a time, returning
+// results and errors aligned with keys as dataloadgen expects.
+func fetchEach[K comparable, V any](ctx context.Context, keys []K, one func(context.Context, K) (V, error)) ([]V, []error) {
+	values := make([]V, len(keys))
+	errs := make([]error, len(keys))
+	if len(keys) == 1 {
+		values[0], errs[0] = one(ctx, keys[0])
+		return values, errs
+	}
+	sem := make(chan struct{}, fetchConcurrency)
+	var wg sync.WaitGroup
+	for i, k := range keys {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			values[i], errs[i] = one(ctx, k)
+		}()
+	}
+	wg.Wait()
+	return values, errs
+}
+
+// collect reads every page of a short list (team members, attributes).
+func collect[T any](ctx context.Context, fetch func(context.Context, int) (*livestorm.List[T], error)) ([]T, error) {
+	var out []T
+	for item, err := range livestorm.All(ctx, fetch) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, item)
+	}
+	return out, nil
+}
+
+func sessionListOptions(k PageKey[SessionsFilter]) livestorm.SessionListOptions {
+	f := k.Filter
+	return livestorm.SessionListOptions{
+		Page: page(k.Page), Status: f.Status, DateFrom: f.DateFrom.time(), DateTo: f.DateTo.time(),
+		IncludeBreakoutRooms: f.IncludeBreakoutRooms.ptr(), TimeRange: f.Range.upstream(),
+	}
+}
+
+type ctxKey struct{}
+
+// NewContext returns ctx carrying l.
+func NewContext(ctx context.Context, l *Loaders) context.Context {
+	return context.WithValue(ctx, ctxKey{}, l)
+}
+
+// For returns the loaders of ctx's operation.
+func For(ctx context.Context) *Loaders {
+	l, _ := ctx.Value(ctxKey{}).(*Loaders)
+	if l == nil {
+		// A resolver reached without the middleware is a wiring bug; fail loudly in tests
+		// rather than fetch without a tenant.
+		panic(errors.New("loaders: no loaders in context (missing middleware)"))
+	}
+	return l
+}

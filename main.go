@@ -1,0 +1,150 @@
+// Command livestorm-gateway serves Livestorm's REST API as one GraphQL graph.
+//
+// With no LIVESTORM_API_TOKEN it starts in demo mode: an embedded Livestorm simulator
+// with a seeded workspace is the upstream, so everything works offline.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/livestorm-gateway/gateway/cache"
+	"github.com/livestorm-gateway/gateway/livestorm"
+	"github.com/livestorm-gateway/gateway/metrics"
+	"github.com/livestorm-gateway/gateway/tenant"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// shutdownTimeout bounds how long in-flight requests may take to finish on shutdown.
+const shutdownTimeout = 10 * time.Second
+
+// run starts the gateway and serves until ctx is done. stdout gets the human-readable
+// banner; stderr the structured logs.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 1 {
+		return fmt.Errorf("unexpected arguments %q: the gateway is configured through environment variables (see README)", args[1:])
+	}
+	cfg, err := LoadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+
+	var demo *demoUpstream
+	if cfg.Demo() {
+		demo, err = startDemo(cfg, logger)
+		if err != nil {
+			return fmt.Errorf("demo mode: %w", err)
+		}
+		defer demo.Close()
+		cfg.APIURL, cfg.APIToken, cfg.WebhookSecret = demo.BaseURL, demo.Token, demo.WebhookSecret
+		if len(cfg.AllowedOrigins) == 0 {
+			cfg.AllowedOrigins = []string{"*"} // a local playground: let any local frontend try it
+		}
+	}
+
+	deps := newDeps(cfg, logger)
+	defer deps.Client.CloseIdleConnections()
+
+	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.Port))
+	if err != nil {
+		return fmt.Errorf("PORT: cannot listen on %d: %w", cfg.Port, err)
+	}
+	streams, endStreams := context.WithCancel(context.Background())
+	defer endStreams()
+	deps.Streams = streams
+	srv := &http.Server{
+		Handler:           NewServer(deps),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	srv.RegisterOnShutdown(endStreams)
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	printBanner(stdout, cfg, ln.Addr(), demo)
+	logger.Info("gateway started", "addr", ln.Addr().String(), "demo", demo != nil, "forward_auth", cfg.ForwardAuth,
+		"upstream", cfg.APIURL, "cache_ttl", cfg.CacheTTL)
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// newDeps builds the upstream client, shared cache, tenant resolver and metrics of a
+// gateway configured by cfg. Extra client options (tests) come last and win.
+func newDeps(cfg Config, logger *slog.Logger, clientOpts ...livestorm.Option) Deps {
+	m := metrics.New()
+	client := livestorm.New(append([]livestorm.Option{
+		livestorm.WithBaseURL(cfg.APIURL),
+		livestorm.WithObserver(m.ObserveUpstream),
+		livestorm.WithLogger(logger),
+	}, clientOpts...)...)
+	var serverCred livestorm.Credential
+	if !cfg.ForwardAuth {
+		serverCred = livestorm.APIToken(cfg.APIToken)
+	}
+	return Deps{
+		Config: cfg,
+		Client: client,
+		Cache: cache.New(cache.Options{
+			TTL:        cfg.CacheTTL,
+			Observer:   m.ObserveCache,
+			AllowStale: func(ctx context.Context) bool { return quotaNearlyExhausted(client.RateLimit(ctx)) },
+		}),
+		Tenants:          tenant.NewResolver(client, tenant.Options{}),
+		Metrics:          m,
+		Logger:           logger,
+		ServerCredential: serverCred,
+	}
+}
+
+// quotaNearlyExhausted says when to serve expired cache entries rather than spend the
+// last calls of Livestorm's monthly quota: under 2% (at least 20 calls) left.
+func quotaNearlyExhausted(rl livestorm.RateLimit) bool {
+	if rl.Observed.IsZero() || rl.MonthlyLimit <= 0 {
+		return false
+	}
+	return rl.MonthlyRemaining < max(20, rl.MonthlyLimit/50)
+}
+
+func printBanner(w io.Writer, cfg Config, addr net.Addr, demo *demoUpstream) {
+	port := addr.(*net.TCPAddr).Port
+	base := fmt.Sprintf("http://localhost:%d", port)
+	fmt.Fprintf(w, "Livestorm GraphQL gateway listening on %s\n", addr)
+	fmt.Fprintf(w, "  GraphiQL:  %s/\n  GraphQL:   %s/graphql (POST, GET, WebSocket, SSE)\n  Metrics:   %s/metrics\n", base, base, base)
+	if demo != nil {
+		fmt.Fprintf(w, "\nDemo mode: upstream is the embedded Livestorm simulator at %s\n", demo.BaseURL)
+		fmt.Fprintf(w, "  workspace %q (%s)\n", demo.OrgName, demo.OrgID)
+		fmt.Fprintf(w, "\nTry it:\n  curl -s %s/graphql -H 'Content-Type: application/json' \\\n    -d '{\"query\":\"{ events(first: 3) { totalCount nodes { title sessions { nodes { status registrantsCount } } } } }\"}'\n", base)
+		fmt.Fprintf(w, "\nTo use a real workspace instead: LIVESTORM_API_TOKEN=<your token> make run\n")
+		fmt.Fprintf(w, "  (or LIVESTORM_FORWARD_AUTH=true to use each caller's own Authorization header)\n")
+	}
+}

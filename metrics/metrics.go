@@ -1,0 +1,91 @@
+// Package metrics defines the gateway's Prometheus metrics. Their names are part of the
+// public contract (design.md §3.4): dashboards and alerts are built on them.
+package metrics
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/livestorm-gateway/gateway/cache"
+	"github.com/livestorm-gateway/gateway/livestorm"
+)
+
+// Metrics holds every collector, registered on its own registry so tests can create
+// as many gateways as they like.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	UpstreamRequests    *prometheus.CounterVec
+	UpstreamDuration    *prometheus.HistogramVec
+	RateLimitRemaining  *prometheus.GaugeVec
+	CacheRequests       *prometheus.CounterVec
+	WebhooksReceived    *prometheus.CounterVec
+	SubscriptionsActive prometheus.Gauge
+	Operations          *prometheus.CounterVec
+}
+
+// New creates and registers the collectors (plus Go runtime and process collectors).
+func New() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		UpstreamRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "livestorm_upstream_requests_total",
+			Help: "HTTP requests sent to Livestorm, by method, templated route and status code (0 = transport error).",
+		}, []string{"method", "route", "code"}),
+		UpstreamDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "livestorm_upstream_request_duration_seconds",
+			Help:    "Duration of HTTP requests sent to Livestorm.",
+			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"method", "route"}),
+		RateLimitRemaining: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "livestorm_ratelimit_remaining",
+			Help: "Requests left in Livestorm's current window, from its RateLimit-* response headers.",
+		}, []string{"window"}),
+		CacheRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_cache_requests_total",
+			Help: "Shared-cache lookups by resource kind and result (hit, miss, stale).",
+		}, []string{"resource", "result"}),
+		WebhooksReceived: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_webhooks_received_total",
+			Help: "Livestorm webhook deliveries received, by Livestorm event and result.",
+		}, []string{"event", "result"}),
+		SubscriptionsActive: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "gateway_subscriptions_active",
+			Help: "GraphQL subscriptions currently open.",
+		}),
+		Operations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_graphql_operations_total",
+			Help: "GraphQL operations executed, by operation type and whether they returned errors.",
+		}, []string{"type", "result"}),
+	}
+	m.Registry.MustRegister(
+		m.UpstreamRequests, m.UpstreamDuration, m.RateLimitRemaining, m.CacheRequests,
+		m.WebhooksReceived, m.SubscriptionsActive, m.Operations,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return m
+}
+
+// ObserveUpstream records one HTTP attempt to Livestorm; pass it to livestorm.WithObserver.
+func (m *Metrics) ObserveUpstream(info livestorm.RequestInfo) {
+	m.UpstreamRequests.WithLabelValues(info.Method, info.Route, strconv.Itoa(info.Status)).Inc()
+	m.UpstreamDuration.WithLabelValues(info.Method, info.Route).Observe(info.Duration.Seconds())
+	if !info.RateLimit.Observed.IsZero() {
+		m.RateLimitRemaining.WithLabelValues("interval").Set(float64(info.RateLimit.IntervalRemaining))
+		m.RateLimitRemaining.WithLabelValues("monthly").Set(float64(info.RateLimit.MonthlyRemaining))
+	}
+}
+
+// ObserveCache records one shared-cache lookup; pass it as cache.Options.Observer.
+func (m *Metrics) ObserveCache(resource string, r cache.Result) {
+	m.CacheRequests.WithLabelValues(resource, string(r)).Inc()
+}
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+}

@@ -1,0 +1,296 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	coderws "github.com/coder/websocket"
+	"github.com/rs/cors"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/livestorm-gateway/gateway/cache"
+	"github.com/livestorm-gateway/gateway/graph"
+	"github.com/livestorm-gateway/gateway/graph/generated"
+	"github.com/livestorm-gateway/gateway/graphiql"
+	"github.com/livestorm-gateway/gateway/livestorm"
+	"github.com/livestorm-gateway/gateway/loaders"
+	"github.com/livestorm-gateway/gateway/metrics"
+	"github.com/livestorm-gateway/gateway/tenant"
+)
+
+// maxBodyBytes bounds a GraphQL request body.
+const maxBodyBytes = 1 << 20
+
+// Deps are what the HTTP server is built from.
+type Deps struct {
+	Config  Config
+	Client  *livestorm.Client
+	Cache   *cache.Cache
+	Tenants *tenant.Resolver
+	Metrics *metrics.Metrics
+	Logger  *slog.Logger
+	// ServerCredential is used upstream unless callers' credentials are forwarded.
+	ServerCredential livestorm.Credential
+	// Webhooks handles /webhooks/livestorm; nil answers 501.
+	Webhooks http.Handler
+	// Streams is cancelled when the server shuts down, ending WebSocket and SSE streams
+	// that http.Server.Shutdown would otherwise wait for forever.
+	Streams context.Context
+}
+
+// NewServer returns the gateway's HTTP handler: every route of design.md §3.2.
+func NewServer(d Deps) http.Handler {
+	mux := http.NewServeMux()
+	gql := newGraphQLHandler(d)
+	corsMW := cors.New(cors.Options{
+		AllowedOrigins: d.Config.AllowedOrigins,
+		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		AllowedHeaders: []string{"Authorization", "Content-Type", "Accept"},
+		MaxAge:         600,
+	})
+	mux.Handle("/graphql", corsMW.Handler(credentials(d, gql)))
+
+	ui := graphiql.Handler(graphiql.Options{Endpoint: "/graphql", Title: "Livestorm GraphQL gateway", Logger: d.Logger})
+	mux.Handle("GET /{$}", ui)
+	mux.Handle("HEAD /{$}", ui)
+	mux.Handle("/graphiql/", ui)
+
+	if d.Webhooks != nil {
+		mux.Handle("POST /webhooks/livestorm", d.Webhooks)
+	} else {
+		mux.HandleFunc("/webhooks/livestorm", func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "webhook receiver not enabled", http.StatusNotImplemented)
+		})
+	}
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", readiness(d))
+	mux.Handle("GET /metrics", d.Metrics.Handler())
+	return logRequests(d.Logger, mux)
+}
+
+// newGraphQLHandler builds the gqlgen server with every transport of the contract.
+func newGraphQLHandler(d Deps) http.Handler {
+	cfg := generated.Config{Resolvers: &graph.Resolver{Client: d.Client, Logger: d.Logger}}
+	graph.SetComplexity(&cfg.Complexity)
+	srv := handler.New(generated.NewExecutableSchema(cfg))
+
+	srv.AddTransport(transport.Websocket{
+		KeepAlivePingInterval: 10 * time.Second,
+		InitFunc:              websocketInit(d),
+		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: coderws.AcceptOptions{
+			OriginPatterns: originPatterns(d.Config.AllowedOrigins),
+		}},
+	})
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.SSE{KeepAlivePingInterval: 10 * time.Second})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.Use(extension.Introspection{})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(extension.FixedComplexityLimit(d.Config.MaxComplexity))
+	srv.Use(graph.DepthLimit(d.Config.MaxDepth))
+	srv.SetErrorPresenter(graph.ErrorPresenter(d.Logger))
+	srv.SetRecoverFunc(func(ctx context.Context, err any) error {
+		d.Logger.ErrorContext(ctx, "resolver panic", "panic", fmt.Sprint(err))
+		return errors.New("internal error")
+	})
+
+	deps := loaders.Deps{Client: d.Client, Cache: d.Cache, Tenants: d.Tenants}
+	// Fresh loaders per response: one per query or mutation, one per subscription event,
+	// so an event's nested fields are read anew rather than from the subscription's start.
+	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		ctx = loaders.NewContext(ctx, loaders.New(deps, credentialFrom(ctx)))
+		ctx, stale := cache.WithStaleTracker(ctx)
+		resp := next(ctx)
+		if resp != nil {
+			if kinds := stale.Resources(); len(kinds) > 0 {
+				if resp.Extensions == nil {
+					resp.Extensions = map[string]any{}
+				}
+				resp.Extensions["stale"] = map[string]any{"resources": kinds, "reason": "Livestorm quota nearly exhausted; serving cached data"}
+			}
+		}
+		return resp
+	})
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		op := graphql.GetOperationContext(ctx)
+		kind := "unknown"
+		if op != nil && op.Operation != nil {
+			kind = string(op.Operation.Operation)
+		}
+		h := next(ctx)
+		return func(ctx context.Context) *graphql.Response {
+			resp := h(ctx)
+			if resp != nil {
+				result := "ok"
+				if len(resp.Errors) > 0 {
+					result = "error"
+				}
+				d.Metrics.Operations.WithLabelValues(kind, result).Inc()
+			}
+			return resp
+		}
+	})
+	return http.MaxBytesHandler(srv, maxBodyBytes)
+}
+
+type credentialKey struct{}
+
+func withCredential(ctx context.Context, c livestorm.Credential) context.Context {
+	return context.WithValue(ctx, credentialKey{}, c)
+}
+
+func credentialFrom(ctx context.Context) livestorm.Credential {
+	c, _ := ctx.Value(credentialKey{}).(livestorm.Credential)
+	return c
+}
+
+// credentials decides which Livestorm credential an HTTP request runs with: the server's
+// token, or in forwarded mode the caller's Authorization header (verified lazily, on the
+// first upstream call, so introspection needs none). Streaming requests are tied to the
+// server's stream context so shutdown ends them.
+func credentials(d Deps, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cred := d.ServerCredential
+		if d.Config.ForwardAuth {
+			cred, _ = livestorm.ParseAuthorization(r.Header.Get("Authorization"))
+		}
+		ctx := withCredential(r.Context(), cred)
+		if d.Streams != nil && isStream(r) {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithCancel(ctx)
+			stop := context.AfterFunc(d.Streams, cancel)
+			defer stop()
+			defer cancel()
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func isStream(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket") ||
+		strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+}
+
+// websocketInit authenticates a WebSocket connection from its connection_init payload in
+// forwarded mode (a missing or rejected credential closes the connection), and verifies
+// the server credential otherwise, so subscriptions know their workspace from the start.
+func websocketInit(d Deps) transport.WebsocketInitFunc {
+	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+		cred := credentialFrom(ctx)
+		if d.Config.ForwardAuth {
+			var err error
+			cred, err = livestorm.ParseAuthorization(payload.Authorization())
+			if err != nil {
+				return ctx, nil, errors.New("UNAUTHENTICATED: send your Livestorm credential as Authorization in the connection_init payload")
+			}
+		}
+		t, err := d.Tenants.Resolve(ctx, cred)
+		if err != nil {
+			code, _, _ := graph.Classify(err)
+			return ctx, nil, fmt.Errorf("%s: the Livestorm credential was not accepted", code)
+		}
+		return tenant.NewContext(withCredential(ctx, cred), t), nil, nil
+	}
+}
+
+// originPatterns turns CORS origins into the host patterns the WebSocket library checks
+// the Origin header against; same-origin connections are always accepted.
+func originPatterns(origins []string) []string {
+	var out []string
+	for _, o := range origins {
+		if o == "*" {
+			return []string{"*"}
+		}
+		if u, err := url.Parse(o); err == nil {
+			out = append(out, u.Host)
+		}
+	}
+	return out
+}
+
+// readiness answers 200 when Livestorm accepts the server credential (verified at most
+// once per verification TTL, so probes cost no quota), or when Livestorm is unreachable
+// but the cache still holds answers to serve. In forwarded mode there is no credential
+// of its own to check, so it is ready once Livestorm answers at all.
+func readiness(d Deps) http.HandlerFunc {
+	var mu sync.Mutex
+	return func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock() // one probe at a time reaches Livestorm
+		defer mu.Unlock()
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		var err error
+		if d.ServerCredential.IsZero() {
+			err = d.Client.Ping(livestorm.ContextWithCredential(ctx, livestorm.APIToken("readiness-probe")))
+			if livestorm.KindOf(err) == livestorm.KindUnauthorized {
+				err = nil // Livestorm answered: reachable
+			}
+		} else {
+			_, err = d.Tenants.Resolve(ctx, d.ServerCredential)
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		switch {
+		case err == nil:
+			_, _ = w.Write([]byte("ready\n"))
+		case livestorm.KindOf(err) == livestorm.KindUnavailable && d.Cache.Len() > 0:
+			_, _ = w.Write([]byte("ready (Livestorm unreachable; serving cached data)\n"))
+		default:
+			w.WriteHeader(http.StatusServiceUnavailable)
+			code, msg, _ := graph.Classify(err)
+			_, _ = fmt.Fprintf(w, "not ready: %s: %s\n", code, msg)
+		}
+	}
+}
+
+// logRequests logs one line per request at debug level, and server errors at warn.
+func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		level := slog.LevelDebug
+		if rec.status >= 500 && rec.status != http.StatusNotImplemented {
+			level = slog.LevelWarn
+		}
+		logger.Log(r.Context(), level, "http request", "method", r.Method, "path", r.URL.Path,
+			"status", rec.status, "duration", time.Since(start))
+	})
+}
+
+// statusRecorder remembers the status code while staying transparent to the WebSocket
+// upgrade and SSE flushing (http.ResponseController unwraps it).
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func (s *statusRecorder) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}

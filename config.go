@@ -43,7 +43,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		APIURL:        defaultAPIURL,
 		CacheTTL:      5 * time.Minute,
 		LogLevel:      slog.LevelInfo,
-		MaxComplexity: 20_000,
+		MaxComplexity: 200_000,
 		MaxDepth:      12,
 		DemoActivity:  true,
 	}

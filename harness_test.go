@@ -31,6 +31,7 @@ type harnessConfig struct {
 	cacheTTL    time.Duration
 	simConfig   func(*livestormsim.Config)
 	clientOpts  []livestorm.Option
+	noReuse     bool
 }
 
 type harnessOption func(*harnessConfig)
@@ -42,6 +43,9 @@ func withSize(s livestormsim.Size) harnessOption {
 func withSim(f func(*livestormsim.Config)) harnessOption {
 	return func(c *harnessConfig) { c.simConfig = f }
 }
+// withoutReuse builds the resolver-per-field baseline (no cache, no dedupe, no include).
+func withoutReuse() harnessOption { return func(c *harnessConfig) { c.noReuse = true } }
+
 func withClient(opts ...livestorm.Option) harnessOption {
 	return func(c *harnessConfig) { c.clientOpts = append(c.clientOpts, opts...) }
 }
@@ -76,7 +80,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		APIURL:        simSrv.URL + "/v1",
 		ForwardAuth:   hc.forwardAuth,
 		CacheTTL:      hc.cacheTTL,
-		MaxComplexity: 20_000,
+		MaxComplexity: 200_000,
 		MaxDepth:      12,
 		WebhookSecret: "test-secret",
 	}
@@ -86,6 +90,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	clientOpts := append([]livestorm.Option{livestorm.WithLimiter(livestorm.NewLocalLimiter(10_000, time.Second))}, hc.clientOpts...)
 	deps := newDeps(cfg, logger, clientOpts...)
+	deps.noReuse = hc.noReuse
 	gw := httptest.NewServer(NewServer(deps))
 	t.Cleanup(func() { gw.Close(); deps.Client.CloseIdleConnections() })
 	return &harness{sim: sim, gw: gw, deps: deps, orgs: orgs}
@@ -141,3 +146,12 @@ func (h *harness) upstreamCalls() int { return h.sim.RequestCount() }
 
 // resetCalls zeroes the simulator's request log.
 func (h *harness) resetCalls() { h.sim.ResetRequests() }
+
+// newHarnessServer serves another gateway built from deps (e.g. with a changed Config)
+// and returns its base URL.
+func newHarnessServer(t testing.TB, deps Deps) string {
+	t.Helper()
+	gw := httptest.NewServer(NewServer(deps))
+	t.Cleanup(gw.Close)
+	return gw.URL
+}

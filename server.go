@@ -48,6 +48,10 @@ type Deps struct {
 	// Streams is cancelled when the server shuts down, ending WebSocket and SSE streams
 	// that http.Server.Shutdown would otherwise wait for forever.
 	Streams context.Context
+
+	// noReuse builds loaders without cache or dedupe: the baseline of the upstream-call
+	// benchmark (see loaders.Deps.NoReuse).
+	noReuse bool
 }
 
 // NewServer returns the gateway's HTTP handler: every route of design.md §3.2.
@@ -112,7 +116,7 @@ func newGraphQLHandler(d Deps) http.Handler {
 		return errors.New("internal error")
 	})
 
-	deps := loaders.Deps{Client: d.Client, Cache: d.Cache, Tenants: d.Tenants}
+	deps := loaders.Deps{Client: d.Client, Cache: d.Cache, Tenants: d.Tenants, NoReuse: d.noReuse}
 	// Fresh loaders per response: one per query or mutation, one per subscription event,
 	// so an event's nested fields are read anew rather than from the subscription's start.
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
@@ -148,7 +152,22 @@ func newGraphQLHandler(d Deps) http.Handler {
 			return resp
 		}
 	})
-	return http.MaxBytesHandler(srv, maxBodyBytes)
+	return limitBody(srv)
+}
+
+// limitBody refuses request bodies over maxBodyBytes with 413 before gqlgen reads them
+// (gqlgen would answer a truncated body with a generic decoding error).
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > maxBodyBytes {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusRequestEntityTooLarge)
+			_, _ = fmt.Fprintf(w, `{"errors":[{"message":"request body exceeds %d bytes","extensions":{"code":"BAD_USER_INPUT"}}]}`, maxBodyBytes)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
 }
 
 type credentialKey struct{}

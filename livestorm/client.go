@@ -255,10 +255,10 @@ func (c *Client) do(ctx context.Context, method, route string, params pathParams
 			wait = c.retry.backoff(attempt)
 		}
 		if waited+wait > c.retry.MaxTotalWait {
-			if res.err.RetryAfter < wait {
-				res.err.RetryAfter = wait
-			}
-			return res.err
+			// Copy: the observer may have kept the attempt's error.
+			e := *res.err
+			e.RetryAfter = max(e.RetryAfter, wait)
+			return &e
 		}
 		c.logger.LogAttrs(ctx, slog.LevelWarn, "livestorm: retrying",
 			slog.String("method", method), slog.String("route", route), slog.Int("attempt", attempt),

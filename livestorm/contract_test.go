@@ -90,8 +90,25 @@ func assertLossless(t *testing.T, path string, doc, enc any) {
 			assertLossless(t, path+"["+itoa(i)+"]", dv[i], ea[i])
 		}
 	default:
+		if doc == nil && enc == "" && nullAsEmpty[lastKey(path)] {
+			return
+		}
 		assert.Equalf(t, doc, enc, "%s: value changed", path)
 	}
+}
+
+// nullAsEmpty lists the attributes the exported API (fixed by the gateway's
+// contract) types as plain strings although Livestorm may send null: a null
+// name decodes as "". This is the only normalization the check allows.
+var nullAsEmpty = map[string]bool{"first_name": true, "last_name": true}
+
+func lastKey(path string) string {
+	for i := len(path) - 1; i >= 0; i-- {
+		if path[i] == '.' {
+			return path[i+1:]
+		}
+	}
+	return path
 }
 
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }

@@ -577,6 +577,15 @@ func (d *decoder) question(r *resource, deep bool) Question {
 	if k, ok := relKey(r, "responder"); ok {
 		q.ResponderID = k.id
 	}
+	// include=people links the asker then (when answered) the responder.
+	if ids, ok := relIDs(r, "people"); ok {
+		if q.AskerID == "" && len(ids) > 0 {
+			q.AskerID = ids[0]
+		}
+		if q.ResponderID == "" && len(ids) > 1 {
+			q.ResponderID = ids[1]
+		}
+	}
 	if deep {
 		if q.AskerID != "" {
 			if pr := d.lookup(resKey{"people", q.AskerID}); pr != nil {

@@ -126,3 +126,12 @@ func ctxT(t *testing.T) context.Context {
 
 func strp(s string) *string { return &s }
 func boolp(b bool) *bool    { return &b }
+
+// upcomingSession returns a seeded session that still accepts registrations.
+func (e *env) upcomingSession(t *testing.T) livestorm.Session {
+	t.Helper()
+	l, err := e.client.ListSessions(ctxT(t), livestorm.SessionListOptions{Status: "upcoming"})
+	require.NoError(t, err)
+	require.NotEmpty(t, l.Items, "the seed has upcoming sessions")
+	return l.Items[0]
+}

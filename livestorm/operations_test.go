@@ -349,6 +349,12 @@ func TestOperations(t *testing.T) {
 				}
 				rs, err := c.ListRecordings(ctx, sid, livestorm.RecordingListOptions{URLExpiresIn: 2 * time.Hour})
 				require.NoError(t, err)
+				if len(rs.Items) > 0 {
+					s, err := c.GetSession(ctx, sid, "recordings")
+					require.NoError(t, err)
+					assert.Len(t, s.Recordings, len(rs.Items), "include=recordings attaches them")
+					assert.Len(t, s.RecordingIDs, len(rs.Items))
+				}
 				for _, r := range rs.Items {
 					recordings++
 					assert.Equal(t, sid, r.SessionID)
@@ -394,7 +400,12 @@ func TestOperations(t *testing.T) {
 		assert.True(t, u.PendingInvite)
 		l, err := c.ListUsers(ctx, livestorm.UserListOptions{PendingInvite: boolp(true)})
 		require.NoError(t, err)
-		require.Len(t, l.Items, 1)
+		var pending []string
+		for _, p := range l.Items {
+			assert.True(t, p.PendingInvite)
+			pending = append(pending, p.Email)
+		}
+		assert.Contains(t, pending, "newhost@example.com")
 		require.NoError(t, c.RemoveUser(ctx, u.ID))
 		l, err = c.ListUsers(ctx, livestorm.UserListOptions{})
 		require.NoError(t, err)

@@ -149,6 +149,9 @@ func TestFiltersAndIncludes(t *testing.T) {
 	sessions, err := c.ListSessions(ctx, livestorm.SessionListOptions{Page: livestorm.Page{Size: 50}})
 	require.NoError(t, err)
 	require.NotEmpty(t, sessions.Items)
+	allEvents, err := c.ListEvents(ctx, livestorm.EventListOptions{})
+	require.NoError(t, err)
+	require.NotEmpty(t, allEvents.Items)
 	epoch := time.Unix(1, 0)
 	future := time.Now().Add(100 * 365 * 24 * time.Hour)
 
@@ -168,15 +171,18 @@ func TestFiltersAndIncludes(t *testing.T) {
 		{"events everyone_can_speak", map[string]string{"filter[everyone_can_speak]": "false"}, func(t *testing.T) {
 			l, err := c.ListEvents(ctx, livestorm.EventListOptions{EveryoneCanSpeak: boolp(false)})
 			require.NoError(t, err)
+			require.NotEmpty(t, l.Items)
 			for _, it := range l.Items {
 				assert.False(t, it.EveryoneCanSpeak)
 			}
 		}},
-		{"events scheduling_status", map[string]string{"filter[scheduling_status]": "upcoming"}, func(t *testing.T) {
-			l, err := c.ListEvents(ctx, livestorm.EventListOptions{SchedulingStatus: "upcoming"})
+		{"events scheduling_status", map[string]string{"filter[scheduling_status]": allEvents.Items[0].SchedulingStatus}, func(t *testing.T) {
+			want := allEvents.Items[0].SchedulingStatus
+			l, err := c.ListEvents(ctx, livestorm.EventListOptions{SchedulingStatus: want})
 			require.NoError(t, err)
+			require.NotEmpty(t, l.Items)
 			for _, it := range l.Items {
-				assert.Equal(t, "upcoming", it.SchedulingStatus)
+				assert.Equal(t, want, it.SchedulingStatus)
 			}
 		}},
 		{"events created range", map[string]string{"filter[created_since]": "1", "filter[created_until]": unix(future)}, func(t *testing.T) {
@@ -241,6 +247,7 @@ func TestFiltersAndIncludes(t *testing.T) {
 		{"session people attended", map[string]string{"filter[attended]": "false"}, func(t *testing.T) {
 			l, err := c.ListSessionPeople(ctx, sid, livestorm.SessionPeopleListOptions{Attended: boolp(false)})
 			require.NoError(t, err)
+			require.NotEmpty(t, l.Items)
 			for _, p := range l.Items {
 				assert.False(t, p.RegistrantDetail.Attended)
 			}
@@ -300,19 +307,6 @@ func TestFiltersAndIncludes(t *testing.T) {
 			require.Len(t, l.Items, 1)
 			assert.Equal(t, livestorm.JobEnded, l.Items[0].Event)
 		}},
-		{"questions include asker, responder", map[string]string{"include": "asker,responder"}, func(t *testing.T) {
-			l, err := c.ListQuestions(ctx, sid, livestorm.ListOptions{Include: []string{"asker", "responder"}})
-			require.NoError(t, err)
-			for _, q := range l.Items {
-				if q.AskerID != "" {
-					require.NotNil(t, q.Asker)
-					assert.Equal(t, q.AskerID, q.Asker.ID)
-				}
-				if q.ResponderID != "" {
-					require.NotNil(t, q.Responder)
-				}
-			}
-		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -326,3 +320,45 @@ func TestFiltersAndIncludes(t *testing.T) {
 }
 
 func unix(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
+
+// TestQuestionIncludes finds a seeded session with answered questions and
+// checks both include forms attach the people.
+func TestQuestionIncludes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fastConfig())
+	ctx := ctxT(t)
+	c := e.client
+	var sid string
+	for _, ev := range e.sim.Events(e.org.ID) {
+		for _, id := range ev.SessionIDs {
+			l, err := c.ListQuestions(ctx, id, livestorm.ListOptions{})
+			require.NoError(t, err)
+			for _, q := range l.Items {
+				if q.Response != nil {
+					sid = id
+				}
+			}
+		}
+	}
+	require.NotEmpty(t, sid, "the seed has an answered question")
+	for _, include := range [][]string{{"asker", "responder"}, {"people"}} {
+		t.Run(strings.Join(include, ","), func(t *testing.T) {
+			l, err := c.ListQuestions(ctx, sid, livestorm.ListOptions{Include: include})
+			require.NoError(t, err)
+			assert.Equal(t, strings.Join(include, ","), lastQuery(t, e).Get("include"))
+			answered := 0
+			for _, q := range l.Items {
+				require.NotEmpty(t, q.AskerID)
+				require.NotNil(t, q.Asker)
+				assert.Equal(t, q.AskerID, q.Asker.ID)
+				assert.NotEmpty(t, q.Asker.Email)
+				if q.Response != nil {
+					answered++
+					require.NotNil(t, q.Responder)
+					assert.Equal(t, q.ResponderID, q.Responder.ID)
+				}
+			}
+			assert.Positive(t, answered)
+		})
+	}
+}

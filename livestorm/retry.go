@@ -15,7 +15,7 @@ import (
 // register someone twice.
 type RetryPolicy struct {
 	MaxAttempts  int           // total attempts incl. the first; default 4
-	MaxTotalWait time.Duration // cap on the sum of waits between attempts; default 10 s. A wait beyond the remaining budget gives up immediately
+	MaxTotalWait time.Duration // cap on the sum of waits between attempts; default 10 s, < 0 never waits. A wait beyond the remaining budget gives up immediately
 	BaseDelay    time.Duration // default 200 ms; full-jitter exponential backoff when no Retry-After
 	MaxDelay     time.Duration // default 5 s
 }

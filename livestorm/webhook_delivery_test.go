@@ -33,7 +33,7 @@ func TestWebhookDeliveryFromSimulator(t *testing.T) {
 	defer recv.Close()
 	wh, err := e.client.CreateWebhook(ctx, recv.URL+"/hook", livestorm.PeopleRegistered)
 	require.NoError(t, err)
-	sid := e.sim.Events(e.org.ID)[0].SessionIDs[0]
+	sid := e.upcomingSession(t).ID
 	p, err := e.client.RegisterPerson(ctx, sid, livestorm.Registration{Fields: []livestorm.FieldValue{
 		{ID: "email", Value: strp("hooked@example.com")}, {ID: "first_name", Value: strp("Hook")}}})
 	require.NoError(t, err)

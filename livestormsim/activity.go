@@ -155,9 +155,9 @@ func (s *Simulator) createDemoEvent(org *orgData) *event {
 		id: s.ids.uuid(), org: org, title: "Live Product Demo", status: "published", ownerID: org.ownerID,
 		estimatedDuration: 60, registrationPageEnabled: true, detailedRegistrationPageEnabled: true,
 		recordingEnabled: true, chatEnabled: true, pollsEnabled: true, questionsEnabled: true, language: "en",
-		description: "<p>A live demo that runs again and again, so you can watch sessions start and end.</p>",
 		createdAt: now, updatedAt: now, publishedAt: now,
-		fields: append(builtinEventFields(), eventField{id: "company", typ: "text", order: 4, custom: true}),
+		description: "<p>A live demo that runs again and again, so you can watch sessions start and end.</p>",
+		fields:      append(builtinEventFields(), eventField{id: "company", typ: "text", order: 4, custom: true}),
 	}
 	ev.slug = org.uniqueSlug(slugify(ev.title))
 	org.addEvent(ev)

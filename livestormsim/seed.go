@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -54,15 +55,22 @@ type seeder struct {
 	utm      [][5]*string
 }
 
+// seedStore seeds the organizations concurrently: each one only touches its
+// own generator and records, so the result does not depend on scheduling.
 func seedStore(cfg Config, now time.Time) *store {
-	st := &store{orgByID: map[string]*orgData{}}
-	for i := 0; i < cfg.Organizations; i++ {
-		sd := &seeder{
-			rng:  rand.New(rand.NewPCG(uint64(cfg.Seed), 0x0a9e5eed+uint64(i)*0x9e3779b97f4a7c15)),
-			seed: cfg.Seed, size: cfg.Size, now: now.Unix(), emails: map[string]bool{},
-		}
-		org := sd.seedOrg(i)
-		st.orgs = append(st.orgs, org)
+	st := &store{orgs: make([]*orgData, cfg.Organizations), orgByID: map[string]*orgData{}}
+	var wg sync.WaitGroup
+	for i := range st.orgs {
+		wg.Go(func() {
+			sd := &seeder{
+				rng:  rand.New(rand.NewPCG(uint64(cfg.Seed), 0x0a9e5eed+uint64(i)*0x9e3779b97f4a7c15)),
+				seed: cfg.Seed, size: cfg.Size, now: now.Unix(), emails: map[string]bool{},
+			}
+			st.orgs[i] = sd.seedOrg(i)
+		})
+	}
+	wg.Wait()
+	for _, org := range st.orgs {
 		st.orgByID[org.id] = org
 	}
 	return st
@@ -118,11 +126,11 @@ func (sd *seeder) emailFor(first, last, domain string) string {
 	return email
 }
 
+// accentFolder folds the accents of the seed names for email local parts.
+var accentFolder = strings.NewReplacer("é", "e", "è", "e", "ë", "e", "ï", "i", "í", "i", "ó", "o", "á", "a", "ú", "u", "ñ", "n", "ç", "c", " ", "")
+
 // asciiLower lower-cases a name and folds common accents for email locals.
-func asciiLower(s string) string {
-	r := strings.NewReplacer("é", "e", "è", "e", "ë", "e", "ï", "i", "í", "i", "ó", "o", "á", "a", "ú", "u", "ñ", "n", "ç", "c", " ", "")
-	return r.Replace(strings.ToLower(s))
-}
+func asciiLower(s string) string { return accentFolder.Replace(strings.ToLower(s)) }
 
 func (sd *seeder) seedUsers() {
 	org := sd.org
@@ -377,7 +385,7 @@ func (sd *seeder) seedSession(ev *event, kind eventKind, j int, start, created i
 	org := sd.org
 	dur := durationSeconds(ev)
 	sess := &session{id: sd.uuid(), event: ev, timezone: tz, estimatedStartedAt: start,
-		createdAt: created, updatedAt: created, regByPerson: map[string]*registration{}}
+		createdAt: created, updatedAt: created, regByPerson: make(map[string]*registration, sd.size.PeoplePerSession+1)}
 	if sd.size.SessionsPerEvent > 1 && sd.chance(0.3) {
 		sess.name = "Session " + strconv.Itoa(j+1)
 	}
@@ -402,7 +410,7 @@ func (sd *seeder) seedSession(ev *event, kind eventKind, j int, start, created i
 
 	host := &registration{person: owner.person, session: sess, createdAt: created, updatedAt: created,
 		passwordKey: randHex(sd.rng, 11), registrationType: regTypeTeamMember}
-	sess.addRegistration(host)
+	sess.appendRegistration(host)
 	if kind != kindDraft {
 		sd.seedRegistrants(sess)
 	}
@@ -494,7 +502,7 @@ func (sd *seeder) seedRegistrants(sess *session) {
 		if p.createdAt == 0 || created < p.createdAt {
 			p.createdAt, p.updatedAt = created, created
 		}
-		sess.addRegistration(r)
+		sess.appendRegistration(r)
 	}
 }
 
@@ -583,6 +591,14 @@ func (sd *seeder) finish() {
 	for _, sess := range org.sessions {
 		sortOrdered(sess.regs)
 	}
+}
+
+// appendRegistration is addRegistration without keeping s.regs sorted; the
+// seeder sorts every session once in finish.
+func (s *session) appendRegistration(r *registration) {
+	s.regs = append(s.regs, r)
+	s.regByPerson[r.person.id] = r
+	r.person.regs = append(r.person.regs, r)
 }
 
 // addPersonUnsorted indexes a person; finish sorts org.people once at the end.

@@ -41,6 +41,7 @@ type Loaders struct {
 	cache   *cache.Cache
 	cred    livestorm.Credential
 	tenants *tenant.Resolver
+	noReuse bool
 
 	tenantOnce sync.Once
 	tenant     tenant.Tenant
@@ -62,9 +63,8 @@ type Loaders struct {
 	ChatMessagesPage     *dataloadgen.Loader[PageKey[struct{}], *livestorm.List[livestorm.ChatMessage]]
 	QuestionsPage        *dataloadgen.Loader[PageKey[struct{}], *livestorm.List[livestorm.Question]]
 	PeopleAttributesPage *dataloadgen.Loader[PageKey[PeopleAttributesFilter], *livestorm.List[livestorm.PeopleAttribute]]
-	allUsers             *dataloadgen.Loader[struct{}, []livestorm.User]
-	allPeopleAttributes  *dataloadgen.Loader[struct{}, []livestorm.PeopleAttribute]
 	organization         *dataloadgen.Loader[struct{}, *livestorm.Organization]
+	eventSessionsPage    *dataloadgen.Loader[PageKey[struct{}], *livestorm.List[livestorm.Session]]
 }
 
 // Deps are what every Loaders share.
@@ -72,18 +72,26 @@ type Deps struct {
 	Client  *livestorm.Client
 	Cache   *cache.Cache
 	Tenants *tenant.Resolver
+	// NoReuse turns off every reuse (shared cache, per-operation dedupe, priming,
+	// embedding children with include) so that benchmarks can measure what a gateway
+	// resolving each field with its own REST call would spend. Never set in production.
+	NoReuse bool
 }
 
 // New returns fresh loaders for one operation made with cred. The credential is verified
 // (once) on the first fetch, so operations that never reach Livestorm, like introspection,
 // need none.
 func New(d Deps, cred livestorm.Credential) *Loaders {
-	l := &Loaders{client: d.Client, cache: d.Cache, cred: cred, tenants: d.Tenants}
+	l := &Loaders{client: d.Client, cache: d.Cache, cred: cred, tenants: d.Tenants, noReuse: d.NoReuse}
 	c := d.Client
+	include := eventInclude
+	if d.NoReuse {
+		include = nil
+	}
 
 	l.EventByID = byID(l, "event",
 		func(ctx context.Context, id string) (*livestorm.Event, error) {
-			return c.GetEvent(ctx, id, eventInclude...)
+			return c.GetEvent(ctx, id, include...)
 		},
 		func(e *livestorm.Event) []string { return []string{TagEvent(e.ID)} },
 		l.primeEvent)
@@ -111,7 +119,7 @@ func New(d Deps, cred livestorm.Credential) *Loaders {
 			return c.ListEvents(ctx, livestorm.EventListOptions{
 				Page: page(k.Page), Title: f.Title, EveryoneCanSpeak: f.EveryoneCanSpeak.ptr(),
 				SchedulingStatus: f.SchedulingStatus, Tags: splitTags(f.Tags), TimeRange: f.Range.upstream(),
-				Include: eventInclude,
+				Include: include,
 			})
 		},
 		func(PageKey[EventsFilter]) []string { return []string{TagEvents} },
@@ -193,23 +201,11 @@ func New(d Deps, cred livestorm.Credential) *Loaders {
 		func(PageKey[PeopleAttributesFilter]) []string { return []string{TagPeopleAttributes} },
 		nil)
 
-	l.allUsers = cached(l, "users",
-		func(struct{}) string { return "all" },
-		func(ctx context.Context, _ struct{}) ([]livestorm.User, error) {
-			return collect(ctx, func(ctx context.Context, n int) (*livestorm.List[livestorm.User], error) {
-				return c.ListUsers(ctx, livestorm.UserListOptions{Page: page(n)})
-			})
+	l.eventSessionsPage = pages(l, "eventSessionsPage",
+		func(ctx context.Context, k PageKey[struct{}]) (*livestorm.List[livestorm.Session], error) {
+			return c.ListEventSessions(ctx, k.Parent, livestorm.SessionListOptions{Page: page(k.Page)})
 		},
-		func(struct{}, []livestorm.User) []string { return []string{TagUsers} },
-		nil)
-	l.allPeopleAttributes = cached(l, "peopleAttributes",
-		func(struct{}) string { return "all" },
-		func(ctx context.Context, _ struct{}) ([]livestorm.PeopleAttribute, error) {
-			return collect(ctx, func(ctx context.Context, n int) (*livestorm.List[livestorm.PeopleAttribute], error) {
-				return c.ListPeopleAttributes(ctx, livestorm.PeopleAttributeListOptions{Page: page(n)})
-			})
-		},
-		func(struct{}, []livestorm.PeopleAttribute) []string { return []string{TagPeopleAttributes} },
+		func(k PageKey[struct{}]) []string { return []string{TagEvent(k.Parent)} },
 		nil)
 	l.organization = cached(l, "organization",
 		func(struct{}) string { return "self" },
@@ -236,37 +232,59 @@ func (l *Loaders) Organization(ctx context.Context) (*livestorm.Organization, er
 	return l.organization.Load(ctx, struct{}{})
 }
 
-// UserByID finds a team member. Livestorm has no GET /users/{id}: the team list is
-// fetched once (and cached) and searched.
+// UserByID finds a team member. Livestorm has no GET /users/{id}: the unfiltered team
+// list is read (the same cached pages `users` serves) until the member turns up.
 func (l *Loaders) UserByID(ctx context.Context, id string) (*livestorm.User, error) {
-	users, err := l.allUsers.Load(ctx, struct{}{})
-	if err != nil {
-		return nil, err
+	u, err := find(ctx, l.UsersPage, func(p int) PageKey[UsersFilter] { return PageKey[UsersFilter]{Page: p} },
+		func(u *livestorm.User) bool { return u.ID == id })
+	if errors.Is(err, ErrNotFound) {
+		return nil, notFound("user", id)
 	}
-	for i := range users {
-		if users[i].ID == id {
-			return &users[i], nil
-		}
-	}
-	return nil, notFound("user", id)
+	return u, err
 }
 
-// PeopleAttributeBySlug finds a registration attribute definition.
+// PeopleAttributeBySlug finds a registration attribute definition in the unfiltered
+// attribute list.
 func (l *Loaders) PeopleAttributeBySlug(ctx context.Context, slug string) (*livestorm.PeopleAttribute, error) {
-	attrs, err := l.allPeopleAttributes.Load(ctx, struct{}{})
-	if err != nil {
-		return nil, err
+	a, err := find(ctx, l.PeopleAttributesPage,
+		func(p int) PageKey[PeopleAttributesFilter] { return PageKey[PeopleAttributesFilter]{Page: p} },
+		func(a *livestorm.PeopleAttribute) bool { return a.Slug == slug })
+	if errors.Is(err, ErrNotFound) {
+		return nil, notFound("people attribute", slug)
 	}
-	for i := range attrs {
-		if attrs[i].Slug == slug {
-			return &attrs[i], nil
-		}
-	}
-	return nil, notFound("people attribute", slug)
+	return a, err
 }
 
-// EventSessions returns every session of an event, from the event document.
+// find walks a list page by page, through its loader, until match holds.
+func find[K comparable, T any](ctx context.Context, loader *dataloadgen.Loader[K, *livestorm.List[T]], key func(int) K, match func(*T) bool) (*T, error) {
+	for p := 0; ; p++ {
+		list, err := loader.Load(ctx, key(p))
+		if err != nil {
+			return nil, err
+		}
+		for i := range list.Items {
+			if match(&list.Items[i]) {
+				return &list.Items[i], nil
+			}
+		}
+		if !list.HasNext() {
+			return nil, ErrNotFound
+		}
+	}
+}
+
+// EventSessions returns every session of an event, from the event document (which is
+// always fetched with its sessions embedded).
 func (l *Loaders) EventSessions(ctx context.Context, eventID string) ([]livestorm.Session, error) {
+	if l.noReuse {
+		var all []livestorm.Session
+		_, err := find(ctx, l.eventSessionsPage, func(p int) PageKey[struct{}] { return PageKey[struct{}]{Parent: eventID, Page: p} },
+			func(s *livestorm.Session) bool { all = append(all, *s); return false })
+		if errors.Is(err, ErrNotFound) {
+			err = nil
+		}
+		return all, err
+	}
 	ev, err := l.EventByID.Load(ctx, eventID)
 	if err != nil {
 		return nil, err
@@ -323,11 +341,19 @@ func cached[K comparable, V any](
 	tags func(K, V) []string,
 	after func(V),
 ) *dataloadgen.Loader[K, V] {
+	opts := []dataloadgen.Option{dataloadgen.WithWait(Wait)}
+	if l.noReuse {
+		opts = append(opts, dataloadgen.WithoutCache())
+		after = nil
+	}
 	one := func(ctx context.Context, k K) (V, error) {
 		scope, ctx, err := l.scope(ctx)
 		if err != nil {
 			var zero V
 			return zero, err
+		}
+		if l.noReuse {
+			return fetch(ctx, k)
 		}
 		v, err := cache.Fetch(ctx, l.cache, cache.Key{Scope: scope, Resource: resource, ID: id(k)},
 			func(ctx context.Context) (V, error) { return fetch(ctx, k) },
@@ -339,7 +365,7 @@ func cached[K comparable, V any](
 	}
 	return dataloadgen.NewLoader(func(ctx context.Context, keys []K) ([]V, []error) {
 		return fetchEach(ctx, keys, one)
-	}, dataloadgen.WithWait(Wait))
+	}, opts...)
 }
 
 func byID[V any](l *Loaders, resource string, fetch func(context.Context, string) (V, error), tags func(V) []string, after func(V)) *dataloadgen.Loader[string, V] {
@@ -379,18 +405,6 @@ func fetchEach[K comparable, V any](ctx context.Context, keys []K, one func(cont
 	}
 	wg.Wait()
 	return values, errs
-}
-
-// collect reads every page of a short list (team members, attributes).
-func collect[T any](ctx context.Context, fetch func(context.Context, int) (*livestorm.List[T], error)) ([]T, error) {
-	var out []T
-	for item, err := range livestorm.All(ctx, fetch) {
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, item)
-	}
-	return out, nil
 }
 
 func sessionListOptions(k PageKey[SessionsFilter]) livestorm.SessionListOptions {

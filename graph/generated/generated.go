@@ -15,6 +15,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/livestorm-gateway/gateway/graph/model"
 	"github.com/livestorm-gateway/gateway/livestorm"
+	"github.com/livestorm-gateway/gateway/pubsub"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -29,18 +30,27 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	AttendanceEvent() AttendanceEventResolver
 	ChatMessage() ChatMessageResolver
 	Event() EventResolver
+	EventChange() EventChangeResolver
 	Job() JobResolver
+	JobEvent() JobEventResolver
 	JobTask() JobTaskResolver
+	LivestormEvent() LivestormEventResolver
+	Mutation() MutationResolver
 	PeopleAttribute() PeopleAttributeResolver
 	Person() PersonResolver
 	Query() QueryResolver
 	Question() QuestionResolver
 	Recording() RecordingResolver
 	RegistrantDetail() RegistrantDetailResolver
+	RegistrationEvent() RegistrationEventResolver
 	RegistrationField() RegistrationFieldResolver
+	ReplayEvent() ReplayEventResolver
 	Session() SessionResolver
+	SessionChange() SessionChangeResolver
+	Subscription() SubscriptionResolver
 	User() UserResolver
 	Webhook() WebhookResolver
 }
@@ -49,6 +59,19 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	AttendanceEvent struct {
+		Attended   func(childComplexity int) int
+		Event      func(childComplexity int) int
+		OccurredAt func(childComplexity int) int
+		Person     func(childComplexity int) int
+		Session    func(childComplexity int) int
+		Type       func(childComplexity int) int
+	}
+
+	BulkRegisterPayload struct {
+		Job func(childComplexity int) int
+	}
+
 	ChatMessage struct {
 		Author           func(childComplexity int) int
 		CreatedAt        func(childComplexity int) int
@@ -68,6 +91,32 @@ type ComplexityRoot struct {
 	ChatMessageEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	CreateEventPayload struct {
+		Event func(childComplexity int) int
+	}
+
+	CreateSessionPayload struct {
+		Event   func(childComplexity int) int
+		Session func(childComplexity int) int
+	}
+
+	CreateWebhookPayload struct {
+		Webhook func(childComplexity int) int
+	}
+
+	DeleteEventPayload struct {
+		DeletedEventID func(childComplexity int) int
+	}
+
+	DeleteSessionPayload struct {
+		DeletedSessionID func(childComplexity int) int
+		Event            func(childComplexity int) int
+	}
+
+	DeleteWebhookPayload struct {
+		DeletedWebhookID func(childComplexity int) int
 	}
 
 	Device struct {
@@ -111,6 +160,12 @@ type ComplexityRoot struct {
 		UpdatedAt                       func(childComplexity int) int
 	}
 
+	EventChange struct {
+		Event      func(childComplexity int) int
+		OccurredAt func(childComplexity int) int
+		Type       func(childComplexity int) int
+	}
+
 	EventConnection struct {
 		Edges      func(childComplexity int) int
 		Nodes      func(childComplexity int) int
@@ -123,10 +178,19 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	EventTagPayload struct {
+		Event func(childComplexity int) int
+		Tag   func(childComplexity int) int
+	}
+
 	GeoLocation struct {
 		IPCity        func(childComplexity int) int
 		IPCountryCode func(childComplexity int) int
 		IPCountryName func(childComplexity int) int
+	}
+
+	InviteUserPayload struct {
+		User func(childComplexity int) int
 	}
 
 	Job struct {
@@ -141,12 +205,46 @@ type ComplexityRoot struct {
 		UpdatedAt      func(childComplexity int) int
 	}
 
+	JobEvent struct {
+		Job        func(childComplexity int) int
+		OccurredAt func(childComplexity int) int
+		Type       func(childComplexity int) int
+	}
+
 	JobTask struct {
 		Email  func(childComplexity int) int
 		Errors func(childComplexity int) int
 		ID     func(childComplexity int) int
 		Person func(childComplexity int) int
 		Status func(childComplexity int) int
+	}
+
+	LivestormEvent struct {
+		Event      func(childComplexity int) int
+		Job        func(childComplexity int) int
+		OccurredAt func(childComplexity int) int
+		Person     func(childComplexity int) int
+		Session    func(childComplexity int) int
+		Type       func(childComplexity int) int
+	}
+
+	Mutation struct {
+		AddEventTag        func(childComplexity int, input model.EventTagInput) int
+		BulkRegister       func(childComplexity int, input model.BulkRegisterInput) int
+		CreateEvent        func(childComplexity int, input model.CreateEventInput) int
+		CreateSession      func(childComplexity int, input model.CreateSessionInput) int
+		CreateWebhook      func(childComplexity int, input model.CreateWebhookInput) int
+		DeleteEvent        func(childComplexity int, input model.DeleteEventInput) int
+		DeleteSession      func(childComplexity int, input model.DeleteSessionInput) int
+		DeleteWebhook      func(childComplexity int, input model.DeleteWebhookInput) int
+		InviteUser         func(childComplexity int, input model.InviteUserInput) int
+		RegisterPerson     func(childComplexity int, input model.RegisterPersonInput) int
+		RemoveEventTag     func(childComplexity int, input model.EventTagInput) int
+		RemoveUser         func(childComplexity int, input model.RemoveUserInput) int
+		UnregisterPerson   func(childComplexity int, input model.UnregisterPersonInput) int
+		UpdateEvent        func(childComplexity int, input model.UpdateEventInput) int
+		UpdateRegistration func(childComplexity int, input model.UpdateRegistrationInput) int
+		UpdateSession      func(childComplexity int, input model.UpdateSessionInput) int
 	}
 
 	Organization struct {
@@ -298,6 +396,11 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	RegisterPersonPayload struct {
+		Person  func(childComplexity int) int
+		Session func(childComplexity int) int
+	}
+
 	RegistrantDetail struct {
 		AttendanceDuration func(childComplexity int) int
 		AttendanceRate     func(childComplexity int) int
@@ -329,6 +432,14 @@ type ComplexityRoot struct {
 		Values   func(childComplexity int) int
 	}
 
+	RegistrationEvent struct {
+		Event      func(childComplexity int) int
+		OccurredAt func(childComplexity int) int
+		Person     func(childComplexity int) int
+		Session    func(childComplexity int) int
+		Type       func(childComplexity int) int
+	}
+
 	RegistrationField struct {
 		Attribute       func(childComplexity int) int
 		Custom          func(childComplexity int) int
@@ -338,6 +449,18 @@ type ComplexityRoot struct {
 		Order           func(childComplexity int) int
 		Required        func(childComplexity int) int
 		Type            func(childComplexity int) int
+	}
+
+	RemoveUserPayload struct {
+		RemovedUserID func(childComplexity int) int
+	}
+
+	ReplayEvent struct {
+		Event      func(childComplexity int) int
+		OccurredAt func(childComplexity int) int
+		Person     func(childComplexity int) int
+		Session    func(childComplexity int) int
+		Type       func(childComplexity int) int
 	}
 
 	ReplayViewDetail struct {
@@ -368,6 +491,13 @@ type ComplexityRoot struct {
 		UpdatedAt                   func(childComplexity int) int
 	}
 
+	SessionChange struct {
+		Event      func(childComplexity int) int
+		OccurredAt func(childComplexity int) int
+		Session    func(childComplexity int) int
+		Type       func(childComplexity int) int
+	}
+
 	SessionConnection struct {
 		Edges      func(childComplexity int) int
 		Nodes      func(childComplexity int) int
@@ -380,9 +510,38 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Subscription struct {
+		AttendanceRecorded  func(childComplexity int, eventID *string, sessionID *string) int
+		EventChanged        func(childComplexity int, eventID *string) int
+		JobEnded            func(childComplexity int, jobID *string) int
+		LivestormEvents     func(childComplexity int, types []model.LivestormEventType) int
+		RegistrationCreated func(childComplexity int, eventID *string, sessionID *string) int
+		ReplayWatched       func(childComplexity int, eventID *string) int
+		SessionChanged      func(childComplexity int, eventID *string, sessionID *string) int
+	}
+
 	Tag struct {
 		ID    func(childComplexity int) int
 		Title func(childComplexity int) int
+	}
+
+	UnregisterPersonPayload struct {
+		Email    func(childComplexity int) int
+		PersonID func(childComplexity int) int
+		Session  func(childComplexity int) int
+	}
+
+	UpdateEventPayload struct {
+		Event func(childComplexity int) int
+	}
+
+	UpdateRegistrationPayload struct {
+		Person  func(childComplexity int) int
+		Session func(childComplexity int) int
+	}
+
+	UpdateSessionPayload struct {
+		Session func(childComplexity int) int
 	}
 
 	UpstreamError struct {
@@ -452,6 +611,14 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type AttendanceEventResolver interface {
+	Type(ctx context.Context, obj *pubsub.Message) (model.LivestormEventType, error)
+
+	Attended(ctx context.Context, obj *pubsub.Message) (bool, error)
+
+	Session(ctx context.Context, obj *pubsub.Message) (*livestorm.Session, error)
+	Event(ctx context.Context, obj *pubsub.Message) (*livestorm.Event, error)
+}
 type ChatMessageResolver interface {
 	Author(ctx context.Context, obj *livestorm.ChatMessage) (*livestorm.Person, error)
 }
@@ -466,13 +633,49 @@ type EventResolver interface {
 	Sessions(ctx context.Context, obj *livestorm.Event, first *int, after *string, filter *model.SessionFilter) (*model.Connection[livestorm.Session], error)
 	People(ctx context.Context, obj *livestorm.Event, first *int, after *string, filter *model.EventPeopleFilter) (*model.Connection[livestorm.Person], error)
 }
+type EventChangeResolver interface {
+	Type(ctx context.Context, obj *pubsub.Message) (model.LivestormEventType, error)
+
+	Event(ctx context.Context, obj *pubsub.Message) (*livestorm.Event, error)
+}
 type JobResolver interface {
 	Status(ctx context.Context, obj *livestorm.Job) (model.JobStatus, error)
 
 	Tasks(ctx context.Context, obj *livestorm.Job) ([]livestorm.JobTask, error)
 }
+type JobEventResolver interface {
+	Type(ctx context.Context, obj *pubsub.Message) (model.LivestormEventType, error)
+
+	Job(ctx context.Context, obj *pubsub.Message) (*livestorm.Job, error)
+}
 type JobTaskResolver interface {
 	Person(ctx context.Context, obj *livestorm.JobTask) (*livestorm.Person, error)
+}
+type LivestormEventResolver interface {
+	Type(ctx context.Context, obj *pubsub.Message) (model.LivestormEventType, error)
+
+	Event(ctx context.Context, obj *pubsub.Message) (*livestorm.Event, error)
+	Session(ctx context.Context, obj *pubsub.Message) (*livestorm.Session, error)
+
+	Job(ctx context.Context, obj *pubsub.Message) (*livestorm.Job, error)
+}
+type MutationResolver interface {
+	CreateEvent(ctx context.Context, input model.CreateEventInput) (*model.CreateEventPayload, error)
+	UpdateEvent(ctx context.Context, input model.UpdateEventInput) (*model.UpdateEventPayload, error)
+	DeleteEvent(ctx context.Context, input model.DeleteEventInput) (*model.DeleteEventPayload, error)
+	AddEventTag(ctx context.Context, input model.EventTagInput) (*model.EventTagPayload, error)
+	RemoveEventTag(ctx context.Context, input model.EventTagInput) (*model.EventTagPayload, error)
+	CreateSession(ctx context.Context, input model.CreateSessionInput) (*model.CreateSessionPayload, error)
+	UpdateSession(ctx context.Context, input model.UpdateSessionInput) (*model.UpdateSessionPayload, error)
+	DeleteSession(ctx context.Context, input model.DeleteSessionInput) (*model.DeleteSessionPayload, error)
+	RegisterPerson(ctx context.Context, input model.RegisterPersonInput) (*model.RegisterPersonPayload, error)
+	UpdateRegistration(ctx context.Context, input model.UpdateRegistrationInput) (*model.UpdateRegistrationPayload, error)
+	UnregisterPerson(ctx context.Context, input model.UnregisterPersonInput) (*model.UnregisterPersonPayload, error)
+	BulkRegister(ctx context.Context, input model.BulkRegisterInput) (*model.BulkRegisterPayload, error)
+	InviteUser(ctx context.Context, input model.InviteUserInput) (*model.InviteUserPayload, error)
+	RemoveUser(ctx context.Context, input model.RemoveUserInput) (*model.RemoveUserPayload, error)
+	CreateWebhook(ctx context.Context, input model.CreateWebhookInput) (*model.CreateWebhookPayload, error)
+	DeleteWebhook(ctx context.Context, input model.DeleteWebhookInput) (*model.DeleteWebhookPayload, error)
 }
 type PeopleAttributeResolver interface {
 	Type(ctx context.Context, obj *livestorm.PeopleAttribute) (model.PeopleAttributeType, error)
@@ -512,10 +715,22 @@ type RegistrantDetailResolver interface {
 	Device(ctx context.Context, obj *livestorm.RegistrantDetail) (*livestorm.RegistrantDetail, error)
 	Location(ctx context.Context, obj *livestorm.RegistrantDetail) (*livestorm.RegistrantDetail, error)
 }
+type RegistrationEventResolver interface {
+	Type(ctx context.Context, obj *pubsub.Message) (model.LivestormEventType, error)
+
+	Session(ctx context.Context, obj *pubsub.Message) (*livestorm.Session, error)
+	Event(ctx context.Context, obj *pubsub.Message) (*livestorm.Event, error)
+}
 type RegistrationFieldResolver interface {
 	Options(ctx context.Context, obj *livestorm.EventField) ([]string, error)
 	MultipleAnswers(ctx context.Context, obj *livestorm.EventField) (bool, error)
 	Attribute(ctx context.Context, obj *livestorm.EventField) (*livestorm.PeopleAttribute, error)
+}
+type ReplayEventResolver interface {
+	Type(ctx context.Context, obj *pubsub.Message) (model.LivestormEventType, error)
+
+	Session(ctx context.Context, obj *pubsub.Message) (*livestorm.Session, error)
+	Event(ctx context.Context, obj *pubsub.Message) (*livestorm.Event, error)
 }
 type SessionResolver interface {
 	Status(ctx context.Context, obj *livestorm.Session) (model.SessionStatus, error)
@@ -525,6 +740,21 @@ type SessionResolver interface {
 	Recordings(ctx context.Context, obj *livestorm.Session, first *int, after *string) (*model.Connection[livestorm.Recording], error)
 	ChatMessages(ctx context.Context, obj *livestorm.Session, first *int, after *string) (*model.Connection[livestorm.ChatMessage], error)
 	Questions(ctx context.Context, obj *livestorm.Session, first *int, after *string) (*model.Connection[livestorm.Question], error)
+}
+type SessionChangeResolver interface {
+	Type(ctx context.Context, obj *pubsub.Message) (model.LivestormEventType, error)
+
+	Session(ctx context.Context, obj *pubsub.Message) (*livestorm.Session, error)
+	Event(ctx context.Context, obj *pubsub.Message) (*livestorm.Event, error)
+}
+type SubscriptionResolver interface {
+	SessionChanged(ctx context.Context, eventID *string, sessionID *string) (<-chan *pubsub.Message, error)
+	RegistrationCreated(ctx context.Context, eventID *string, sessionID *string) (<-chan *pubsub.Message, error)
+	AttendanceRecorded(ctx context.Context, eventID *string, sessionID *string) (<-chan *pubsub.Message, error)
+	EventChanged(ctx context.Context, eventID *string) (<-chan *pubsub.Message, error)
+	ReplayWatched(ctx context.Context, eventID *string) (<-chan *pubsub.Message, error)
+	JobEnded(ctx context.Context, jobID *string) (<-chan *pubsub.Message, error)
+	LivestormEvents(ctx context.Context, types []model.LivestormEventType) (<-chan *pubsub.Message, error)
 }
 type UserResolver interface {
 	Role(ctx context.Context, obj *livestorm.User) (model.UserRole, error)
@@ -550,6 +780,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "AttendanceEvent.attended":
+		if e.ComplexityRoot.AttendanceEvent.Attended == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttendanceEvent.Attended(childComplexity), true
+	case "AttendanceEvent.event":
+		if e.ComplexityRoot.AttendanceEvent.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttendanceEvent.Event(childComplexity), true
+	case "AttendanceEvent.occurredAt":
+		if e.ComplexityRoot.AttendanceEvent.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttendanceEvent.OccurredAt(childComplexity), true
+	case "AttendanceEvent.person":
+		if e.ComplexityRoot.AttendanceEvent.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttendanceEvent.Person(childComplexity), true
+	case "AttendanceEvent.session":
+		if e.ComplexityRoot.AttendanceEvent.Session == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttendanceEvent.Session(childComplexity), true
+	case "AttendanceEvent.type":
+		if e.ComplexityRoot.AttendanceEvent.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttendanceEvent.Type(childComplexity), true
+
+	case "BulkRegisterPayload.job":
+		if e.ComplexityRoot.BulkRegisterPayload.Job == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BulkRegisterPayload.Job(childComplexity), true
 
 	case "ChatMessage.author":
 		if e.ComplexityRoot.ChatMessage.Author == nil {
@@ -625,6 +899,60 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ChatMessageEdge.Node(childComplexity), true
+
+	case "CreateEventPayload.event":
+		if e.ComplexityRoot.CreateEventPayload.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateEventPayload.Event(childComplexity), true
+
+	case "CreateSessionPayload.event":
+		if e.ComplexityRoot.CreateSessionPayload.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateSessionPayload.Event(childComplexity), true
+	case "CreateSessionPayload.session":
+		if e.ComplexityRoot.CreateSessionPayload.Session == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateSessionPayload.Session(childComplexity), true
+
+	case "CreateWebhookPayload.webhook":
+		if e.ComplexityRoot.CreateWebhookPayload.Webhook == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateWebhookPayload.Webhook(childComplexity), true
+
+	case "DeleteEventPayload.deletedEventId":
+		if e.ComplexityRoot.DeleteEventPayload.DeletedEventID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteEventPayload.DeletedEventID(childComplexity), true
+
+	case "DeleteSessionPayload.deletedSessionId":
+		if e.ComplexityRoot.DeleteSessionPayload.DeletedSessionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteSessionPayload.DeletedSessionID(childComplexity), true
+	case "DeleteSessionPayload.event":
+		if e.ComplexityRoot.DeleteSessionPayload.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteSessionPayload.Event(childComplexity), true
+
+	case "DeleteWebhookPayload.deletedWebhookId":
+		if e.ComplexityRoot.DeleteWebhookPayload.DeletedWebhookID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteWebhookPayload.DeletedWebhookID(childComplexity), true
 
 	case "Device.browserName":
 		if e.ComplexityRoot.Device.BrowserName == nil {
@@ -848,6 +1176,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Event.UpdatedAt(childComplexity), true
 
+	case "EventChange.event":
+		if e.ComplexityRoot.EventChange.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventChange.Event(childComplexity), true
+	case "EventChange.occurredAt":
+		if e.ComplexityRoot.EventChange.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventChange.OccurredAt(childComplexity), true
+	case "EventChange.type":
+		if e.ComplexityRoot.EventChange.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventChange.Type(childComplexity), true
+
 	case "EventConnection.edges":
 		if e.ComplexityRoot.EventConnection.Edges == nil {
 			break
@@ -886,6 +1233,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.EventEdge.Node(childComplexity), true
 
+	case "EventTagPayload.event":
+		if e.ComplexityRoot.EventTagPayload.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventTagPayload.Event(childComplexity), true
+	case "EventTagPayload.tag":
+		if e.ComplexityRoot.EventTagPayload.Tag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventTagPayload.Tag(childComplexity), true
+
 	case "GeoLocation.city":
 		if e.ComplexityRoot.GeoLocation.IPCity == nil {
 			break
@@ -904,6 +1264,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GeoLocation.IPCountryName(childComplexity), true
+
+	case "InviteUserPayload.user":
+		if e.ComplexityRoot.InviteUserPayload.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InviteUserPayload.User(childComplexity), true
 
 	case "Job.createdAt":
 		if e.ComplexityRoot.Job.CreatedAt == nil {
@@ -960,6 +1327,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Job.UpdatedAt(childComplexity), true
 
+	case "JobEvent.job":
+		if e.ComplexityRoot.JobEvent.Job == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobEvent.Job(childComplexity), true
+	case "JobEvent.occurredAt":
+		if e.ComplexityRoot.JobEvent.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobEvent.OccurredAt(childComplexity), true
+	case "JobEvent.type":
+		if e.ComplexityRoot.JobEvent.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobEvent.Type(childComplexity), true
+
 	case "JobTask.email":
 		if e.ComplexityRoot.JobTask.Email == nil {
 			break
@@ -990,6 +1376,220 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.JobTask.Status(childComplexity), true
+
+	case "LivestormEvent.event":
+		if e.ComplexityRoot.LivestormEvent.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LivestormEvent.Event(childComplexity), true
+	case "LivestormEvent.job":
+		if e.ComplexityRoot.LivestormEvent.Job == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LivestormEvent.Job(childComplexity), true
+	case "LivestormEvent.occurredAt":
+		if e.ComplexityRoot.LivestormEvent.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LivestormEvent.OccurredAt(childComplexity), true
+	case "LivestormEvent.person":
+		if e.ComplexityRoot.LivestormEvent.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LivestormEvent.Person(childComplexity), true
+	case "LivestormEvent.session":
+		if e.ComplexityRoot.LivestormEvent.Session == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LivestormEvent.Session(childComplexity), true
+	case "LivestormEvent.type":
+		if e.ComplexityRoot.LivestormEvent.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LivestormEvent.Type(childComplexity), true
+
+	case "Mutation.addEventTag":
+		if e.ComplexityRoot.Mutation.AddEventTag == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addEventTag_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddEventTag(childComplexity, args["input"].(model.EventTagInput)), true
+	case "Mutation.bulkRegister":
+		if e.ComplexityRoot.Mutation.BulkRegister == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_bulkRegister_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.BulkRegister(childComplexity, args["input"].(model.BulkRegisterInput)), true
+	case "Mutation.createEvent":
+		if e.ComplexityRoot.Mutation.CreateEvent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createEvent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateEvent(childComplexity, args["input"].(model.CreateEventInput)), true
+	case "Mutation.createSession":
+		if e.ComplexityRoot.Mutation.CreateSession == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createSession_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateSession(childComplexity, args["input"].(model.CreateSessionInput)), true
+	case "Mutation.createWebhook":
+		if e.ComplexityRoot.Mutation.CreateWebhook == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createWebhook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateWebhook(childComplexity, args["input"].(model.CreateWebhookInput)), true
+	case "Mutation.deleteEvent":
+		if e.ComplexityRoot.Mutation.DeleteEvent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteEvent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteEvent(childComplexity, args["input"].(model.DeleteEventInput)), true
+	case "Mutation.deleteSession":
+		if e.ComplexityRoot.Mutation.DeleteSession == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteSession_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteSession(childComplexity, args["input"].(model.DeleteSessionInput)), true
+	case "Mutation.deleteWebhook":
+		if e.ComplexityRoot.Mutation.DeleteWebhook == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteWebhook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteWebhook(childComplexity, args["input"].(model.DeleteWebhookInput)), true
+	case "Mutation.inviteUser":
+		if e.ComplexityRoot.Mutation.InviteUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_inviteUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.InviteUser(childComplexity, args["input"].(model.InviteUserInput)), true
+	case "Mutation.registerPerson":
+		if e.ComplexityRoot.Mutation.RegisterPerson == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registerPerson_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegisterPerson(childComplexity, args["input"].(model.RegisterPersonInput)), true
+	case "Mutation.removeEventTag":
+		if e.ComplexityRoot.Mutation.RemoveEventTag == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeEventTag_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveEventTag(childComplexity, args["input"].(model.EventTagInput)), true
+	case "Mutation.removeUser":
+		if e.ComplexityRoot.Mutation.RemoveUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveUser(childComplexity, args["input"].(model.RemoveUserInput)), true
+	case "Mutation.unregisterPerson":
+		if e.ComplexityRoot.Mutation.UnregisterPerson == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unregisterPerson_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnregisterPerson(childComplexity, args["input"].(model.UnregisterPersonInput)), true
+	case "Mutation.updateEvent":
+		if e.ComplexityRoot.Mutation.UpdateEvent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateEvent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateEvent(childComplexity, args["input"].(model.UpdateEventInput)), true
+	case "Mutation.updateRegistration":
+		if e.ComplexityRoot.Mutation.UpdateRegistration == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateRegistration_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateRegistration(childComplexity, args["input"].(model.UpdateRegistrationInput)), true
+	case "Mutation.updateSession":
+		if e.ComplexityRoot.Mutation.UpdateSession == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateSession_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateSession(childComplexity, args["input"].(model.UpdateSessionInput)), true
 
 	case "Organization.id":
 		if e.ComplexityRoot.Organization.ID == nil {
@@ -1647,6 +2247,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RecordingEdge.Node(childComplexity), true
 
+	case "RegisterPersonPayload.person":
+		if e.ComplexityRoot.RegisterPersonPayload.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisterPersonPayload.Person(childComplexity), true
+	case "RegisterPersonPayload.session":
+		if e.ComplexityRoot.RegisterPersonPayload.Session == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisterPersonPayload.Session(childComplexity), true
+
 	case "RegistrantDetail.attendanceDuration":
 		if e.ComplexityRoot.RegistrantDetail.AttendanceDuration == nil {
 			break
@@ -1799,6 +2412,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RegistrantFieldValue.Values(childComplexity), true
 
+	case "RegistrationEvent.event":
+		if e.ComplexityRoot.RegistrationEvent.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegistrationEvent.Event(childComplexity), true
+	case "RegistrationEvent.occurredAt":
+		if e.ComplexityRoot.RegistrationEvent.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegistrationEvent.OccurredAt(childComplexity), true
+	case "RegistrationEvent.person":
+		if e.ComplexityRoot.RegistrationEvent.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegistrationEvent.Person(childComplexity), true
+	case "RegistrationEvent.session":
+		if e.ComplexityRoot.RegistrationEvent.Session == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegistrationEvent.Session(childComplexity), true
+	case "RegistrationEvent.type":
+		if e.ComplexityRoot.RegistrationEvent.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegistrationEvent.Type(childComplexity), true
+
 	case "RegistrationField.attribute":
 		if e.ComplexityRoot.RegistrationField.Attribute == nil {
 			break
@@ -1847,6 +2491,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RegistrationField.Type(childComplexity), true
+
+	case "RemoveUserPayload.removedUserId":
+		if e.ComplexityRoot.RemoveUserPayload.RemovedUserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RemoveUserPayload.RemovedUserID(childComplexity), true
+
+	case "ReplayEvent.event":
+		if e.ComplexityRoot.ReplayEvent.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplayEvent.Event(childComplexity), true
+	case "ReplayEvent.occurredAt":
+		if e.ComplexityRoot.ReplayEvent.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplayEvent.OccurredAt(childComplexity), true
+	case "ReplayEvent.person":
+		if e.ComplexityRoot.ReplayEvent.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplayEvent.Person(childComplexity), true
+	case "ReplayEvent.session":
+		if e.ComplexityRoot.ReplayEvent.Session == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplayEvent.Session(childComplexity), true
+	case "ReplayEvent.type":
+		if e.ComplexityRoot.ReplayEvent.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplayEvent.Type(childComplexity), true
 
 	case "ReplayViewDetail.watchedAt":
 		if e.ComplexityRoot.ReplayViewDetail.WatchedAt == nil {
@@ -2002,6 +2684,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Session.UpdatedAt(childComplexity), true
 
+	case "SessionChange.event":
+		if e.ComplexityRoot.SessionChange.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionChange.Event(childComplexity), true
+	case "SessionChange.occurredAt":
+		if e.ComplexityRoot.SessionChange.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionChange.OccurredAt(childComplexity), true
+	case "SessionChange.session":
+		if e.ComplexityRoot.SessionChange.Session == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionChange.Session(childComplexity), true
+	case "SessionChange.type":
+		if e.ComplexityRoot.SessionChange.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionChange.Type(childComplexity), true
+
 	case "SessionConnection.edges":
 		if e.ComplexityRoot.SessionConnection.Edges == nil {
 			break
@@ -2040,6 +2747,84 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SessionEdge.Node(childComplexity), true
 
+	case "Subscription.attendanceRecorded":
+		if e.ComplexityRoot.Subscription.AttendanceRecorded == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_attendanceRecorded_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.AttendanceRecorded(childComplexity, args["eventId"].(*string), args["sessionId"].(*string)), true
+	case "Subscription.eventChanged":
+		if e.ComplexityRoot.Subscription.EventChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_eventChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.EventChanged(childComplexity, args["eventId"].(*string)), true
+	case "Subscription.jobEnded":
+		if e.ComplexityRoot.Subscription.JobEnded == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_jobEnded_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.JobEnded(childComplexity, args["jobId"].(*string)), true
+	case "Subscription.livestormEvents":
+		if e.ComplexityRoot.Subscription.LivestormEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_livestormEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.LivestormEvents(childComplexity, args["types"].([]model.LivestormEventType)), true
+	case "Subscription.registrationCreated":
+		if e.ComplexityRoot.Subscription.RegistrationCreated == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_registrationCreated_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.RegistrationCreated(childComplexity, args["eventId"].(*string), args["sessionId"].(*string)), true
+	case "Subscription.replayWatched":
+		if e.ComplexityRoot.Subscription.ReplayWatched == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_replayWatched_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.ReplayWatched(childComplexity, args["eventId"].(*string)), true
+	case "Subscription.sessionChanged":
+		if e.ComplexityRoot.Subscription.SessionChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_sessionChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.SessionChanged(childComplexity, args["eventId"].(*string), args["sessionId"].(*string)), true
+
 	case "Tag.id":
 		if e.ComplexityRoot.Tag.ID == nil {
 			break
@@ -2052,6 +2837,52 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Tag.Title(childComplexity), true
+
+	case "UnregisterPersonPayload.email":
+		if e.ComplexityRoot.UnregisterPersonPayload.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnregisterPersonPayload.Email(childComplexity), true
+	case "UnregisterPersonPayload.personId":
+		if e.ComplexityRoot.UnregisterPersonPayload.PersonID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnregisterPersonPayload.PersonID(childComplexity), true
+	case "UnregisterPersonPayload.session":
+		if e.ComplexityRoot.UnregisterPersonPayload.Session == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnregisterPersonPayload.Session(childComplexity), true
+
+	case "UpdateEventPayload.event":
+		if e.ComplexityRoot.UpdateEventPayload.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateEventPayload.Event(childComplexity), true
+
+	case "UpdateRegistrationPayload.person":
+		if e.ComplexityRoot.UpdateRegistrationPayload.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateRegistrationPayload.Person(childComplexity), true
+	case "UpdateRegistrationPayload.session":
+		if e.ComplexityRoot.UpdateRegistrationPayload.Session == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateRegistrationPayload.Session(childComplexity), true
+
+	case "UpdateSessionPayload.session":
+		if e.ComplexityRoot.UpdateSessionPayload.Session == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateSessionPayload.Session(childComplexity), true
 
 	case "UpstreamError.detail":
 		if e.ComplexityRoot.UpstreamError.Detail == nil {
@@ -2298,13 +3129,31 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("BulkRegisterInput", ec.unmarshalInputBulkRegisterInput),
+			graphql.NewInputUnmarshaler("BulkRegistrationInput", ec.unmarshalInputBulkRegistrationInput),
+			graphql.NewInputUnmarshaler("CreateEventInput", ec.unmarshalInputCreateEventInput),
+			graphql.NewInputUnmarshaler("CreateSessionInput", ec.unmarshalInputCreateSessionInput),
+			graphql.NewInputUnmarshaler("CreateWebhookInput", ec.unmarshalInputCreateWebhookInput),
+			graphql.NewInputUnmarshaler("DeleteEventInput", ec.unmarshalInputDeleteEventInput),
+			graphql.NewInputUnmarshaler("DeleteSessionInput", ec.unmarshalInputDeleteSessionInput),
+			graphql.NewInputUnmarshaler("DeleteWebhookInput", ec.unmarshalInputDeleteWebhookInput),
 			graphql.NewInputUnmarshaler("EventFilter", ec.unmarshalInputEventFilter),
 			graphql.NewInputUnmarshaler("EventPeopleFilter", ec.unmarshalInputEventPeopleFilter),
+			graphql.NewInputUnmarshaler("EventTagInput", ec.unmarshalInputEventTagInput),
+			graphql.NewInputUnmarshaler("InviteUserInput", ec.unmarshalInputInviteUserInput),
+			graphql.NewInputUnmarshaler("NewSessionInput", ec.unmarshalInputNewSessionInput),
 			graphql.NewInputUnmarshaler("PeopleAttributeFilter", ec.unmarshalInputPeopleAttributeFilter),
 			graphql.NewInputUnmarshaler("PeopleAttributeOrder", ec.unmarshalInputPeopleAttributeOrder),
 			graphql.NewInputUnmarshaler("PeopleFilter", ec.unmarshalInputPeopleFilter),
+			graphql.NewInputUnmarshaler("RegisterPersonInput", ec.unmarshalInputRegisterPersonInput),
+			graphql.NewInputUnmarshaler("RegistrationFieldInput", ec.unmarshalInputRegistrationFieldInput),
+			graphql.NewInputUnmarshaler("RemoveUserInput", ec.unmarshalInputRemoveUserInput),
 			graphql.NewInputUnmarshaler("SessionFilter", ec.unmarshalInputSessionFilter),
 			graphql.NewInputUnmarshaler("SessionPeopleFilter", ec.unmarshalInputSessionPeopleFilter),
+			graphql.NewInputUnmarshaler("UnregisterPersonInput", ec.unmarshalInputUnregisterPersonInput),
+			graphql.NewInputUnmarshaler("UpdateEventInput", ec.unmarshalInputUpdateEventInput),
+			graphql.NewInputUnmarshaler("UpdateRegistrationInput", ec.unmarshalInputUpdateRegistrationInput),
+			graphql.NewInputUnmarshaler("UpdateSessionInput", ec.unmarshalInputUpdateSessionInput),
 			graphql.NewInputUnmarshaler("UserFilter", ec.unmarshalInputUserFilter),
 			graphql.NewInputUnmarshaler("WebhookFilter", ec.unmarshalInputWebhookFilter),
 		)
@@ -2341,6 +3190,38 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			}
 
 			return &response
+		}
+	case ast.Mutation:
+		return func(ctx context.Context) *graphql.Response {
+			if !first {
+				return nil
+			}
+			first = false
+			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
+			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
+			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
 		}
 
 	default:
@@ -2538,6 +3419,408 @@ type EventEdge {
   cursor: String!
   "The event."
   node: Event!
+}
+`, BuiltIn: false},
+	{Name: "../../schema/mutation.graphqls", Input: `"""
+Every write Livestorm offers. Inputs are validated before anything is sent; a write is
+never retried blindly (a 429 is reported as RATE_LIMITED with retryAfter); a successful
+write evicts exactly the cached answers it changes, so the next query sees it.
+"""
+type Mutation {
+  "Creates an event (optionally with sessions, or as a copy of another event)."
+  createEvent(input: CreateEventInput!): CreateEventPayload!
+  "Changes attributes of an event."
+  updateEvent(input: UpdateEventInput!): UpdateEventPayload!
+  "Deletes an event and its sessions."
+  deleteEvent(input: DeleteEventInput!): DeleteEventPayload!
+  "Assigns a tag to an event, creating the tag if needed."
+  addEventTag(input: EventTagInput!): EventTagPayload!
+  "Removes a tag from an event (the tag itself stays)."
+  removeEventTag(input: EventTagInput!): EventTagPayload!
+  "Schedules a session of an event."
+  createSession(input: CreateSessionInput!): CreateSessionPayload!
+  "Changes a session's name, schedule, timezone or embed URL."
+  updateSession(input: UpdateSessionInput!): UpdateSessionPayload!
+  "Deletes a session."
+  deleteSession(input: DeleteSessionInput!): DeleteSessionPayload!
+  "Registers a person to a session."
+  registerPerson(input: RegisterPersonInput!): RegisterPersonPayload!
+  "Changes a registrant's answers or tracking parameters."
+  updateRegistration(input: UpdateRegistrationInput!): UpdateRegistrationPayload!
+  "Unregisters a person from a session, by person id or by email."
+  unregisterPerson(input: UnregisterPersonInput!): UnregisterPersonPayload!
+  "Registers up to 50 people at once, asynchronously: follow the returned job with job(id) or the jobEnded subscription."
+  bulkRegister(input: BulkRegisterInput!): BulkRegisterPayload!
+  "Invites a team member."
+  inviteUser(input: InviteUserInput!): InviteUserPayload!
+  "Removes a team member."
+  removeUser(input: RemoveUserInput!): RemoveUserPayload!
+  "Subscribes a URL to a Livestorm webhook event."
+  createWebhook(input: CreateWebhookInput!): CreateWebhookPayload!
+  "Deletes a webhook subscription."
+  deleteWebhook(input: DeleteWebhookInput!): DeleteWebhookPayload!
+}
+
+"A session to schedule."
+input NewSessionInput {
+  "Scheduled start."
+  estimatedStartedAt: DateTime!
+  "IANA timezone of the session (default UTC)."
+  timezone: String
+  "Optional name."
+  name: String
+  "Team members (user ids) to add to the session."
+  teamMemberIds: [ID!]
+}
+
+"Attributes of a new event. Only the title is required."
+input CreateEventInput {
+  "Title."
+  title: String!
+  "Owner (a team member's user id); Livestorm defaults to the workspace owner."
+  ownerId: ID
+  "Copy the settings of this event."
+  copyFromEventId: ID
+  "URL slug of the registration page."
+  slug: String
+  "DRAFT (default) or PUBLISHED."
+  status: EventStatus
+  "HTML description."
+  description: String
+  "Whether every participant may speak."
+  everyoneCanSpeak: Boolean
+  "Whether the detailed registration page is enabled."
+  detailedRegistrationPageEnabled: Boolean
+  "Whether the light registration page is enabled."
+  lightRegistrationPageEnabled: Boolean
+  "Whether sessions are recorded."
+  recordingEnabled: Boolean
+  "Whether recordings are public."
+  recordingPublic: Boolean
+  "Whether the event is listed on the company page."
+  showInCompanyPage: Boolean
+  "Whether the chat is enabled."
+  chatEnabled: Boolean
+  "Whether Q&A is enabled."
+  questionsEnabled: Boolean
+  "Whether polls are enabled."
+  pollsEnabled: Boolean
+  "Sessions to schedule with the event."
+  sessions: [NewSessionInput!]
+}
+
+"The created event."
+type CreateEventPayload {
+  "The new event, with its sessions."
+  event: Event
+}
+
+"Attributes to change; omitted ones stay as they are."
+input UpdateEventInput {
+  "The event to change."
+  id: ID!
+  "Title."
+  title: String
+  "Owner (a team member's user id)."
+  ownerId: ID
+  "URL slug."
+  slug: String
+  "DRAFT or PUBLISHED."
+  status: EventStatus
+  "HTML description."
+  description: String
+  "Whether every participant may speak."
+  everyoneCanSpeak: Boolean
+  "Whether the detailed registration page is enabled."
+  detailedRegistrationPageEnabled: Boolean
+  "Whether the light registration page is enabled."
+  lightRegistrationPageEnabled: Boolean
+  "Whether sessions are recorded."
+  recordingEnabled: Boolean
+  "Whether recordings are public."
+  recordingPublic: Boolean
+  "Whether the event is listed on the company page."
+  showInCompanyPage: Boolean
+  "Whether the chat is enabled."
+  chatEnabled: Boolean
+  "Whether Q&A is enabled."
+  questionsEnabled: Boolean
+  "Whether polls are enabled."
+  pollsEnabled: Boolean
+}
+
+"The changed event."
+type UpdateEventPayload {
+  "The event in its new state."
+  event: Event
+}
+
+"The event to delete."
+input DeleteEventInput {
+  "Its id."
+  id: ID!
+}
+
+"What was deleted."
+type DeleteEventPayload {
+  "Id of the deleted event."
+  deletedEventId: ID!
+}
+
+"A tag of an event."
+input EventTagInput {
+  "The event."
+  eventId: ID!
+  "The tag's title."
+  title: String!
+}
+
+"The event after its tags changed."
+type EventTagPayload {
+  "The event, with its tags."
+  event: Event
+  "The tag added or removed."
+  tag: Tag
+}
+
+"A session to schedule."
+input CreateSessionInput {
+  "The event to add it to."
+  eventId: ID!
+  "Scheduled start."
+  estimatedStartedAt: DateTime!
+  "IANA timezone (default UTC)."
+  timezone: String
+  "Optional name."
+  name: String
+  "Team members (user ids) to add to the session."
+  teamMemberIds: [ID!]
+}
+
+"The scheduled session."
+type CreateSessionPayload {
+  "The new session."
+  session: Session
+  "Its event (with the new session among its sessions)."
+  event: Event
+}
+
+"Session attributes to change; omitted ones stay as they are."
+input UpdateSessionInput {
+  "The session to change."
+  id: ID!
+  "Name."
+  name: String
+  "Scheduled start."
+  estimatedStartedAt: DateTime
+  "IANA timezone."
+  timezone: String
+  "URL of the page allowed to embed the room."
+  embedUrl: String
+}
+
+"The changed session."
+type UpdateSessionPayload {
+  "The session in its new state."
+  session: Session
+}
+
+"The session to delete."
+input DeleteSessionInput {
+  "Its id."
+  id: ID!
+}
+
+"What was deleted."
+type DeleteSessionPayload {
+  "Id of the deleted session."
+  deletedSessionId: ID!
+  "The event it belonged to."
+  event: Event
+}
+
+"An answer to a registration-form field."
+input RegistrationFieldInput {
+  "The field id (people-attribute slug), e.g. ` + "`" + `company` + "`" + ` or ` + "`" + `first_name` + "`" + `."
+  id: String!
+  "The answer of a text or single-choice field."
+  value: String
+  "The answers of a multiple-choice field."
+  values: [String!]
+}
+
+"A registration to a session."
+input RegisterPersonInput {
+  "The session."
+  sessionId: ID!
+  "The registrant's email."
+  email: String!
+  "First name."
+  firstName: String
+  "Last name."
+  lastName: String
+  "Answers to custom registration fields."
+  fields: [RegistrationFieldInput!]
+  "Where the registrant came from."
+  referrer: String
+  "utm_source."
+  utmSource: String
+  "utm_medium."
+  utmMedium: String
+  "utm_campaign."
+  utmCampaign: String
+  "utm_term."
+  utmTerm: String
+  "utm_content."
+  utmContent: String
+}
+
+"The registration made."
+type RegisterPersonPayload {
+  "The registrant, with registration details (including the personal connection link)."
+  person: Person
+  "The session (with its new registrant count)."
+  session: Session
+}
+
+"Registration answers to change."
+input UpdateRegistrationInput {
+  "The session."
+  sessionId: ID!
+  "The registrant."
+  personId: ID!
+  "Answers to change."
+  fields: [RegistrationFieldInput!]
+  "Where the registrant came from."
+  referrer: String
+  "utm_source."
+  utmSource: String
+  "utm_medium."
+  utmMedium: String
+  "utm_campaign."
+  utmCampaign: String
+  "utm_term."
+  utmTerm: String
+  "utm_content."
+  utmContent: String
+}
+
+"The changed registration."
+type UpdateRegistrationPayload {
+  "The registrant, with the new answers."
+  person: Person
+  "The session."
+  session: Session
+}
+
+"Whom to unregister: give exactly one of personId and email."
+input UnregisterPersonInput {
+  "The session."
+  sessionId: ID!
+  "The registrant's person id."
+  personId: ID
+  "The registrant's email."
+  email: String
+}
+
+"The removed registration."
+type UnregisterPersonPayload {
+  "The session (with its new registrant count)."
+  session: Session
+  "The person id given, if any."
+  personId: ID
+  "The email given, if any."
+  email: String
+}
+
+"One registration of a bulk job."
+input BulkRegistrationInput {
+  "The registrant's email."
+  email: String!
+  "First name."
+  firstName: String
+  "Last name."
+  lastName: String
+  "Answers to custom registration fields."
+  fields: [RegistrationFieldInput!]
+  "Where the registrant came from."
+  referrer: String
+  "utm_source."
+  utmSource: String
+  "utm_medium."
+  utmMedium: String
+  "utm_campaign."
+  utmCampaign: String
+  "utm_term."
+  utmTerm: String
+  "utm_content."
+  utmContent: String
+}
+
+"Up to 50 registrations to one session."
+input BulkRegisterInput {
+  "The session."
+  sessionId: ID!
+  "The registrations (1 to 50)."
+  registrations: [BulkRegistrationInput!]!
+}
+
+"The job processing the registrations."
+type BulkRegisterPayload {
+  "The job, initially PROCESSING."
+  job: Job
+}
+
+"A team member to invite."
+input InviteUserInput {
+  "Their email."
+  email: String!
+  "HOST or MODERATOR."
+  role: UserRole!
+}
+
+"The invited team member."
+type InviteUserPayload {
+  "The new team member (pending invite)."
+  user: User
+}
+
+"The team member to remove."
+input RemoveUserInput {
+  "Their user id."
+  id: ID!
+}
+
+"What was removed."
+type RemoveUserPayload {
+  "Id of the removed team member."
+  removedUserId: ID!
+}
+
+"A webhook subscription to create."
+input CreateWebhookInput {
+  "Where Livestorm should post (HTTPS)."
+  url: String!
+  "The Livestorm event to deliver."
+  event: LivestormEventType!
+}
+
+"The created subscription."
+type CreateWebhookPayload {
+  "The subscription."
+  webhook: Webhook
+}
+
+"The webhook subscription to delete."
+input DeleteWebhookInput {
+  "Its id."
+  id: ID!
+}
+
+"What was deleted."
+type DeleteWebhookPayload {
+  "Id of the deleted subscription."
+  deletedWebhookId: ID!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/person.graphqls", Input: `"""
@@ -3175,6 +4458,120 @@ type QuestionEdge {
   node: Question!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/subscription.graphqls", Input: `"""
+Live updates, driven by Livestorm's webhooks. Each subscriber receives only events of the
+workspace of its credential. Nested objects (event, session) are read afresh for every
+notification, after the cache entries the change affects were evicted.
+"""
+type Subscription {
+  "Sessions scheduled, started or ended (session.created, session.started, session.ended)."
+  sessionChanged(eventId: ID, sessionId: ID): SessionChange!
+  "New registrations (people.registered)."
+  registrationCreated(eventId: ID, sessionId: ID): RegistrationEvent!
+  "Attendance reported after a session ends (people.attended, people.not_attended)."
+  attendanceRecorded(eventId: ID, sessionId: ID): AttendanceEvent!
+  "Events created or published (event.created, event.published)."
+  eventChanged(eventId: ID): EventChange!
+  "Replays watched (people.watched_replay)."
+  replayWatched(eventId: ID): ReplayEvent!
+  "Bulk-registration jobs that ended (job.ended)."
+  jobEnded(jobId: ID): JobEvent!
+  "Every Livestorm event, or only those of the given types."
+  livestormEvents(types: [LivestormEventType!]): LivestormEvent!
+}
+
+"A session was scheduled, started or ended."
+type SessionChange {
+  "The Livestorm event: SESSION_CREATED, SESSION_STARTED or SESSION_ENDED."
+  type: LivestormEventType!
+  "When the gateway received the notification."
+  occurredAt: DateTime!
+  "The session, in its new state."
+  session: Session
+  "The session's event."
+  event: Event
+}
+
+"Someone registered to a session."
+type RegistrationEvent {
+  "The Livestorm event: PEOPLE_REGISTERED."
+  type: LivestormEventType!
+  "When the gateway received the notification."
+  occurredAt: DateTime!
+  "The new registrant, with registration details."
+  person: Person
+  "The session registered to (with its new registrant count)."
+  session: Session
+  "The session's event."
+  event: Event
+}
+
+"A registrant's attendance, reported once the session ended."
+type AttendanceEvent {
+  "The Livestorm event: PEOPLE_ATTENDED or PEOPLE_NOT_ATTENDED."
+  type: LivestormEventType!
+  "When the gateway received the notification."
+  occurredAt: DateTime!
+  "Whether the registrant attended."
+  attended: Boolean!
+  "The registrant, with attendance details."
+  person: Person
+  "The session."
+  session: Session
+  "The session's event."
+  event: Event
+}
+
+"An event was created or published."
+type EventChange {
+  "The Livestorm event: EVENT_CREATED or EVENT_PUBLISHED."
+  type: LivestormEventType!
+  "When the gateway received the notification."
+  occurredAt: DateTime!
+  "The event, in its new state."
+  event: Event
+}
+
+"Someone watched a replay."
+type ReplayEvent {
+  "The Livestorm event: PEOPLE_WATCHED_REPLAY."
+  type: LivestormEventType!
+  "When the gateway received the notification."
+  occurredAt: DateTime!
+  "The viewer, with replay details."
+  person: Person
+  "The session whose replay was watched."
+  session: Session
+  "The event."
+  event: Event
+}
+
+"A bulk-registration job ended."
+type JobEvent {
+  "The Livestorm event: JOB_ENDED."
+  type: LivestormEventType!
+  "When the gateway received the notification."
+  occurredAt: DateTime!
+  "The job, with its final counters and tasks."
+  job: Job
+}
+
+"Any Livestorm event; the fields that apply to its type are set."
+type LivestormEvent {
+  "The Livestorm event."
+  type: LivestormEventType!
+  "When the gateway received the notification."
+  occurredAt: DateTime!
+  "The event concerned, if any."
+  event: Event
+  "The session concerned, if any."
+  session: Session
+  "The person concerned, if any."
+  person: Person
+  "The job concerned, if any."
+  job: Job
+}
+`, BuiltIn: false},
 	{Name: "../../schema/workspace.graphqls", Input: `"A team member of the workspace."
 type User {
   "Livestorm's id of the team member (also their person id)."
@@ -3382,6 +4779,32 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_AttendanceEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_AttendanceEvent_type(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_AttendanceEvent_occurredAt(ctx, field)
+	case "attended":
+		return ec.fieldContext_AttendanceEvent_attended(ctx, field)
+	case "person":
+		return ec.fieldContext_AttendanceEvent_person(ctx, field)
+	case "session":
+		return ec.fieldContext_AttendanceEvent_session(ctx, field)
+	case "event":
+		return ec.fieldContext_AttendanceEvent_event(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AttendanceEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_BulkRegisterPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "job":
+		return ec.fieldContext_BulkRegisterPayload_job(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BulkRegisterPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_ChatMessage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3422,6 +4845,58 @@ func (ec *executionContext) childFields_ChatMessageEdge(ctx context.Context, fie
 		return ec.fieldContext_ChatMessageEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ChatMessageEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CreateEventPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "event":
+		return ec.fieldContext_CreateEventPayload_event(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateEventPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CreateSessionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "session":
+		return ec.fieldContext_CreateSessionPayload_session(ctx, field)
+	case "event":
+		return ec.fieldContext_CreateSessionPayload_event(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateSessionPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CreateWebhookPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "webhook":
+		return ec.fieldContext_CreateWebhookPayload_webhook(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateWebhookPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DeleteEventPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedEventId":
+		return ec.fieldContext_DeleteEventPayload_deletedEventId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteEventPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DeleteSessionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedSessionId":
+		return ec.fieldContext_DeleteSessionPayload_deletedSessionId(ctx, field)
+	case "event":
+		return ec.fieldContext_DeleteSessionPayload_event(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteSessionPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DeleteWebhookPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedWebhookId":
+		return ec.fieldContext_DeleteWebhookPayload_deletedWebhookId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteWebhookPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Device(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3506,6 +4981,18 @@ func (ec *executionContext) childFields_Event(ctx context.Context, field graphql
 	return nil, fmt.Errorf("no field named %q was found under type Event", field.Name)
 }
 
+func (ec *executionContext) childFields_EventChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_EventChange_type(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_EventChange_occurredAt(ctx, field)
+	case "event":
+		return ec.fieldContext_EventChange_event(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EventChange", field.Name)
+}
+
 func (ec *executionContext) childFields_EventConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -3530,6 +5017,16 @@ func (ec *executionContext) childFields_EventEdge(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type EventEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_EventTagPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "event":
+		return ec.fieldContext_EventTagPayload_event(ctx, field)
+	case "tag":
+		return ec.fieldContext_EventTagPayload_tag(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EventTagPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_GeoLocation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "city":
@@ -3540,6 +5037,14 @@ func (ec *executionContext) childFields_GeoLocation(ctx context.Context, field g
 		return ec.fieldContext_GeoLocation_countryName(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type GeoLocation", field.Name)
+}
+
+func (ec *executionContext) childFields_InviteUserPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_InviteUserPayload_user(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InviteUserPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Job(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3566,6 +5071,18 @@ func (ec *executionContext) childFields_Job(ctx context.Context, field graphql.C
 	return nil, fmt.Errorf("no field named %q was found under type Job", field.Name)
 }
 
+func (ec *executionContext) childFields_JobEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_JobEvent_type(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_JobEvent_occurredAt(ctx, field)
+	case "job":
+		return ec.fieldContext_JobEvent_job(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JobEvent", field.Name)
+}
+
 func (ec *executionContext) childFields_JobTask(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3580,6 +5097,24 @@ func (ec *executionContext) childFields_JobTask(ctx context.Context, field graph
 		return ec.fieldContext_JobTask_errors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type JobTask", field.Name)
+}
+
+func (ec *executionContext) childFields_LivestormEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_LivestormEvent_type(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_LivestormEvent_occurredAt(ctx, field)
+	case "event":
+		return ec.fieldContext_LivestormEvent_event(ctx, field)
+	case "session":
+		return ec.fieldContext_LivestormEvent_session(ctx, field)
+	case "person":
+		return ec.fieldContext_LivestormEvent_person(ctx, field)
+	case "job":
+		return ec.fieldContext_LivestormEvent_job(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LivestormEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_Organization(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3850,6 +5385,16 @@ func (ec *executionContext) childFields_RecordingEdge(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type RecordingEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_RegisterPersonPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "person":
+		return ec.fieldContext_RegisterPersonPayload_person(ctx, field)
+	case "session":
+		return ec.fieldContext_RegisterPersonPayload_session(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RegisterPersonPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_RegistrantDetail(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "eventId":
@@ -3912,6 +5457,22 @@ func (ec *executionContext) childFields_RegistrantFieldValue(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type RegistrantFieldValue", field.Name)
 }
 
+func (ec *executionContext) childFields_RegistrationEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_RegistrationEvent_type(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_RegistrationEvent_occurredAt(ctx, field)
+	case "person":
+		return ec.fieldContext_RegistrationEvent_person(ctx, field)
+	case "session":
+		return ec.fieldContext_RegistrationEvent_session(ctx, field)
+	case "event":
+		return ec.fieldContext_RegistrationEvent_event(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RegistrationEvent", field.Name)
+}
+
 func (ec *executionContext) childFields_RegistrationField(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3932,6 +5493,30 @@ func (ec *executionContext) childFields_RegistrationField(ctx context.Context, f
 		return ec.fieldContext_RegistrationField_attribute(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RegistrationField", field.Name)
+}
+
+func (ec *executionContext) childFields_RemoveUserPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "removedUserId":
+		return ec.fieldContext_RemoveUserPayload_removedUserId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RemoveUserPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ReplayEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_ReplayEvent_type(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_ReplayEvent_occurredAt(ctx, field)
+	case "person":
+		return ec.fieldContext_ReplayEvent_person(ctx, field)
+	case "session":
+		return ec.fieldContext_ReplayEvent_session(ctx, field)
+	case "event":
+		return ec.fieldContext_ReplayEvent_event(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReplayEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_ReplayViewDetail(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3990,6 +5575,20 @@ func (ec *executionContext) childFields_Session(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Session", field.Name)
 }
 
+func (ec *executionContext) childFields_SessionChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_SessionChange_type(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_SessionChange_occurredAt(ctx, field)
+	case "session":
+		return ec.fieldContext_SessionChange_session(ctx, field)
+	case "event":
+		return ec.fieldContext_SessionChange_event(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SessionChange", field.Name)
+}
+
 func (ec *executionContext) childFields_SessionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -4022,6 +5621,44 @@ func (ec *executionContext) childFields_Tag(ctx context.Context, field graphql.C
 		return ec.fieldContext_Tag_title(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Tag", field.Name)
+}
+
+func (ec *executionContext) childFields_UnregisterPersonPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "session":
+		return ec.fieldContext_UnregisterPersonPayload_session(ctx, field)
+	case "personId":
+		return ec.fieldContext_UnregisterPersonPayload_personId(ctx, field)
+	case "email":
+		return ec.fieldContext_UnregisterPersonPayload_email(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnregisterPersonPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdateEventPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "event":
+		return ec.fieldContext_UpdateEventPayload_event(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateEventPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdateRegistrationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "person":
+		return ec.fieldContext_UpdateRegistrationPayload_person(ctx, field)
+	case "session":
+		return ec.fieldContext_UpdateRegistrationPayload_session(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateRegistrationPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdateSessionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "session":
+		return ec.fieldContext_UpdateSessionPayload_session(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateSessionPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_UpstreamError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4321,6 +5958,230 @@ func (ec *executionContext) field_Event_sessions_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["filter"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_addEventTag_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.EventTagInput, error) {
+			return ec.unmarshalNEventTagInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐEventTagInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_bulkRegister_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.BulkRegisterInput, error) {
+			return ec.unmarshalNBulkRegisterInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐBulkRegisterInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createEvent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateEventInput, error) {
+			return ec.unmarshalNCreateEventInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐCreateEventInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createSession_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateSessionInput, error) {
+			return ec.unmarshalNCreateSessionInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐCreateSessionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createWebhook_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateWebhookInput, error) {
+			return ec.unmarshalNCreateWebhookInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐCreateWebhookInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteEvent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DeleteEventInput, error) {
+			return ec.unmarshalNDeleteEventInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐDeleteEventInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteSession_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DeleteSessionInput, error) {
+			return ec.unmarshalNDeleteSessionInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐDeleteSessionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteWebhook_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DeleteWebhookInput, error) {
+			return ec.unmarshalNDeleteWebhookInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐDeleteWebhookInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_inviteUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.InviteUserInput, error) {
+			return ec.unmarshalNInviteUserInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐInviteUserInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_registerPerson_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RegisterPersonInput, error) {
+			return ec.unmarshalNRegisterPersonInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRegisterPersonInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeEventTag_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.EventTagInput, error) {
+			return ec.unmarshalNEventTagInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐEventTagInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RemoveUserInput, error) {
+			return ec.unmarshalNRemoveUserInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRemoveUserInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unregisterPerson_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UnregisterPersonInput, error) {
+			return ec.unmarshalNUnregisterPersonInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐUnregisterPersonInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateEvent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateEventInput, error) {
+			return ec.unmarshalNUpdateEventInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐUpdateEventInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateRegistration_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateRegistrationInput, error) {
+			return ec.unmarshalNUpdateRegistrationInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐUpdateRegistrationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateSession_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateSessionInput, error) {
+			return ec.unmarshalNUpdateSessionInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐUpdateSessionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -4678,6 +6539,128 @@ func (ec *executionContext) field_Session_recordings_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Subscription_attendanceRecorded_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "eventId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["eventId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "sessionId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["sessionId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_eventChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "eventId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["eventId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_jobEnded_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "jobId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["jobId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_livestormEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "types",
+		func(ctx context.Context, v any) ([]model.LivestormEventType, error) {
+			return ec.unmarshalOLivestormEventType2ᚕgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐLivestormEventTypeᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["types"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_registrationCreated_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "eventId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["eventId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "sessionId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["sessionId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_replayWatched_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "eventId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["eventId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_sessionChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "eventId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["eventId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "sessionId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["sessionId"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field___Directive_args_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4751,6 +6734,203 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _AttendanceEvent_type(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttendanceEvent_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AttendanceEvent().Type(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.LivestormEventType) graphql.Marshaler {
+			return ec.marshalNLivestormEventType2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐLivestormEventType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AttendanceEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AttendanceEvent", field, true, true, "LivestormEventType")
+}
+
+func (ec *executionContext) _AttendanceEvent_occurredAt(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttendanceEvent_occurredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OccurredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AttendanceEvent_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AttendanceEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _AttendanceEvent_attended(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttendanceEvent_attended(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AttendanceEvent().Attended(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AttendanceEvent_attended(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AttendanceEvent", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _AttendanceEvent_person(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttendanceEvent_person(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Person, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AttendanceEvent_person(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AttendanceEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AttendanceEvent_session(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttendanceEvent_session(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AttendanceEvent().Session(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Session) graphql.Marshaler {
+			return ec.marshalOSession2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐSession(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AttendanceEvent_session(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AttendanceEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Session(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AttendanceEvent_event(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttendanceEvent_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AttendanceEvent().Event(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Event) graphql.Marshaler {
+			return ec.marshalOEvent2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐEvent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AttendanceEvent_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AttendanceEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Event(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _BulkRegisterPayload_job(ctx context.Context, field graphql.CollectedField, obj *model.BulkRegisterPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BulkRegisterPayload_job(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Job, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Job) graphql.Marshaler {
+			return ec.marshalOJob2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐJob(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BulkRegisterPayload_job(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "BulkRegisterPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Job(ctx, field)
+		},
+	}
+	return fc, nil
+}
 
 func (ec *executionContext) _ChatMessage_id(ctx context.Context, field graphql.CollectedField, obj *livestorm.ChatMessage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -5071,6 +7251,235 @@ func (ec *executionContext) fieldContext_ChatMessageEdge_node(_ context.Context,
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _CreateEventPayload_event(ctx context.Context, field graphql.CollectedField, obj *model.CreateEventPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateEventPayload_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Event, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Event) graphql.Marshaler {
+			return ec.marshalOEvent2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐEvent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreateEventPayload_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateEventPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Event(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreateSessionPayload_session(ctx context.Context, field graphql.CollectedField, obj *model.CreateSessionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateSessionPayload_session(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Session, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Session) graphql.Marshaler {
+			return ec.marshalOSession2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐSession(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreateSessionPayload_session(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateSessionPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Session(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreateSessionPayload_event(ctx context.Context, field graphql.CollectedField, obj *model.CreateSessionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateSessionPayload_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Event, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Event) graphql.Marshaler {
+			return ec.marshalOEvent2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐEvent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreateSessionPayload_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateSessionPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Event(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreateWebhookPayload_webhook(ctx context.Context, field graphql.CollectedField, obj *model.CreateWebhookPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateWebhookPayload_webhook(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Webhook, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Webhook) graphql.Marshaler {
+			return ec.marshalOWebhook2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐWebhook(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreateWebhookPayload_webhook(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateWebhookPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Webhook(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeleteEventPayload_deletedEventId(ctx context.Context, field graphql.CollectedField, obj *model.DeleteEventPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteEventPayload_deletedEventId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedEventID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteEventPayload_deletedEventId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteEventPayload", field, false, false, "ID")
+}
+
+func (ec *executionContext) _DeleteSessionPayload_deletedSessionId(ctx context.Context, field graphql.CollectedField, obj *model.DeleteSessionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteSessionPayload_deletedSessionId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedSessionID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteSessionPayload_deletedSessionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteSessionPayload", field, false, false, "ID")
+}
+
+func (ec *executionContext) _DeleteSessionPayload_event(ctx context.Context, field graphql.CollectedField, obj *model.DeleteSessionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteSessionPayload_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Event, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Event) graphql.Marshaler {
+			return ec.marshalOEvent2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐEvent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteSessionPayload_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeleteSessionPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Event(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeleteWebhookPayload_deletedWebhookId(ctx context.Context, field graphql.CollectedField, obj *model.DeleteWebhookPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteWebhookPayload_deletedWebhookId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedWebhookID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteWebhookPayload_deletedWebhookId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteWebhookPayload", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Device_browserName(ctx context.Context, field graphql.CollectedField, obj *livestorm.RegistrantDetail) (ret graphql.Marshaler) {
@@ -5947,6 +8356,84 @@ func (ec *executionContext) fieldContext_Event_people(ctx context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _EventChange_type(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventChange_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EventChange().Type(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.LivestormEventType) graphql.Marshaler {
+			return ec.marshalNLivestormEventType2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐLivestormEventType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventChange_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventChange", field, true, true, "LivestormEventType")
+}
+
+func (ec *executionContext) _EventChange_occurredAt(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventChange_occurredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OccurredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventChange_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventChange", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _EventChange_event(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventChange_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EventChange().Event(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Event) graphql.Marshaler {
+			return ec.marshalOEvent2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐEvent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EventChange_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventChange",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Event(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _EventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Connection[livestorm.Event]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6121,6 +8608,70 @@ func (ec *executionContext) fieldContext_EventEdge_node(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _EventTagPayload_event(ctx context.Context, field graphql.CollectedField, obj *model.EventTagPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventTagPayload_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Event, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Event) graphql.Marshaler {
+			return ec.marshalOEvent2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐEvent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EventTagPayload_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventTagPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Event(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EventTagPayload_tag(ctx context.Context, field graphql.CollectedField, obj *model.EventTagPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventTagPayload_tag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tag, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Tag) graphql.Marshaler {
+			return ec.marshalOTag2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐTag(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EventTagPayload_tag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventTagPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Tag(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _GeoLocation_city(ctx context.Context, field graphql.CollectedField, obj *livestorm.RegistrantDetail) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6188,6 +8739,38 @@ func (ec *executionContext) _GeoLocation_countryName(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_GeoLocation_countryName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GeoLocation", field, false, false, "String")
+}
+
+func (ec *executionContext) _InviteUserPayload_user(ctx context.Context, field graphql.CollectedField, obj *model.InviteUserPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InviteUserPayload_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InviteUserPayload_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InviteUserPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Job_id(ctx context.Context, field graphql.CollectedField, obj *livestorm.Job) (ret graphql.Marshaler) {
@@ -6406,6 +8989,84 @@ func (ec *executionContext) fieldContext_Job_tasks(_ context.Context, field grap
 	return fc, nil
 }
 
+func (ec *executionContext) _JobEvent_type(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JobEvent_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.JobEvent().Type(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.LivestormEventType) graphql.Marshaler {
+			return ec.marshalNLivestormEventType2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐLivestormEventType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JobEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JobEvent", field, true, true, "LivestormEventType")
+}
+
+func (ec *executionContext) _JobEvent_occurredAt(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JobEvent_occurredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OccurredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JobEvent_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JobEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _JobEvent_job(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JobEvent_job(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.JobEvent().Job(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Job) graphql.Marshaler {
+			return ec.marshalOJob2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐJob(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_JobEvent_job(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "JobEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Job(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _JobTask_id(ctx context.Context, field graphql.CollectedField, obj *livestorm.JobTask) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6535,6 +9196,884 @@ func (ec *executionContext) fieldContext_JobTask_errors(_ context.Context, field
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_UpstreamError(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LivestormEvent_type(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LivestormEvent_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LivestormEvent().Type(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.LivestormEventType) graphql.Marshaler {
+			return ec.marshalNLivestormEventType2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐLivestormEventType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LivestormEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LivestormEvent", field, true, true, "LivestormEventType")
+}
+
+func (ec *executionContext) _LivestormEvent_occurredAt(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LivestormEvent_occurredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OccurredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LivestormEvent_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LivestormEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _LivestormEvent_event(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LivestormEvent_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LivestormEvent().Event(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Event) graphql.Marshaler {
+			return ec.marshalOEvent2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐEvent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LivestormEvent_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LivestormEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Event(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LivestormEvent_session(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LivestormEvent_session(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LivestormEvent().Session(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Session) graphql.Marshaler {
+			return ec.marshalOSession2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐSession(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LivestormEvent_session(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LivestormEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Session(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LivestormEvent_person(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LivestormEvent_person(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Person, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LivestormEvent_person(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LivestormEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LivestormEvent_job(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LivestormEvent_job(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LivestormEvent().Job(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Job) graphql.Marshaler {
+			return ec.marshalOJob2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐJob(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LivestormEvent_job(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LivestormEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Job(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createEvent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createEvent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateEvent(ctx, fc.Args["input"].(model.CreateEventInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateEventPayload) graphql.Marshaler {
+			return ec.marshalNCreateEventPayload2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐCreateEventPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createEvent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreateEventPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createEvent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateEvent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateEvent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateEvent(ctx, fc.Args["input"].(model.UpdateEventInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateEventPayload) graphql.Marshaler {
+			return ec.marshalNUpdateEventPayload2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐUpdateEventPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateEvent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateEventPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateEvent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteEvent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteEvent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteEvent(ctx, fc.Args["input"].(model.DeleteEventInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeleteEventPayload) graphql.Marshaler {
+			return ec.marshalNDeleteEventPayload2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐDeleteEventPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteEvent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeleteEventPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteEvent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addEventTag(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addEventTag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddEventTag(ctx, fc.Args["input"].(model.EventTagInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EventTagPayload) graphql.Marshaler {
+			return ec.marshalNEventTagPayload2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐEventTagPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addEventTag(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventTagPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addEventTag_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeEventTag(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeEventTag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveEventTag(ctx, fc.Args["input"].(model.EventTagInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EventTagPayload) graphql.Marshaler {
+			return ec.marshalNEventTagPayload2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐEventTagPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeEventTag(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventTagPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeEventTag_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createSession(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createSession(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateSession(ctx, fc.Args["input"].(model.CreateSessionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateSessionPayload) graphql.Marshaler {
+			return ec.marshalNCreateSessionPayload2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐCreateSessionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createSession(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreateSessionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createSession_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateSession(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateSession(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateSession(ctx, fc.Args["input"].(model.UpdateSessionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateSessionPayload) graphql.Marshaler {
+			return ec.marshalNUpdateSessionPayload2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐUpdateSessionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateSession(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateSessionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateSession_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteSession(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteSession(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteSession(ctx, fc.Args["input"].(model.DeleteSessionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeleteSessionPayload) graphql.Marshaler {
+			return ec.marshalNDeleteSessionPayload2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐDeleteSessionPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteSession(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeleteSessionPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteSession_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_registerPerson(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_registerPerson(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RegisterPerson(ctx, fc.Args["input"].(model.RegisterPersonInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RegisterPersonPayload) graphql.Marshaler {
+			return ec.marshalNRegisterPersonPayload2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRegisterPersonPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_registerPerson(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegisterPersonPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_registerPerson_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateRegistration(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateRegistration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateRegistration(ctx, fc.Args["input"].(model.UpdateRegistrationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateRegistrationPayload) graphql.Marshaler {
+			return ec.marshalNUpdateRegistrationPayload2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐUpdateRegistrationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateRegistration(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateRegistrationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateRegistration_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unregisterPerson(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unregisterPerson(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnregisterPerson(ctx, fc.Args["input"].(model.UnregisterPersonInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UnregisterPersonPayload) graphql.Marshaler {
+			return ec.marshalNUnregisterPersonPayload2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐUnregisterPersonPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unregisterPerson(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UnregisterPersonPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unregisterPerson_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_bulkRegister(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_bulkRegister(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().BulkRegister(ctx, fc.Args["input"].(model.BulkRegisterInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.BulkRegisterPayload) graphql.Marshaler {
+			return ec.marshalNBulkRegisterPayload2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐBulkRegisterPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_bulkRegister(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BulkRegisterPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_bulkRegister_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_inviteUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_inviteUser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().InviteUser(ctx, fc.Args["input"].(model.InviteUserInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InviteUserPayload) graphql.Marshaler {
+			return ec.marshalNInviteUserPayload2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐInviteUserPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_inviteUser(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InviteUserPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_inviteUser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeUser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveUser(ctx, fc.Args["input"].(model.RemoveUserInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RemoveUserPayload) graphql.Marshaler {
+			return ec.marshalNRemoveUserPayload2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRemoveUserPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeUser(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RemoveUserPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeUser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createWebhook(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createWebhook(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateWebhook(ctx, fc.Args["input"].(model.CreateWebhookInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateWebhookPayload) graphql.Marshaler {
+			return ec.marshalNCreateWebhookPayload2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐCreateWebhookPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createWebhook(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreateWebhookPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createWebhook_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteWebhook(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteWebhook(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteWebhook(ctx, fc.Args["input"].(model.DeleteWebhookInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeleteWebhookPayload) graphql.Marshaler {
+			return ec.marshalNDeleteWebhookPayload2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐDeleteWebhookPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteWebhook(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeleteWebhookPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteWebhook_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -9313,6 +12852,70 @@ func (ec *executionContext) fieldContext_RecordingEdge_node(_ context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _RegisterPersonPayload_person(ctx context.Context, field graphql.CollectedField, obj *model.RegisterPersonPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisterPersonPayload_person(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Person, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RegisterPersonPayload_person(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegisterPersonPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RegisterPersonPayload_session(ctx context.Context, field graphql.CollectedField, obj *model.RegisterPersonPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisterPersonPayload_session(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Session, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Session) graphql.Marshaler {
+			return ec.marshalOSession2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐSession(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RegisterPersonPayload_session(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegisterPersonPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Session(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _RegistrantDetail_eventId(ctx context.Context, field graphql.CollectedField, obj *livestorm.RegistrantDetail) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9924,6 +13527,148 @@ func (ec *executionContext) fieldContext_RegistrantFieldValue_custom(_ context.C
 	return graphql.NewScalarFieldContext("RegistrantFieldValue", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _RegistrationEvent_type(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegistrationEvent_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RegistrationEvent().Type(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.LivestormEventType) graphql.Marshaler {
+			return ec.marshalNLivestormEventType2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐLivestormEventType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegistrationEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegistrationEvent", field, true, true, "LivestormEventType")
+}
+
+func (ec *executionContext) _RegistrationEvent_occurredAt(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegistrationEvent_occurredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OccurredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegistrationEvent_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegistrationEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _RegistrationEvent_person(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegistrationEvent_person(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Person, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RegistrationEvent_person(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegistrationEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RegistrationEvent_session(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegistrationEvent_session(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RegistrationEvent().Session(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Session) graphql.Marshaler {
+			return ec.marshalOSession2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐSession(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RegistrationEvent_session(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegistrationEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Session(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RegistrationEvent_event(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegistrationEvent_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RegistrationEvent().Event(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Event) graphql.Marshaler {
+			return ec.marshalOEvent2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐEvent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RegistrationEvent_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegistrationEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Event(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _RegistrationField_id(ctx context.Context, field graphql.CollectedField, obj *livestorm.EventField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10112,6 +13857,171 @@ func (ec *executionContext) fieldContext_RegistrationField_attribute(_ context.C
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PeopleAttribute(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RemoveUserPayload_removedUserId(ctx context.Context, field graphql.CollectedField, obj *model.RemoveUserPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RemoveUserPayload_removedUserId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RemovedUserID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RemoveUserPayload_removedUserId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RemoveUserPayload", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ReplayEvent_type(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplayEvent_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReplayEvent().Type(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.LivestormEventType) graphql.Marshaler {
+			return ec.marshalNLivestormEventType2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐLivestormEventType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReplayEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReplayEvent", field, true, true, "LivestormEventType")
+}
+
+func (ec *executionContext) _ReplayEvent_occurredAt(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplayEvent_occurredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OccurredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReplayEvent_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReplayEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ReplayEvent_person(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplayEvent_person(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Person, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReplayEvent_person(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReplayEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReplayEvent_session(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplayEvent_session(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReplayEvent().Session(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Session) graphql.Marshaler {
+			return ec.marshalOSession2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐSession(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReplayEvent_session(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReplayEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Session(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReplayEvent_event(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplayEvent_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReplayEvent().Event(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Event) graphql.Marshaler {
+			return ec.marshalOEvent2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐEvent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReplayEvent_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReplayEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Event(ctx, field)
 		},
 	}
 	return fc, nil
@@ -10716,6 +14626,116 @@ func (ec *executionContext) fieldContext_Session_questions(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _SessionChange_type(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionChange_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SessionChange().Type(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.LivestormEventType) graphql.Marshaler {
+			return ec.marshalNLivestormEventType2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐLivestormEventType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SessionChange_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionChange", field, true, true, "LivestormEventType")
+}
+
+func (ec *executionContext) _SessionChange_occurredAt(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionChange_occurredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OccurredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SessionChange_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionChange", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _SessionChange_session(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionChange_session(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SessionChange().Session(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Session) graphql.Marshaler {
+			return ec.marshalOSession2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐSession(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SessionChange_session(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SessionChange",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Session(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SessionChange_event(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionChange_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SessionChange().Event(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Event) graphql.Marshaler {
+			return ec.marshalOEvent2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐEvent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SessionChange_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SessionChange",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Event(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _SessionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Connection[livestorm.Session]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10890,6 +14910,314 @@ func (ec *executionContext) fieldContext_SessionEdge_node(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_sessionChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_sessionChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().SessionChanged(ctx, fc.Args["eventId"].(*string), fc.Args["sessionId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pubsub.Message) graphql.Marshaler {
+			return ec.marshalNSessionChange2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋpubsubᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_sessionChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SessionChange(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_sessionChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_registrationCreated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_registrationCreated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().RegistrationCreated(ctx, fc.Args["eventId"].(*string), fc.Args["sessionId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pubsub.Message) graphql.Marshaler {
+			return ec.marshalNRegistrationEvent2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋpubsubᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_registrationCreated(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegistrationEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_registrationCreated_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_attendanceRecorded(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_attendanceRecorded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().AttendanceRecorded(ctx, fc.Args["eventId"].(*string), fc.Args["sessionId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pubsub.Message) graphql.Marshaler {
+			return ec.marshalNAttendanceEvent2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋpubsubᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_attendanceRecorded(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AttendanceEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_attendanceRecorded_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_eventChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_eventChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().EventChanged(ctx, fc.Args["eventId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pubsub.Message) graphql.Marshaler {
+			return ec.marshalNEventChange2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋpubsubᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_eventChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventChange(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_eventChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_replayWatched(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_replayWatched(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().ReplayWatched(ctx, fc.Args["eventId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pubsub.Message) graphql.Marshaler {
+			return ec.marshalNReplayEvent2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋpubsubᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_replayWatched(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReplayEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_replayWatched_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_jobEnded(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_jobEnded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().JobEnded(ctx, fc.Args["jobId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pubsub.Message) graphql.Marshaler {
+			return ec.marshalNJobEvent2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋpubsubᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_jobEnded(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_JobEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_jobEnded_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_livestormEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_livestormEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().LivestormEvents(ctx, fc.Args["types"].([]model.LivestormEventType))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pubsub.Message) graphql.Marshaler {
+			return ec.marshalNLivestormEvent2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋpubsubᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_livestormEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LivestormEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_livestormEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Tag_id(ctx context.Context, field graphql.CollectedField, obj *livestorm.Tag) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10934,6 +15262,212 @@ func (ec *executionContext) _Tag_title(ctx context.Context, field graphql.Collec
 }
 func (ec *executionContext) fieldContext_Tag_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Tag", field, false, false, "String")
+}
+
+func (ec *executionContext) _UnregisterPersonPayload_session(ctx context.Context, field graphql.CollectedField, obj *model.UnregisterPersonPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnregisterPersonPayload_session(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Session, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Session) graphql.Marshaler {
+			return ec.marshalOSession2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐSession(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UnregisterPersonPayload_session(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnregisterPersonPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Session(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnregisterPersonPayload_personId(ctx context.Context, field graphql.CollectedField, obj *model.UnregisterPersonPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnregisterPersonPayload_personId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PersonID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UnregisterPersonPayload_personId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnregisterPersonPayload", field, false, false, "ID")
+}
+
+func (ec *executionContext) _UnregisterPersonPayload_email(ctx context.Context, field graphql.CollectedField, obj *model.UnregisterPersonPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnregisterPersonPayload_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UnregisterPersonPayload_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnregisterPersonPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _UpdateEventPayload_event(ctx context.Context, field graphql.CollectedField, obj *model.UpdateEventPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateEventPayload_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Event, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Event) graphql.Marshaler {
+			return ec.marshalOEvent2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐEvent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateEventPayload_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateEventPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Event(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateRegistrationPayload_person(ctx context.Context, field graphql.CollectedField, obj *model.UpdateRegistrationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateRegistrationPayload_person(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Person, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateRegistrationPayload_person(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateRegistrationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateRegistrationPayload_session(ctx context.Context, field graphql.CollectedField, obj *model.UpdateRegistrationPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateRegistrationPayload_session(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Session, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Session) graphql.Marshaler {
+			return ec.marshalOSession2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐSession(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateRegistrationPayload_session(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateRegistrationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Session(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateSessionPayload_session(ctx context.Context, field graphql.CollectedField, obj *model.UpdateSessionPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateSessionPayload_session(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Session, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Session) graphql.Marshaler {
+			return ec.marshalOSession2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐSession(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateSessionPayload_session(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateSessionPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Session(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _UpstreamError_title(ctx context.Context, field graphql.CollectedField, obj *livestorm.ErrorObject) (ret graphql.Marshaler) {
@@ -12955,6 +17489,552 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputBulkRegisterInput(ctx context.Context, obj any) (model.BulkRegisterInput, error) {
+	var it model.BulkRegisterInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"sessionId", "registrations"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "sessionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sessionId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SessionID = data
+		case "registrations":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("registrations"))
+			data, err := ec.unmarshalNBulkRegistrationInput2ᚕgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐBulkRegistrationInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Registrations = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalBulkRegisterInput unmarshals raw into the BulkRegisterInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalBulkRegisterInput(ctx context.Context, raw any) (model.BulkRegisterInput, error) {
+	var out model.BulkRegisterInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "BulkRegisterInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputBulkRegistrationInput(ctx context.Context, obj any) (model.BulkRegistrationInput, error) {
+	var it model.BulkRegistrationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"email", "firstName", "lastName", "fields", "referrer", "utmSource", "utmMedium", "utmCampaign", "utmTerm", "utmContent"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "firstName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstName = data
+		case "lastName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastName = data
+		case "fields":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fields"))
+			data, err := ec.unmarshalORegistrationFieldInput2ᚕgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRegistrationFieldInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Fields = data
+		case "referrer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referrer"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Referrer = data
+		case "utmSource":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("utmSource"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UtmSource = data
+		case "utmMedium":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("utmMedium"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UtmMedium = data
+		case "utmCampaign":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("utmCampaign"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UtmCampaign = data
+		case "utmTerm":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("utmTerm"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UtmTerm = data
+		case "utmContent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("utmContent"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UtmContent = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalBulkRegistrationInput unmarshals raw into the BulkRegistrationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalBulkRegistrationInput(ctx context.Context, raw any) (model.BulkRegistrationInput, error) {
+	var out model.BulkRegistrationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "BulkRegistrationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateEventInput(ctx context.Context, obj any) (model.CreateEventInput, error) {
+	var it model.CreateEventInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"title", "ownerId", "copyFromEventId", "slug", "status", "description", "everyoneCanSpeak", "detailedRegistrationPageEnabled", "lightRegistrationPageEnabled", "recordingEnabled", "recordingPublic", "showInCompanyPage", "chatEnabled", "questionsEnabled", "pollsEnabled", "sessions"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "ownerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OwnerID = data
+		case "copyFromEventId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("copyFromEventId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CopyFromEventID = data
+		case "slug":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slug"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Slug = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOEventStatus2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐEventStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "everyoneCanSpeak":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("everyoneCanSpeak"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EveryoneCanSpeak = data
+		case "detailedRegistrationPageEnabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("detailedRegistrationPageEnabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DetailedRegistrationPageEnabled = data
+		case "lightRegistrationPageEnabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lightRegistrationPageEnabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LightRegistrationPageEnabled = data
+		case "recordingEnabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordingEnabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordingEnabled = data
+		case "recordingPublic":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordingPublic"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordingPublic = data
+		case "showInCompanyPage":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("showInCompanyPage"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ShowInCompanyPage = data
+		case "chatEnabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("chatEnabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChatEnabled = data
+		case "questionsEnabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("questionsEnabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuestionsEnabled = data
+		case "pollsEnabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pollsEnabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PollsEnabled = data
+		case "sessions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sessions"))
+			data, err := ec.unmarshalONewSessionInput2ᚕgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐNewSessionInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sessions = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateEventInput unmarshals raw into the CreateEventInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateEventInput(ctx context.Context, raw any) (model.CreateEventInput, error) {
+	var out model.CreateEventInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateEventInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateSessionInput(ctx context.Context, obj any) (model.CreateSessionInput, error) {
+	var it model.CreateSessionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"eventId", "estimatedStartedAt", "timezone", "name", "teamMemberIds"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "eventId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EventID = data
+		case "estimatedStartedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estimatedStartedAt"))
+			data, err := ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstimatedStartedAt = data
+		case "timezone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Timezone = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "teamMemberIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("teamMemberIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TeamMemberIds = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateSessionInput unmarshals raw into the CreateSessionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateSessionInput(ctx context.Context, raw any) (model.CreateSessionInput, error) {
+	var out model.CreateSessionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateSessionInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateWebhookInput(ctx context.Context, obj any) (model.CreateWebhookInput, error) {
+	var it model.CreateWebhookInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"url", "event"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "url":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("url"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.URL = data
+		case "event":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("event"))
+			data, err := ec.unmarshalNLivestormEventType2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐLivestormEventType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Event = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateWebhookInput unmarshals raw into the CreateWebhookInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateWebhookInput(ctx context.Context, raw any) (model.CreateWebhookInput, error) {
+	var out model.CreateWebhookInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateWebhookInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDeleteEventInput(ctx context.Context, obj any) (model.DeleteEventInput, error) {
+	var it model.DeleteEventInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDeleteEventInput unmarshals raw into the DeleteEventInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDeleteEventInput(ctx context.Context, raw any) (model.DeleteEventInput, error) {
+	var out model.DeleteEventInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeleteEventInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDeleteSessionInput(ctx context.Context, obj any) (model.DeleteSessionInput, error) {
+	var it model.DeleteSessionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDeleteSessionInput unmarshals raw into the DeleteSessionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDeleteSessionInput(ctx context.Context, raw any) (model.DeleteSessionInput, error) {
+	var out model.DeleteSessionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeleteSessionInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputDeleteWebhookInput(ctx context.Context, obj any) (model.DeleteWebhookInput, error) {
+	var it model.DeleteWebhookInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalDeleteWebhookInput unmarshals raw into the DeleteWebhookInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalDeleteWebhookInput(ctx context.Context, raw any) (model.DeleteWebhookInput, error) {
+	var out model.DeleteWebhookInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "DeleteWebhookInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputEventFilter(ctx context.Context, obj any) (model.EventFilter, error) {
 	var it model.EventFilter
 	if obj == nil {
@@ -13092,6 +18172,167 @@ func (ec *executionContext) unmarshalInputEventPeopleFilter(ctx context.Context,
 func UnmarshalEventPeopleFilter(ctx context.Context, raw any) (model.EventPeopleFilter, error) {
 	var out model.EventPeopleFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "EventPeopleFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputEventTagInput(ctx context.Context, obj any) (model.EventTagInput, error) {
+	var it model.EventTagInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"eventId", "title"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "eventId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("eventId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EventID = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalEventTagInput unmarshals raw into the EventTagInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalEventTagInput(ctx context.Context, raw any) (model.EventTagInput, error) {
+	var out model.EventTagInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "EventTagInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputInviteUserInput(ctx context.Context, obj any) (model.InviteUserInput, error) {
+	var it model.InviteUserInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"email", "role"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "role":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("role"))
+			data, err := ec.unmarshalNUserRole2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐUserRole(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Role = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalInviteUserInput unmarshals raw into the InviteUserInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalInviteUserInput(ctx context.Context, raw any) (model.InviteUserInput, error) {
+	var out model.InviteUserInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "InviteUserInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputNewSessionInput(ctx context.Context, obj any) (model.NewSessionInput, error) {
+	var it model.NewSessionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"estimatedStartedAt", "timezone", "name", "teamMemberIds"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "estimatedStartedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estimatedStartedAt"))
+			data, err := ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstimatedStartedAt = data
+		case "timezone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Timezone = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "teamMemberIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("teamMemberIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TeamMemberIds = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalNewSessionInput unmarshals raw into the NewSessionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalNewSessionInput(ctx context.Context, raw any) (model.NewSessionInput, error) {
+	var out model.NewSessionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "NewSessionInput", raw, &out)
 	return out, err
 }
 
@@ -13281,6 +18522,216 @@ func UnmarshalPeopleFilter(ctx context.Context, raw any) (model.PeopleFilter, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRegisterPersonInput(ctx context.Context, obj any) (model.RegisterPersonInput, error) {
+	var it model.RegisterPersonInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"sessionId", "email", "firstName", "lastName", "fields", "referrer", "utmSource", "utmMedium", "utmCampaign", "utmTerm", "utmContent"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "sessionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sessionId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SessionID = data
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "firstName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstName = data
+		case "lastName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastName"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastName = data
+		case "fields":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fields"))
+			data, err := ec.unmarshalORegistrationFieldInput2ᚕgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRegistrationFieldInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Fields = data
+		case "referrer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referrer"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Referrer = data
+		case "utmSource":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("utmSource"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UtmSource = data
+		case "utmMedium":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("utmMedium"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UtmMedium = data
+		case "utmCampaign":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("utmCampaign"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UtmCampaign = data
+		case "utmTerm":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("utmTerm"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UtmTerm = data
+		case "utmContent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("utmContent"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UtmContent = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRegisterPersonInput unmarshals raw into the RegisterPersonInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRegisterPersonInput(ctx context.Context, raw any) (model.RegisterPersonInput, error) {
+	var out model.RegisterPersonInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RegisterPersonInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRegistrationFieldInput(ctx context.Context, obj any) (model.RegistrationFieldInput, error) {
+	var it model.RegistrationFieldInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "value", "values"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		case "values":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("values"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Values = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRegistrationFieldInput unmarshals raw into the RegistrationFieldInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRegistrationFieldInput(ctx context.Context, raw any) (model.RegistrationFieldInput, error) {
+	var out model.RegistrationFieldInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RegistrationFieldInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRemoveUserInput(ctx context.Context, obj any) (model.RemoveUserInput, error) {
+	var it model.RemoveUserInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRemoveUserInput unmarshals raw into the RemoveUserInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRemoveUserInput(ctx context.Context, raw any) (model.RemoveUserInput, error) {
+	var out model.RemoveUserInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RemoveUserInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSessionFilter(ctx context.Context, obj any) (model.SessionFilter, error) {
 	var it model.SessionFilter
 	if obj == nil {
@@ -13456,6 +18907,370 @@ func UnmarshalSessionPeopleFilter(ctx context.Context, raw any) (model.SessionPe
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUnregisterPersonInput(ctx context.Context, obj any) (model.UnregisterPersonInput, error) {
+	var it model.UnregisterPersonInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"sessionId", "personId", "email"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "sessionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sessionId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SessionID = data
+		case "personId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("personId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PersonID = data
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUnregisterPersonInput unmarshals raw into the UnregisterPersonInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUnregisterPersonInput(ctx context.Context, raw any) (model.UnregisterPersonInput, error) {
+	var out model.UnregisterPersonInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UnregisterPersonInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateEventInput(ctx context.Context, obj any) (model.UpdateEventInput, error) {
+	var it model.UpdateEventInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "title", "ownerId", "slug", "status", "description", "everyoneCanSpeak", "detailedRegistrationPageEnabled", "lightRegistrationPageEnabled", "recordingEnabled", "recordingPublic", "showInCompanyPage", "chatEnabled", "questionsEnabled", "pollsEnabled"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "ownerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OwnerID = data
+		case "slug":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slug"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Slug = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOEventStatus2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐEventStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "everyoneCanSpeak":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("everyoneCanSpeak"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EveryoneCanSpeak = data
+		case "detailedRegistrationPageEnabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("detailedRegistrationPageEnabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DetailedRegistrationPageEnabled = data
+		case "lightRegistrationPageEnabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lightRegistrationPageEnabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LightRegistrationPageEnabled = data
+		case "recordingEnabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordingEnabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordingEnabled = data
+		case "recordingPublic":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recordingPublic"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecordingPublic = data
+		case "showInCompanyPage":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("showInCompanyPage"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ShowInCompanyPage = data
+		case "chatEnabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("chatEnabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ChatEnabled = data
+		case "questionsEnabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("questionsEnabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuestionsEnabled = data
+		case "pollsEnabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pollsEnabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PollsEnabled = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateEventInput unmarshals raw into the UpdateEventInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateEventInput(ctx context.Context, raw any) (model.UpdateEventInput, error) {
+	var out model.UpdateEventInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateEventInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateRegistrationInput(ctx context.Context, obj any) (model.UpdateRegistrationInput, error) {
+	var it model.UpdateRegistrationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"sessionId", "personId", "fields", "referrer", "utmSource", "utmMedium", "utmCampaign", "utmTerm", "utmContent"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "sessionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sessionId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SessionID = data
+		case "personId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("personId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PersonID = data
+		case "fields":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fields"))
+			data, err := ec.unmarshalORegistrationFieldInput2ᚕgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRegistrationFieldInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Fields = data
+		case "referrer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referrer"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Referrer = data
+		case "utmSource":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("utmSource"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UtmSource = data
+		case "utmMedium":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("utmMedium"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UtmMedium = data
+		case "utmCampaign":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("utmCampaign"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UtmCampaign = data
+		case "utmTerm":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("utmTerm"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UtmTerm = data
+		case "utmContent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("utmContent"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UtmContent = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateRegistrationInput unmarshals raw into the UpdateRegistrationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateRegistrationInput(ctx context.Context, raw any) (model.UpdateRegistrationInput, error) {
+	var out model.UpdateRegistrationInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateRegistrationInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateSessionInput(ctx context.Context, obj any) (model.UpdateSessionInput, error) {
+	var it model.UpdateSessionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "name", "estimatedStartedAt", "timezone", "embedUrl"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "estimatedStartedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estimatedStartedAt"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EstimatedStartedAt = data
+		case "timezone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timezone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Timezone = data
+		case "embedUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("embedUrl"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmbedURL = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateSessionInput unmarshals raw into the UpdateSessionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateSessionInput(ctx context.Context, raw any) (model.UpdateSessionInput, error) {
+	var out model.UpdateSessionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateSessionInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUserFilter(ctx context.Context, obj any) (model.UserFilter, error) {
 	var it model.UserFilter
 	if obj == nil {
@@ -13561,6 +19376,101 @@ func UnmarshalWebhookFilter(ctx context.Context, raw any) (model.WebhookFilter, 
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var attendanceEventImplementors = []string{"AttendanceEvent"}
+
+func (ec *executionContext) _AttendanceEvent(ctx context.Context, sel ast.SelectionSet, obj *pubsub.Message) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, attendanceEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AttendanceEvent")
+		case "type":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AttendanceEvent_type(ctx, field, obj)
+				})
+		case "occurredAt":
+			out.Values[i] = ec._AttendanceEvent_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "attended":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AttendanceEvent_attended(ctx, field, obj)
+				})
+		case "person":
+			out.Values[i] = ec._AttendanceEvent_person(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "session":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AttendanceEvent_session(ctx, field, obj)
+				})
+		case "event":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AttendanceEvent_event(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var bulkRegisterPayloadImplementors = []string{"BulkRegisterPayload"}
+
+func (ec *executionContext) _BulkRegisterPayload(ctx context.Context, sel ast.SelectionSet, obj *model.BulkRegisterPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bulkRegisterPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BulkRegisterPayload")
+		case "job":
+			out.Values[i] = ec._BulkRegisterPayload_job(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
 
 var chatMessageImplementors = []string{"ChatMessage"}
 
@@ -13687,6 +19597,214 @@ func (ec *executionContext) _ChatMessageEdge(ctx context.Context, sel ast.Select
 			}
 		case "node":
 			out.Values[i] = ec._ChatMessageEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var createEventPayloadImplementors = []string{"CreateEventPayload"}
+
+func (ec *executionContext) _CreateEventPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateEventPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createEventPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreateEventPayload")
+		case "event":
+			out.Values[i] = ec._CreateEventPayload_event(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var createSessionPayloadImplementors = []string{"CreateSessionPayload"}
+
+func (ec *executionContext) _CreateSessionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateSessionPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createSessionPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreateSessionPayload")
+		case "session":
+			out.Values[i] = ec._CreateSessionPayload_session(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "event":
+			out.Values[i] = ec._CreateSessionPayload_event(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var createWebhookPayloadImplementors = []string{"CreateWebhookPayload"}
+
+func (ec *executionContext) _CreateWebhookPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateWebhookPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createWebhookPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreateWebhookPayload")
+		case "webhook":
+			out.Values[i] = ec._CreateWebhookPayload_webhook(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var deleteEventPayloadImplementors = []string{"DeleteEventPayload"}
+
+func (ec *executionContext) _DeleteEventPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteEventPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deleteEventPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeleteEventPayload")
+		case "deletedEventId":
+			out.Values[i] = ec._DeleteEventPayload_deletedEventId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var deleteSessionPayloadImplementors = []string{"DeleteSessionPayload"}
+
+func (ec *executionContext) _DeleteSessionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteSessionPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deleteSessionPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeleteSessionPayload")
+		case "deletedSessionId":
+			out.Values[i] = ec._DeleteSessionPayload_deletedSessionId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "event":
+			out.Values[i] = ec._DeleteSessionPayload_event(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var deleteWebhookPayloadImplementors = []string{"DeleteWebhookPayload"}
+
+func (ec *executionContext) _DeleteWebhookPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteWebhookPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deleteWebhookPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeleteWebhookPayload")
+		case "deletedWebhookId":
+			out.Values[i] = ec._DeleteWebhookPayload_deletedWebhookId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -13945,6 +20063,51 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 	return out
 }
 
+var eventChangeImplementors = []string{"EventChange"}
+
+func (ec *executionContext) _EventChange(ctx context.Context, sel ast.SelectionSet, obj *pubsub.Message) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eventChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EventChange")
+		case "type":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EventChange_type(ctx, field, obj)
+				})
+		case "occurredAt":
+			out.Values[i] = ec._EventChange_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "event":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EventChange_event(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var eventConnectionImplementors = []string{"EventConnection"}
 
 func (ec *executionContext) _EventConnection(ctx context.Context, sel ast.SelectionSet, obj *model.Connection[livestorm.Event]) graphql.Marshaler {
@@ -14031,6 +20194,44 @@ func (ec *executionContext) _EventEdge(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var eventTagPayloadImplementors = []string{"EventTagPayload"}
+
+func (ec *executionContext) _EventTagPayload(ctx context.Context, sel ast.SelectionSet, obj *model.EventTagPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eventTagPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EventTagPayload")
+		case "event":
+			out.Values[i] = ec._EventTagPayload_event(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tag":
+			out.Values[i] = ec._EventTagPayload_tag(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var geoLocationImplementors = []string{"GeoLocation"}
 
 func (ec *executionContext) _GeoLocation(ctx context.Context, sel ast.SelectionSet, obj *livestorm.RegistrantDetail) graphql.Marshaler {
@@ -14054,6 +20255,39 @@ func (ec *executionContext) _GeoLocation(ctx context.Context, sel ast.SelectionS
 			}
 		case "countryName":
 			out.Values[i] = ec._GeoLocation_countryName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var inviteUserPayloadImplementors = []string{"InviteUserPayload"}
+
+func (ec *executionContext) _InviteUserPayload(ctx context.Context, sel ast.SelectionSet, obj *model.InviteUserPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, inviteUserPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InviteUserPayload")
+		case "user":
+			out.Values[i] = ec._InviteUserPayload_user(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -14149,6 +20383,51 @@ func (ec *executionContext) _Job(ctx context.Context, sel ast.SelectionSet, obj 
 	return out
 }
 
+var jobEventImplementors = []string{"JobEvent"}
+
+func (ec *executionContext) _JobEvent(ctx context.Context, sel ast.SelectionSet, obj *pubsub.Message) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, jobEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("JobEvent")
+		case "type":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._JobEvent_type(ctx, field, obj)
+				})
+		case "occurredAt":
+			out.Values[i] = ec._JobEvent_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "job":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._JobEvent_job(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var jobTaskImplementors = []string{"JobTask"}
 
 func (ec *executionContext) _JobTask(ctx context.Context, sel ast.SelectionSet, obj *livestorm.JobTask) graphql.Marshaler {
@@ -14185,6 +20464,216 @@ func (ec *executionContext) _JobTask(ctx context.Context, sel ast.SelectionSet, 
 			out.Values[i] = ec._JobTask_errors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var livestormEventImplementors = []string{"LivestormEvent"}
+
+func (ec *executionContext) _LivestormEvent(ctx context.Context, sel ast.SelectionSet, obj *pubsub.Message) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, livestormEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LivestormEvent")
+		case "type":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LivestormEvent_type(ctx, field, obj)
+				})
+		case "occurredAt":
+			out.Values[i] = ec._LivestormEvent_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "event":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LivestormEvent_event(ctx, field, obj)
+				})
+		case "session":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LivestormEvent_session(ctx, field, obj)
+				})
+		case "person":
+			out.Values[i] = ec._LivestormEvent_person(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "job":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LivestormEvent_job(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var mutationImplementors = []string{"Mutation"}
+
+func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mutationImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Mutation",
+	})
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
+			Object: field.Name,
+			Field:  field,
+		})
+
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Mutation")
+		case "createEvent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createEvent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateEvent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateEvent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteEvent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteEvent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addEventTag":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addEventTag(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeEventTag":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeEventTag(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createSession":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createSession(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateSession":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateSession(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteSession":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteSession(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "registerPerson":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_registerPerson(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateRegistration":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateRegistration(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unregisterPerson":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unregisterPerson(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bulkRegister":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_bulkRegister(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "inviteUser":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_inviteUser(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeUser":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeUser(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createWebhook":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createWebhook(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteWebhook":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteWebhook(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -15212,6 +21701,44 @@ func (ec *executionContext) _RecordingEdge(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var registerPersonPayloadImplementors = []string{"RegisterPersonPayload"}
+
+func (ec *executionContext) _RegisterPersonPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RegisterPersonPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, registerPersonPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RegisterPersonPayload")
+		case "person":
+			out.Values[i] = ec._RegisterPersonPayload_person(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "session":
+			out.Values[i] = ec._RegisterPersonPayload_session(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var registrantDetailImplementors = []string{"RegistrantDetail"}
 
 func (ec *executionContext) _RegistrantDetail(ctx context.Context, sel ast.SelectionSet, obj *livestorm.RegistrantDetail) graphql.Marshaler {
@@ -15396,6 +21923,62 @@ func (ec *executionContext) _RegistrantFieldValue(ctx context.Context, sel ast.S
 	return out
 }
 
+var registrationEventImplementors = []string{"RegistrationEvent"}
+
+func (ec *executionContext) _RegistrationEvent(ctx context.Context, sel ast.SelectionSet, obj *pubsub.Message) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, registrationEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RegistrationEvent")
+		case "type":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RegistrationEvent_type(ctx, field, obj)
+				})
+		case "occurredAt":
+			out.Values[i] = ec._RegistrationEvent_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "person":
+			out.Values[i] = ec._RegistrationEvent_person(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "session":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RegistrationEvent_session(ctx, field, obj)
+				})
+		case "event":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RegistrationEvent_event(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var registrationFieldImplementors = []string{"RegistrationField"}
 
 func (ec *executionContext) _RegistrationField(ctx context.Context, sel ast.SelectionSet, obj *livestorm.EventField) graphql.Marshaler {
@@ -15449,6 +22032,95 @@ func (ec *executionContext) _RegistrationField(ctx context.Context, sel ast.Sele
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._RegistrationField_attribute(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var removeUserPayloadImplementors = []string{"RemoveUserPayload"}
+
+func (ec *executionContext) _RemoveUserPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RemoveUserPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, removeUserPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RemoveUserPayload")
+		case "removedUserId":
+			out.Values[i] = ec._RemoveUserPayload_removedUserId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var replayEventImplementors = []string{"ReplayEvent"}
+
+func (ec *executionContext) _ReplayEvent(ctx context.Context, sel ast.SelectionSet, obj *pubsub.Message) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, replayEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReplayEvent")
+		case "type":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReplayEvent_type(ctx, field, obj)
+				})
+		case "occurredAt":
+			out.Values[i] = ec._ReplayEvent_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "person":
+			out.Values[i] = ec._ReplayEvent_person(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "session":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReplayEvent_session(ctx, field, obj)
+				})
+		case "event":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReplayEvent_event(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -15639,6 +22311,57 @@ func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var sessionChangeImplementors = []string{"SessionChange"}
+
+func (ec *executionContext) _SessionChange(ctx context.Context, sel ast.SelectionSet, obj *pubsub.Message) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sessionChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SessionChange")
+		case "type":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SessionChange_type(ctx, field, obj)
+				})
+		case "occurredAt":
+			out.Values[i] = ec._SessionChange_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "session":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SessionChange_session(ctx, field, obj)
+				})
+		case "event":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SessionChange_event(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var sessionConnectionImplementors = []string{"SessionConnection"}
 
 func (ec *executionContext) _SessionConnection(ctx context.Context, sel ast.SelectionSet, obj *model.Connection[livestorm.Session]) graphql.Marshaler {
@@ -15725,6 +22448,38 @@ func (ec *executionContext) _SessionEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "sessionChanged":
+		return ec._Subscription_sessionChanged(ctx, fields[0])
+	case "registrationCreated":
+		return ec._Subscription_registrationCreated(ctx, fields[0])
+	case "attendanceRecorded":
+		return ec._Subscription_attendanceRecorded(ctx, fields[0])
+	case "eventChanged":
+		return ec._Subscription_eventChanged(ctx, fields[0])
+	case "replayWatched":
+		return ec._Subscription_replayWatched(ctx, fields[0])
+	case "jobEnded":
+		return ec._Subscription_jobEnded(ctx, fields[0])
+	case "livestormEvents":
+		return ec._Subscription_livestormEvents(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
 var tagImplementors = []string{"Tag"}
 
 func (ec *executionContext) _Tag(ctx context.Context, sel ast.SelectionSet, obj *livestorm.Tag) graphql.Marshaler {
@@ -15744,6 +22499,153 @@ func (ec *executionContext) _Tag(ctx context.Context, sel ast.SelectionSet, obj 
 		case "title":
 			out.Values[i] = ec._Tag_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var unregisterPersonPayloadImplementors = []string{"UnregisterPersonPayload"}
+
+func (ec *executionContext) _UnregisterPersonPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UnregisterPersonPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, unregisterPersonPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UnregisterPersonPayload")
+		case "session":
+			out.Values[i] = ec._UnregisterPersonPayload_session(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "personId":
+			out.Values[i] = ec._UnregisterPersonPayload_personId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "email":
+			out.Values[i] = ec._UnregisterPersonPayload_email(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var updateEventPayloadImplementors = []string{"UpdateEventPayload"}
+
+func (ec *executionContext) _UpdateEventPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateEventPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateEventPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateEventPayload")
+		case "event":
+			out.Values[i] = ec._UpdateEventPayload_event(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var updateRegistrationPayloadImplementors = []string{"UpdateRegistrationPayload"}
+
+func (ec *executionContext) _UpdateRegistrationPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateRegistrationPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateRegistrationPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateRegistrationPayload")
+		case "person":
+			out.Values[i] = ec._UpdateRegistrationPayload_person(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "session":
+			out.Values[i] = ec._UpdateRegistrationPayload_session(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var updateSessionPayloadImplementors = []string{"UpdateSessionPayload"}
+
+func (ec *executionContext) _UpdateSessionPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateSessionPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateSessionPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateSessionPayload")
+		case "session":
+			out.Values[i] = ec._UpdateSessionPayload_session(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -16541,6 +23443,14 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNAttendanceEvent2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋpubsubᚐMessage(ctx context.Context, sel ast.SelectionSet, v *pubsub.Message) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AttendanceEvent!")
+		return graphql.Null
+	}
+	return ec._AttendanceEvent(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -16553,6 +23463,38 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNBulkRegisterInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐBulkRegisterInput(ctx context.Context, v any) (model.BulkRegisterInput, error) {
+	res, err := ec.unmarshalInputBulkRegisterInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBulkRegisterPayload2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐBulkRegisterPayload(ctx context.Context, sel ast.SelectionSet, v *model.BulkRegisterPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "BulkRegisterPayload!")
+		return graphql.Null
+	}
+	return ec._BulkRegisterPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNBulkRegistrationInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐBulkRegistrationInput(ctx context.Context, v any) (model.BulkRegistrationInput, error) {
+	res, err := ec.unmarshalInputBulkRegistrationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNBulkRegistrationInput2ᚕgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐBulkRegistrationInputᚄ(ctx context.Context, v any) ([]model.BulkRegistrationInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.BulkRegistrationInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNBulkRegistrationInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐBulkRegistrationInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) marshalNChatMessage2ᚕᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐChatMessageᚄ(ctx context.Context, sel ast.SelectionSet, v []*livestorm.ChatMessage) graphql.Marshaler {
@@ -16603,6 +23545,98 @@ func (ec *executionContext) marshalNChatMessageEdge2ᚖgithubᚗcomᚋlivestorm�
 	return ec._ChatMessageEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNCreateEventInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐCreateEventInput(ctx context.Context, v any) (model.CreateEventInput, error) {
+	res, err := ec.unmarshalInputCreateEventInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreateEventPayload2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐCreateEventPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateEventPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreateEventPayload!")
+		return graphql.Null
+	}
+	return ec._CreateEventPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCreateSessionInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐCreateSessionInput(ctx context.Context, v any) (model.CreateSessionInput, error) {
+	res, err := ec.unmarshalInputCreateSessionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreateSessionPayload2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐCreateSessionPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateSessionPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreateSessionPayload!")
+		return graphql.Null
+	}
+	return ec._CreateSessionPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCreateWebhookInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐCreateWebhookInput(ctx context.Context, v any) (model.CreateWebhookInput, error) {
+	res, err := ec.unmarshalInputCreateWebhookInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreateWebhookPayload2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐCreateWebhookPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateWebhookPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreateWebhookPayload!")
+		return graphql.Null
+	}
+	return ec._CreateWebhookPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDateTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
+	res, err := model.UnmarshalDateTime(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalDateTime(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "DateTime!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNDeleteEventInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐDeleteEventInput(ctx context.Context, v any) (model.DeleteEventInput, error) {
+	res, err := ec.unmarshalInputDeleteEventInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDeleteEventPayload2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐDeleteEventPayload(ctx context.Context, sel ast.SelectionSet, v *model.DeleteEventPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DeleteEventPayload!")
+		return graphql.Null
+	}
+	return ec._DeleteEventPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDeleteSessionInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐDeleteSessionInput(ctx context.Context, v any) (model.DeleteSessionInput, error) {
+	res, err := ec.unmarshalInputDeleteSessionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDeleteSessionPayload2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐDeleteSessionPayload(ctx context.Context, sel ast.SelectionSet, v *model.DeleteSessionPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DeleteSessionPayload!")
+		return graphql.Null
+	}
+	return ec._DeleteSessionPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDeleteWebhookInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐDeleteWebhookInput(ctx context.Context, v any) (model.DeleteWebhookInput, error) {
+	res, err := ec.unmarshalInputDeleteWebhookInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDeleteWebhookPayload2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐDeleteWebhookPayload(ctx context.Context, sel ast.SelectionSet, v *model.DeleteWebhookPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DeleteWebhookPayload!")
+		return graphql.Null
+	}
+	return ec._DeleteWebhookPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNDevice2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐRegistrantDetail(ctx context.Context, sel ast.SelectionSet, v *livestorm.RegistrantDetail) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Device!")
@@ -16633,6 +23667,14 @@ func (ec *executionContext) marshalNEvent2ᚖgithubᚗcomᚋlivestormᚑgateway�
 		return graphql.Null
 	}
 	return ec._Event(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEventChange2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋpubsubᚐMessage(ctx context.Context, sel ast.SelectionSet, v *pubsub.Message) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EventChange!")
+		return graphql.Null
+	}
+	return ec._EventChange(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNEventEdge2ᚕᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[livestorm.Event]) graphql.Marshaler {
@@ -16679,6 +23721,19 @@ func (ec *executionContext) marshalNEventStatus2githubᚗcomᚋlivestormᚑgatew
 	return v
 }
 
+func (ec *executionContext) unmarshalNEventTagInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐEventTagInput(ctx context.Context, v any) (model.EventTagInput, error) {
+	res, err := ec.unmarshalInputEventTagInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEventTagPayload2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐEventTagPayload(ctx context.Context, sel ast.SelectionSet, v *model.EventTagPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EventTagPayload!")
+		return graphql.Null
+	}
+	return ec._EventTagPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNGeoLocation2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐRegistrantDetail(ctx context.Context, sel ast.SelectionSet, v *livestorm.RegistrantDetail) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "GeoLocation!")
@@ -16715,6 +23770,27 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
+func (ec *executionContext) unmarshalNInviteUserInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐInviteUserInput(ctx context.Context, v any) (model.InviteUserInput, error) {
+	res, err := ec.unmarshalInputInviteUserInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInviteUserPayload2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐInviteUserPayload(ctx context.Context, sel ast.SelectionSet, v *model.InviteUserPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InviteUserPayload!")
+		return graphql.Null
+	}
+	return ec._InviteUserPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNJobEvent2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋpubsubᚐMessage(ctx context.Context, sel ast.SelectionSet, v *pubsub.Message) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "JobEvent!")
+		return graphql.Null
+	}
+	return ec._JobEvent(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNJobStatus2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐJobStatus(ctx context.Context, v any) (model.JobStatus, error) {
 	var res model.JobStatus
 	err := res.UnmarshalGQL(v)
@@ -16729,6 +23805,14 @@ func (ec *executionContext) marshalNJobTask2githubᚗcomᚋlivestormᚑgateway�
 	return ec._JobTask(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNLivestormEvent2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋpubsubᚐMessage(ctx context.Context, sel ast.SelectionSet, v *pubsub.Message) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LivestormEvent!")
+		return graphql.Null
+	}
+	return ec._LivestormEvent(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNLivestormEventType2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐLivestormEventType(ctx context.Context, v any) (model.LivestormEventType, error) {
 	var res model.LivestormEventType
 	err := res.UnmarshalGQL(v)
@@ -16737,6 +23821,11 @@ func (ec *executionContext) unmarshalNLivestormEventType2githubᚗcomᚋlivestor
 
 func (ec *executionContext) marshalNLivestormEventType2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐLivestormEventType(ctx context.Context, sel ast.SelectionSet, v model.LivestormEventType) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNNewSessionInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐNewSessionInput(ctx context.Context, v any) (model.NewSessionInput, error) {
+	res, err := ec.unmarshalInputNewSessionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
@@ -17002,6 +24091,19 @@ func (ec *executionContext) marshalNRecordingEdge2ᚖgithubᚗcomᚋlivestormᚑ
 	return ec._RecordingEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNRegisterPersonInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRegisterPersonInput(ctx context.Context, v any) (model.RegisterPersonInput, error) {
+	res, err := ec.unmarshalInputRegisterPersonInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRegisterPersonPayload2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRegisterPersonPayload(ctx context.Context, sel ast.SelectionSet, v *model.RegisterPersonPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RegisterPersonPayload!")
+		return graphql.Null
+	}
+	return ec._RegisterPersonPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNRegistrantFieldValue2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐRegistrantField(ctx context.Context, sel ast.SelectionSet, v livestorm.RegistrantField) graphql.Marshaler {
 	return ec._RegistrantFieldValue(ctx, sel, &v)
 }
@@ -17022,6 +24124,14 @@ func (ec *executionContext) marshalNRegistrantFieldValue2ᚕgithubᚗcomᚋlives
 	return ret
 }
 
+func (ec *executionContext) marshalNRegistrationEvent2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋpubsubᚐMessage(ctx context.Context, sel ast.SelectionSet, v *pubsub.Message) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RegistrationEvent!")
+		return graphql.Null
+	}
+	return ec._RegistrationEvent(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNRegistrationField2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐEventField(ctx context.Context, sel ast.SelectionSet, v livestorm.EventField) graphql.Marshaler {
 	return ec._RegistrationField(ctx, sel, &v)
 }
@@ -17040,6 +24150,32 @@ func (ec *executionContext) marshalNRegistrationField2ᚕgithubᚗcomᚋlivestor
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNRegistrationFieldInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRegistrationFieldInput(ctx context.Context, v any) (model.RegistrationFieldInput, error) {
+	res, err := ec.unmarshalInputRegistrationFieldInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRemoveUserInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRemoveUserInput(ctx context.Context, v any) (model.RemoveUserInput, error) {
+	res, err := ec.unmarshalInputRemoveUserInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRemoveUserPayload2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRemoveUserPayload(ctx context.Context, sel ast.SelectionSet, v *model.RemoveUserPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RemoveUserPayload!")
+		return graphql.Null
+	}
+	return ec._RemoveUserPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReplayEvent2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋpubsubᚐMessage(ctx context.Context, sel ast.SelectionSet, v *pubsub.Message) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReplayEvent!")
+		return graphql.Null
+	}
+	return ec._ReplayEvent(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNSession2ᚕᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐSessionᚄ(ctx context.Context, sel ast.SelectionSet, v []*livestorm.Session) graphql.Marshaler {
@@ -17064,6 +24200,14 @@ func (ec *executionContext) marshalNSession2ᚖgithubᚗcomᚋlivestormᚑgatewa
 		return graphql.Null
 	}
 	return ec._Session(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSessionChange2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋpubsubᚐMessage(ctx context.Context, sel ast.SelectionSet, v *pubsub.Message) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SessionChange!")
+		return graphql.Null
+	}
+	return ec._SessionChange(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNSessionEdge2ᚕᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[livestorm.Session]) graphql.Marshaler {
@@ -17145,6 +24289,58 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 
 func (ec *executionContext) marshalNTag2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐTag(ctx context.Context, sel ast.SelectionSet, v livestorm.Tag) graphql.Marshaler {
 	return ec._Tag(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNUnregisterPersonInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐUnregisterPersonInput(ctx context.Context, v any) (model.UnregisterPersonInput, error) {
+	res, err := ec.unmarshalInputUnregisterPersonInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUnregisterPersonPayload2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐUnregisterPersonPayload(ctx context.Context, sel ast.SelectionSet, v *model.UnregisterPersonPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UnregisterPersonPayload!")
+		return graphql.Null
+	}
+	return ec._UnregisterPersonPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdateEventInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐUpdateEventInput(ctx context.Context, v any) (model.UpdateEventInput, error) {
+	res, err := ec.unmarshalInputUpdateEventInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdateEventPayload2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐUpdateEventPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateEventPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UpdateEventPayload!")
+		return graphql.Null
+	}
+	return ec._UpdateEventPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdateRegistrationInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐUpdateRegistrationInput(ctx context.Context, v any) (model.UpdateRegistrationInput, error) {
+	res, err := ec.unmarshalInputUpdateRegistrationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdateRegistrationPayload2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐUpdateRegistrationPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateRegistrationPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UpdateRegistrationPayload!")
+		return graphql.Null
+	}
+	return ec._UpdateRegistrationPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdateSessionInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐUpdateSessionInput(ctx context.Context, v any) (model.UpdateSessionInput, error) {
+	res, err := ec.unmarshalInputUpdateSessionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdateSessionPayload2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐUpdateSessionPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateSessionPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UpdateSessionPayload!")
+		return graphql.Null
+	}
+	return ec._UpdateSessionPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNUpstreamError2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐErrorObject(ctx context.Context, sel ast.SelectionSet, v livestorm.ErrorObject) graphql.Marshaler {
@@ -17536,6 +24732,22 @@ func (ec *executionContext) marshalOEventSchedulingStatus2ᚖgithubᚗcomᚋlive
 	return v
 }
 
+func (ec *executionContext) unmarshalOEventStatus2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐEventStatus(ctx context.Context, v any) (*model.EventStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.EventStatus)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOEventStatus2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐEventStatus(ctx context.Context, sel ast.SelectionSet, v *model.EventStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
 	if v == nil {
 		return nil, nil
@@ -17563,6 +24775,41 @@ func (ec *executionContext) marshalOID2string(ctx context.Context, sel ast.Selec
 	_ = ctx
 	res := graphql.MarshalID(v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
@@ -17639,6 +24886,42 @@ func (ec *executionContext) marshalOJobTask2ᚕgithubᚗcomᚋlivestormᚑgatewa
 	return ret
 }
 
+func (ec *executionContext) unmarshalOLivestormEventType2ᚕgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐLivestormEventTypeᚄ(ctx context.Context, v any) ([]model.LivestormEventType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.LivestormEventType, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNLivestormEventType2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐLivestormEventType(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOLivestormEventType2ᚕgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐLivestormEventTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.LivestormEventType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLivestormEventType2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐLivestormEventType(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOLivestormEventType2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐLivestormEventType(ctx context.Context, v any) (*model.LivestormEventType, error) {
 	if v == nil {
 		return nil, nil
@@ -17653,6 +24936,23 @@ func (ec *executionContext) marshalOLivestormEventType2ᚖgithubᚗcomᚋlivesto
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalONewSessionInput2ᚕgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐNewSessionInputᚄ(ctx context.Context, v any) ([]model.NewSessionInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.NewSessionInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNNewSessionInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐNewSessionInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOOrderDirection2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐOrderDirection(ctx context.Context, v any) (*model.OrderDirection, error) {
@@ -17792,6 +25092,23 @@ func (ec *executionContext) marshalORegistrantDetail2ᚖgithubᚗcomᚋlivestorm
 	return ec._RegistrantDetail(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalORegistrationFieldInput2ᚕgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRegistrationFieldInputᚄ(ctx context.Context, v any) ([]model.RegistrationFieldInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.RegistrationFieldInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRegistrationFieldInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRegistrationFieldInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) marshalOReplayViewDetail2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐReplayViewDetail(ctx context.Context, sel ast.SelectionSet, v *livestorm.ReplayViewDetail) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -17929,6 +25246,13 @@ func (ec *executionContext) marshalOTag2ᚕgithubᚗcomᚋlivestormᚑgatewayᚋ
 	return ret
 }
 
+func (ec *executionContext) marshalOTag2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐTag(ctx context.Context, sel ast.SelectionSet, v *livestorm.Tag) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Tag(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐUser(ctx context.Context, sel ast.SelectionSet, v *livestorm.User) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -17965,6 +25289,13 @@ func (ec *executionContext) marshalOUserRole2ᚖgithubᚗcomᚋlivestormᚑgatew
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOWebhook2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐWebhook(ctx context.Context, sel ast.SelectionSet, v *livestorm.Webhook) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Webhook(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOWebhookConnection2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐConnection(ctx context.Context, sel ast.SelectionSet, v *model.Connection[livestorm.Webhook]) graphql.Marshaler {

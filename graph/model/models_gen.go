@@ -8,7 +8,163 @@ import (
 	"io"
 	"strconv"
 	"time"
+
+	"github.com/livestorm-gateway/gateway/livestorm"
 )
+
+// Up to 50 registrations to one session.
+type BulkRegisterInput struct {
+	// The session.
+	SessionID string `json:"sessionId"`
+	// The registrations (1 to 50).
+	Registrations []BulkRegistrationInput `json:"registrations"`
+}
+
+// The job processing the registrations.
+type BulkRegisterPayload struct {
+	// The job, initially PROCESSING.
+	Job *livestorm.Job `json:"job,omitempty"`
+}
+
+// One registration of a bulk job.
+type BulkRegistrationInput struct {
+	// The registrant's email.
+	Email string `json:"email"`
+	// First name.
+	FirstName *string `json:"firstName,omitempty"`
+	// Last name.
+	LastName *string `json:"lastName,omitempty"`
+	// Answers to custom registration fields.
+	Fields []RegistrationFieldInput `json:"fields,omitempty"`
+	// Where the registrant came from.
+	Referrer *string `json:"referrer,omitempty"`
+	// utm_source.
+	UtmSource *string `json:"utmSource,omitempty"`
+	// utm_medium.
+	UtmMedium *string `json:"utmMedium,omitempty"`
+	// utm_campaign.
+	UtmCampaign *string `json:"utmCampaign,omitempty"`
+	// utm_term.
+	UtmTerm *string `json:"utmTerm,omitempty"`
+	// utm_content.
+	UtmContent *string `json:"utmContent,omitempty"`
+}
+
+// Attributes of a new event. Only the title is required.
+type CreateEventInput struct {
+	// Title.
+	Title string `json:"title"`
+	// Owner (a team member's user id); Livestorm defaults to the workspace owner.
+	OwnerID *string `json:"ownerId,omitempty"`
+	// Copy the settings of this event.
+	CopyFromEventID *string `json:"copyFromEventId,omitempty"`
+	// URL slug of the registration page.
+	Slug *string `json:"slug,omitempty"`
+	// DRAFT (default) or PUBLISHED.
+	Status *EventStatus `json:"status,omitempty"`
+	// HTML description.
+	Description *string `json:"description,omitempty"`
+	// Whether every participant may speak.
+	EveryoneCanSpeak *bool `json:"everyoneCanSpeak,omitempty"`
+	// Whether the detailed registration page is enabled.
+	DetailedRegistrationPageEnabled *bool `json:"detailedRegistrationPageEnabled,omitempty"`
+	// Whether the light registration page is enabled.
+	LightRegistrationPageEnabled *bool `json:"lightRegistrationPageEnabled,omitempty"`
+	// Whether sessions are recorded.
+	RecordingEnabled *bool `json:"recordingEnabled,omitempty"`
+	// Whether recordings are public.
+	RecordingPublic *bool `json:"recordingPublic,omitempty"`
+	// Whether the event is listed on the company page.
+	ShowInCompanyPage *bool `json:"showInCompanyPage,omitempty"`
+	// Whether the chat is enabled.
+	ChatEnabled *bool `json:"chatEnabled,omitempty"`
+	// Whether Q&A is enabled.
+	QuestionsEnabled *bool `json:"questionsEnabled,omitempty"`
+	// Whether polls are enabled.
+	PollsEnabled *bool `json:"pollsEnabled,omitempty"`
+	// Sessions to schedule with the event.
+	Sessions []NewSessionInput `json:"sessions,omitempty"`
+}
+
+// The created event.
+type CreateEventPayload struct {
+	// The new event, with its sessions.
+	Event *livestorm.Event `json:"event,omitempty"`
+}
+
+// A session to schedule.
+type CreateSessionInput struct {
+	// The event to add it to.
+	EventID string `json:"eventId"`
+	// Scheduled start.
+	EstimatedStartedAt time.Time `json:"estimatedStartedAt"`
+	// IANA timezone (default UTC).
+	Timezone *string `json:"timezone,omitempty"`
+	// Optional name.
+	Name *string `json:"name,omitempty"`
+	// Team members (user ids) to add to the session.
+	TeamMemberIds []string `json:"teamMemberIds,omitempty"`
+}
+
+// The scheduled session.
+type CreateSessionPayload struct {
+	// The new session.
+	Session *livestorm.Session `json:"session,omitempty"`
+	// Its event (with the new session among its sessions).
+	Event *livestorm.Event `json:"event,omitempty"`
+}
+
+// A webhook subscription to create.
+type CreateWebhookInput struct {
+	// Where Livestorm should post (HTTPS).
+	URL string `json:"url"`
+	// The Livestorm event to deliver.
+	Event LivestormEventType `json:"event"`
+}
+
+// The created subscription.
+type CreateWebhookPayload struct {
+	// The subscription.
+	Webhook *livestorm.Webhook `json:"webhook,omitempty"`
+}
+
+// The event to delete.
+type DeleteEventInput struct {
+	// Its id.
+	ID string `json:"id"`
+}
+
+// What was deleted.
+type DeleteEventPayload struct {
+	// Id of the deleted event.
+	DeletedEventID string `json:"deletedEventId"`
+}
+
+// The session to delete.
+type DeleteSessionInput struct {
+	// Its id.
+	ID string `json:"id"`
+}
+
+// What was deleted.
+type DeleteSessionPayload struct {
+	// Id of the deleted session.
+	DeletedSessionID string `json:"deletedSessionId"`
+	// The event it belonged to.
+	Event *livestorm.Event `json:"event,omitempty"`
+}
+
+// The webhook subscription to delete.
+type DeleteWebhookInput struct {
+	// Its id.
+	ID string `json:"id"`
+}
+
+// What was deleted.
+type DeleteWebhookPayload struct {
+	// Id of the deleted subscription.
+	DeletedWebhookID string `json:"deletedWebhookId"`
+}
 
 // Filters on events; every field mirrors a Livestorm `filter[...]` parameter.
 type EventFilter struct {
@@ -36,6 +192,54 @@ type EventPeopleFilter struct {
 	Role *PersonRole `json:"role,omitempty"`
 	// Exact email.
 	Email *string `json:"email,omitempty"`
+}
+
+// A tag of an event.
+type EventTagInput struct {
+	// The event.
+	EventID string `json:"eventId"`
+	// The tag's title.
+	Title string `json:"title"`
+}
+
+// The event after its tags changed.
+type EventTagPayload struct {
+	// The event, with its tags.
+	Event *livestorm.Event `json:"event,omitempty"`
+	// The tag added or removed.
+	Tag *livestorm.Tag `json:"tag,omitempty"`
+}
+
+// A team member to invite.
+type InviteUserInput struct {
+	// Their email.
+	Email string `json:"email"`
+	// HOST or MODERATOR.
+	Role UserRole `json:"role"`
+}
+
+// The invited team member.
+type InviteUserPayload struct {
+	// The new team member (pending invite).
+	User *livestorm.User `json:"user,omitempty"`
+}
+
+// Every write Livestorm offers. Inputs are validated before anything is sent; a write is
+// never retried blindly (a 429 is reported as RATE_LIMITED with retryAfter); a successful
+// write evicts exactly the cached answers it changes, so the next query sees it.
+type Mutation struct {
+}
+
+// A session to schedule.
+type NewSessionInput struct {
+	// Scheduled start.
+	EstimatedStartedAt time.Time `json:"estimatedStartedAt"`
+	// IANA timezone of the session (default UTC).
+	Timezone *string `json:"timezone,omitempty"`
+	// Optional name.
+	Name *string `json:"name,omitempty"`
+	// Team members (user ids) to add to the session.
+	TeamMemberIds []string `json:"teamMemberIds,omitempty"`
 }
 
 // Filters on people attributes; every field mirrors a Livestorm `filter[...]` parameter.
@@ -77,6 +281,62 @@ type PeopleFilter struct {
 type Query struct {
 }
 
+// A registration to a session.
+type RegisterPersonInput struct {
+	// The session.
+	SessionID string `json:"sessionId"`
+	// The registrant's email.
+	Email string `json:"email"`
+	// First name.
+	FirstName *string `json:"firstName,omitempty"`
+	// Last name.
+	LastName *string `json:"lastName,omitempty"`
+	// Answers to custom registration fields.
+	Fields []RegistrationFieldInput `json:"fields,omitempty"`
+	// Where the registrant came from.
+	Referrer *string `json:"referrer,omitempty"`
+	// utm_source.
+	UtmSource *string `json:"utmSource,omitempty"`
+	// utm_medium.
+	UtmMedium *string `json:"utmMedium,omitempty"`
+	// utm_campaign.
+	UtmCampaign *string `json:"utmCampaign,omitempty"`
+	// utm_term.
+	UtmTerm *string `json:"utmTerm,omitempty"`
+	// utm_content.
+	UtmContent *string `json:"utmContent,omitempty"`
+}
+
+// The registration made.
+type RegisterPersonPayload struct {
+	// The registrant, with registration details (including the personal connection link).
+	Person *livestorm.Person `json:"person,omitempty"`
+	// The session (with its new registrant count).
+	Session *livestorm.Session `json:"session,omitempty"`
+}
+
+// An answer to a registration-form field.
+type RegistrationFieldInput struct {
+	// The field id (people-attribute slug), e.g. `company` or `first_name`.
+	ID string `json:"id"`
+	// The answer of a text or single-choice field.
+	Value *string `json:"value,omitempty"`
+	// The answers of a multiple-choice field.
+	Values []string `json:"values,omitempty"`
+}
+
+// The team member to remove.
+type RemoveUserInput struct {
+	// Their user id.
+	ID string `json:"id"`
+}
+
+// What was removed.
+type RemoveUserPayload struct {
+	// Id of the removed team member.
+	RemovedUserID string `json:"removedUserId"`
+}
+
 // Filters on sessions; every field mirrors a Livestorm `filter[...]` parameter.
 type SessionFilter struct {
 	// Lifecycle status.
@@ -113,6 +373,122 @@ type SessionPeopleFilter struct {
 	UpdatedSince *time.Time `json:"updatedSince,omitempty"`
 	// Updated at or before.
 	UpdatedUntil *time.Time `json:"updatedUntil,omitempty"`
+}
+
+// Live updates, driven by Livestorm's webhooks. Each subscriber receives only events of the
+// workspace of its credential. Nested objects (event, session) are read afresh for every
+// notification, after the cache entries the change affects were evicted.
+type Subscription struct {
+}
+
+// Whom to unregister: give exactly one of personId and email.
+type UnregisterPersonInput struct {
+	// The session.
+	SessionID string `json:"sessionId"`
+	// The registrant's person id.
+	PersonID *string `json:"personId,omitempty"`
+	// The registrant's email.
+	Email *string `json:"email,omitempty"`
+}
+
+// The removed registration.
+type UnregisterPersonPayload struct {
+	// The session (with its new registrant count).
+	Session *livestorm.Session `json:"session,omitempty"`
+	// The person id given, if any.
+	PersonID *string `json:"personId,omitempty"`
+	// The email given, if any.
+	Email *string `json:"email,omitempty"`
+}
+
+// Attributes to change; omitted ones stay as they are.
+type UpdateEventInput struct {
+	// The event to change.
+	ID string `json:"id"`
+	// Title.
+	Title *string `json:"title,omitempty"`
+	// Owner (a team member's user id).
+	OwnerID *string `json:"ownerId,omitempty"`
+	// URL slug.
+	Slug *string `json:"slug,omitempty"`
+	// DRAFT or PUBLISHED.
+	Status *EventStatus `json:"status,omitempty"`
+	// HTML description.
+	Description *string `json:"description,omitempty"`
+	// Whether every participant may speak.
+	EveryoneCanSpeak *bool `json:"everyoneCanSpeak,omitempty"`
+	// Whether the detailed registration page is enabled.
+	DetailedRegistrationPageEnabled *bool `json:"detailedRegistrationPageEnabled,omitempty"`
+	// Whether the light registration page is enabled.
+	LightRegistrationPageEnabled *bool `json:"lightRegistrationPageEnabled,omitempty"`
+	// Whether sessions are recorded.
+	RecordingEnabled *bool `json:"recordingEnabled,omitempty"`
+	// Whether recordings are public.
+	RecordingPublic *bool `json:"recordingPublic,omitempty"`
+	// Whether the event is listed on the company page.
+	ShowInCompanyPage *bool `json:"showInCompanyPage,omitempty"`
+	// Whether the chat is enabled.
+	ChatEnabled *bool `json:"chatEnabled,omitempty"`
+	// Whether Q&A is enabled.
+	QuestionsEnabled *bool `json:"questionsEnabled,omitempty"`
+	// Whether polls are enabled.
+	PollsEnabled *bool `json:"pollsEnabled,omitempty"`
+}
+
+// The changed event.
+type UpdateEventPayload struct {
+	// The event in its new state.
+	Event *livestorm.Event `json:"event,omitempty"`
+}
+
+// Registration answers to change.
+type UpdateRegistrationInput struct {
+	// The session.
+	SessionID string `json:"sessionId"`
+	// The registrant.
+	PersonID string `json:"personId"`
+	// Answers to change.
+	Fields []RegistrationFieldInput `json:"fields,omitempty"`
+	// Where the registrant came from.
+	Referrer *string `json:"referrer,omitempty"`
+	// utm_source.
+	UtmSource *string `json:"utmSource,omitempty"`
+	// utm_medium.
+	UtmMedium *string `json:"utmMedium,omitempty"`
+	// utm_campaign.
+	UtmCampaign *string `json:"utmCampaign,omitempty"`
+	// utm_term.
+	UtmTerm *string `json:"utmTerm,omitempty"`
+	// utm_content.
+	UtmContent *string `json:"utmContent,omitempty"`
+}
+
+// The changed registration.
+type UpdateRegistrationPayload struct {
+	// The registrant, with the new answers.
+	Person *livestorm.Person `json:"person,omitempty"`
+	// The session.
+	Session *livestorm.Session `json:"session,omitempty"`
+}
+
+// Session attributes to change; omitted ones stay as they are.
+type UpdateSessionInput struct {
+	// The session to change.
+	ID string `json:"id"`
+	// Name.
+	Name *string `json:"name,omitempty"`
+	// Scheduled start.
+	EstimatedStartedAt *time.Time `json:"estimatedStartedAt,omitempty"`
+	// IANA timezone.
+	Timezone *string `json:"timezone,omitempty"`
+	// URL of the page allowed to embed the room.
+	EmbedURL *string `json:"embedUrl,omitempty"`
+}
+
+// The changed session.
+type UpdateSessionPayload struct {
+	// The session in its new state.
+	Session *livestorm.Session `json:"session,omitempty"`
 }
 
 // Filters on team members.

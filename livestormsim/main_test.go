@@ -1,0 +1,11 @@
+package livestormsim
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the package if any test leaves a goroutine behind: Close
+// must stop everything the simulator started.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// lockedBuffer is an io.Writer safe to read while run writes to it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+// TestRunDemoMode runs the real main loop as `go run .` does with no token: it must print
+// where it listens, serve a query from the embedded simulator, and stop cleanly.
+func TestRunDemoMode(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr lockedBuffer
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- run(ctx, []string{"livestorm-gateway"}, env(map[string]string{"PORT": "0"}), &stdout, &stderr) }()
+
+	addr := regexp.MustCompile(`listening on (\S+)`)
+	var base string
+	require.Eventually(t, func() bool {
+		if m := addr.FindStringSubmatch(stdout.String()); m != nil {
+			base = "http://" + strings.Replace(m[1], "[::]", "127.0.0.1", 1)
+			return true
+		}
+		return false
+	}, 10*time.Second, 10*time.Millisecond, "no banner; stderr: %s", stderr.String())
+	require.Eventually(t, func() bool {
+		res, err := http.Get(base + "/healthz")
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == 200
+	}, 5*time.Second, 10*time.Millisecond)
+	t.Logf("demo mode ready in %s", time.Since(start))
+
+	banner := stdout.String()
+	assert.Contains(t, banner, "GraphiQL:")
+	assert.Contains(t, banner, "Demo mode")
+	assert.Contains(t, banner, "LIVESTORM_API_TOKEN")
+
+	res, err := http.Post(base+"/graphql", "application/json",
+		strings.NewReader(`{"query":"{ events(first: 3) { totalCount nodes { title sessions { nodes { status } } } } }"}`))
+	require.NoError(t, err)
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	assert.Equal(t, 200, res.StatusCode)
+	assert.Contains(t, string(body), `"totalCount":`)
+	assert.NotContains(t, string(body), `"errors"`)
+
+	cancel()
+	select {
+	case err := <-done:
+		assert.NoError(t, err)
+	case <-time.After(15 * time.Second):
+		t.Fatal("run did not return after its context was cancelled")
+	}
+}
+
+func TestRunRejectsBadConfig(t *testing.T) {
+	err := run(context.Background(), []string{"gw"}, env(map[string]string{"PORT": "eighty"}), io.Discard, io.Discard)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "PORT")
+}
+
+func TestLoadConfig(t *testing.T) {
+	t.Run("defaults", func(t *testing.T) {
+		c, err := LoadConfig(env(nil))
+		require.NoError(t, err)
+		assert.Equal(t, 8080, c.Port)
+		assert.Equal(t, "https://api.livestorm.co/v1", c.APIURL)
+		assert.Equal(t, 5*time.Minute, c.CacheTTL)
+		assert.True(t, c.Demo())
+	})
+	t.Run("a token leaves demo mode", func(t *testing.T) {
+		c, err := LoadConfig(env(map[string]string{"LIVESTORM_API_TOKEN": "tok", "CORS_ALLOWED_ORIGINS": "https://a.example, https://b.example/"}))
+		require.NoError(t, err)
+		assert.False(t, c.Demo())
+		assert.Equal(t, []string{"https://a.example", "https://b.example"}, c.AllowedOrigins)
+	})
+	bad := []struct{ name, value, want string }{
+		{"PORT", "70000", "PORT"},
+		{"LIVESTORM_API_URL", "ftp://x", "LIVESTORM_API_URL"},
+		{"LIVESTORM_FORWARD_AUTH", "maybe", "LIVESTORM_FORWARD_AUTH"},
+		{"PUBLIC_URL", "not a url", "PUBLIC_URL"},
+		{"REDIS_URL", "http://x", "REDIS_URL"},
+		{"CORS_ALLOWED_ORIGINS", "https://a.example/path", "CORS_ALLOWED_ORIGINS"},
+		{"CACHE_TTL", "-5m", "CACHE_TTL"},
+		{"LOG_LEVEL", "loud", "LOG_LEVEL"},
+		{"GRAPHQL_MAX_DEPTH", "0", "GRAPHQL_MAX_DEPTH"},
+	}
+	for _, tc := range bad {
+		t.Run("invalid "+tc.name, func(t *testing.T) {
+			_, err := LoadConfig(env(map[string]string{tc.name: tc.value, "LIVESTORM_API_TOKEN": "tok"}))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+	t.Run("forwarding excludes a server token", func(t *testing.T) {
+		_, err := LoadConfig(env(map[string]string{"LIVESTORM_API_TOKEN": "tok", "LIVESTORM_FORWARD_AUTH": "true"}))
+		require.ErrorContains(t, err, "LIVESTORM_FORWARD_AUTH")
+	})
+	t.Run("webhooks need a secret", func(t *testing.T) {
+		_, err := LoadConfig(env(map[string]string{"LIVESTORM_API_TOKEN": "tok", "PUBLIC_URL": "https://gw.example"}))
+		require.ErrorContains(t, err, "LIVESTORM_WEBHOOK_SECRET")
+	})
+	t.Run("errors never echo the token", func(t *testing.T) {
+		_, err := LoadConfig(env(map[string]string{"LIVESTORM_API_TOKEN": "secret-token-value", "PORT": "x"}))
+		require.Error(t, err)
+		assert.NotContains(t, err.Error(), "secret-token-value")
+	})
+}

@@ -1,0 +1,32 @@
+// Package pubsub carries Livestorm notifications from the webhook receiver to the
+// GraphQL subscriptions, per workspace.
+package pubsub
+
+import (
+	"time"
+
+	"github.com/livestorm-gateway/gateway/livestorm"
+)
+
+// Message is one Livestorm webhook delivery as subscribers see it. It names what changed
+// by id, so subscribers read the current state through fresh loaders, and carries the
+// resources whose delivered state is the freshest there is (the person of a people.*
+// event, the job of a job.* event). It is plain data, so a bus can serialize it.
+type Message struct {
+	// Scope is the workspace's tenant scope (tenant.ScopeForOrg): the topic.
+	Scope string `json:"scope"`
+	// ID identifies the delivery, for de-duplication across replicas.
+	ID string `json:"id"`
+	// Name is Livestorm's event name, e.g. "people.registered".
+	Name string `json:"name"`
+	// OccurredAt is when the gateway received the delivery.
+	OccurredAt time.Time `json:"occurredAt"`
+
+	EventID   string `json:"eventId,omitempty"`
+	SessionID string `json:"sessionId,omitempty"`
+	PersonID  string `json:"personId,omitempty"`
+	JobID     string `json:"jobId,omitempty"`
+
+	Person *livestorm.Person `json:"person,omitempty"`
+	Job    *livestorm.Job    `json:"job,omitempty"`
+}

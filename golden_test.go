@@ -49,4 +49,3 @@ func TestGolden(t *testing.T) {
 		})
 	}
 }
-

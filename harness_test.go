@@ -43,6 +43,7 @@ func withSize(s livestormsim.Size) harnessOption {
 func withSim(f func(*livestormsim.Config)) harnessOption {
 	return func(c *harnessConfig) { c.simConfig = f }
 }
+
 // withoutReuse builds the resolver-per-field baseline (no cache, no dedupe, no include).
 func withoutReuse() harnessOption { return func(c *harnessConfig) { c.noReuse = true } }
 
@@ -98,9 +99,9 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 
 // gqlResponse is a GraphQL response as a client sees it.
 type gqlResponse struct {
-	Data       json.RawMessage  `json:"data"`
-	Errors     []gqlError       `json:"errors"`
-	Extensions map[string]any   `json:"extensions"`
+	Data       json.RawMessage `json:"data"`
+	Errors     []gqlError      `json:"errors"`
+	Extensions map[string]any  `json:"extensions"`
 	status     int
 }
 

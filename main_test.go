@@ -43,7 +43,9 @@ func TestRunDemoMode(t *testing.T) {
 	var stdout, stderr lockedBuffer
 	done := make(chan error, 1)
 	start := time.Now()
-	go func() { done <- run(ctx, []string{"livestorm-gateway"}, env(map[string]string{"PORT": "0"}), &stdout, &stderr) }()
+	go func() {
+		done <- run(ctx, []string{"livestorm-gateway"}, env(map[string]string{"PORT": "0"}), &stdout, &stderr)
+	}()
 
 	addr := regexp.MustCompile(`listening on (\S+)`)
 	var base string

@@ -16,7 +16,7 @@ type eventIDs struct {
 			ID       string `json:"id"`
 			Sessions struct {
 				Nodes []struct {
-					ID     string `json:"id"`
+					ID string `json:"id"`
 				} `json:"nodes"`
 			} `json:"sessions"`
 		} `json:"nodes"`

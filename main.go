@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+	_ "time/tzdata" // session timezones must resolve even on images without zoneinfo
 
 	"github.com/livestorm-gateway/gateway/cache"
 	"github.com/livestorm-gateway/gateway/livestorm"

@@ -20,6 +20,7 @@ import (
 
 	"github.com/livestorm-gateway/gateway/cache"
 	"github.com/livestorm-gateway/gateway/livestorm"
+	"github.com/livestorm-gateway/gateway/tags"
 	"github.com/livestorm-gateway/gateway/tenant"
 )
 
@@ -93,24 +94,24 @@ func New(d Deps, cred livestorm.Credential) *Loaders {
 		func(ctx context.Context, id string) (*livestorm.Event, error) {
 			return c.GetEvent(ctx, id, include...)
 		},
-		func(e *livestorm.Event) []string { return []string{TagEvent(e.ID)} },
+		func(e *livestorm.Event) []string { return []string{tags.Event(e.ID)} },
 		l.primeEvent)
 	l.SessionByID = byID(l, "session",
 		func(ctx context.Context, id string) (*livestorm.Session, error) { return c.GetSession(ctx, id) },
-		func(s *livestorm.Session) []string { return []string{TagSession(s.ID), TagEvent(s.EventID)} },
+		func(s *livestorm.Session) []string { return []string{tags.Session(s.ID), tags.Event(s.EventID)} },
 		nil)
 	l.PersonByID = byID(l, "person",
 		func(ctx context.Context, id string) (*livestorm.Person, error) { return c.GetPerson(ctx, id) },
-		func(p *livestorm.Person) []string { return []string{TagPerson(p.ID)} },
+		func(p *livestorm.Person) []string { return []string{tags.Person(p.ID)} },
 		nil)
 	l.JobByID = byID(l, "job",
 		func(ctx context.Context, id string) (*livestorm.Job, error) { return c.GetJob(ctx, id) },
-		func(j *livestorm.Job) []string { return []string{TagJob(j.ID)} },
+		func(j *livestorm.Job) []string { return []string{tags.Job(j.ID)} },
 		nil)
 	l.JobTasks = cached(l, "jobTasks",
 		func(id string) string { return id },
 		func(ctx context.Context, id string) ([]livestorm.JobTask, error) { return c.ListJobTasks(ctx, id) },
-		func(id string, _ []livestorm.JobTask) []string { return []string{TagJob(id)} },
+		func(id string, _ []livestorm.JobTask) []string { return []string{tags.Job(id)} },
 		nil)
 
 	l.EventsPage = pages(l, "eventsPage",
@@ -122,7 +123,7 @@ func New(d Deps, cred livestorm.Credential) *Loaders {
 				Include: include,
 			})
 		},
-		func(PageKey[EventsFilter]) []string { return []string{TagEvents} },
+		func(PageKey[EventsFilter]) []string { return []string{tags.Events} },
 		func(list *livestorm.List[livestorm.Event]) {
 			for i := range list.Items {
 				l.primeEvent(&list.Items[i])
@@ -132,7 +133,7 @@ func New(d Deps, cred livestorm.Credential) *Loaders {
 		func(ctx context.Context, k PageKey[SessionsFilter]) (*livestorm.List[livestorm.Session], error) {
 			return c.ListSessions(ctx, sessionListOptions(k))
 		},
-		func(PageKey[SessionsFilter]) []string { return []string{TagSessions} },
+		func(PageKey[SessionsFilter]) []string { return []string{tags.Sessions} },
 		l.primeSessions)
 	l.SessionPeoplePage = pages(l, "sessionPeoplePage",
 		func(ctx context.Context, k PageKey[SessionPeopleFilter]) (*livestorm.List[livestorm.Person], error) {
@@ -141,19 +142,19 @@ func New(d Deps, cred livestorm.Credential) *Loaders {
 				Page: page(k.Page), Role: f.Role, Attended: f.Attended.ptr(), Email: f.Email, TimeRange: f.Range.upstream(),
 			})
 		},
-		func(k PageKey[SessionPeopleFilter]) []string { return []string{TagSessionPeople(k.Parent)} },
+		func(k PageKey[SessionPeopleFilter]) []string { return []string{tags.SessionPeople(k.Parent)} },
 		nil)
 	l.EventPeoplePage = pages(l, "eventPeoplePage",
 		func(ctx context.Context, k PageKey[PeopleFilter]) (*livestorm.List[livestorm.Person], error) {
 			return c.ListEventPeople(ctx, k.Parent, livestorm.EventPeopleListOptions{Page: page(k.Page), Role: k.Filter.Role, Email: k.Filter.Email})
 		},
-		func(k PageKey[PeopleFilter]) []string { return []string{TagEventPeople(k.Parent)} },
+		func(k PageKey[PeopleFilter]) []string { return []string{tags.EventPeople(k.Parent)} },
 		nil)
 	l.PeoplePage = pages(l, "peoplePage",
 		func(ctx context.Context, k PageKey[PeopleFilter]) (*livestorm.List[livestorm.Person], error) {
 			return c.ListPeople(ctx, livestorm.PeopleListOptions{Page: page(k.Page), Role: k.Filter.Role, Email: k.Filter.Email})
 		},
-		func(PageKey[PeopleFilter]) []string { return []string{TagPeople} },
+		func(PageKey[PeopleFilter]) []string { return []string{tags.People} },
 		func(list *livestorm.List[livestorm.Person]) {
 			for i := range list.Items {
 				l.PersonByID.Prime(list.Items[i].ID, &list.Items[i])
@@ -164,31 +165,31 @@ func New(d Deps, cred livestorm.Credential) *Loaders {
 			f := k.Filter
 			return c.ListUsers(ctx, livestorm.UserListOptions{Page: page(k.Page), Role: f.Role, PendingInvite: f.PendingInvite.ptr(), Email: f.Email})
 		},
-		func(PageKey[UsersFilter]) []string { return []string{TagUsers} },
+		func(PageKey[UsersFilter]) []string { return []string{tags.Users} },
 		nil)
 	l.WebhooksPage = pages(l, "webhooksPage",
 		func(ctx context.Context, k PageKey[string]) (*livestorm.List[livestorm.Webhook], error) {
 			return c.ListWebhooks(ctx, livestorm.WebhookListOptions{Page: page(k.Page), Event: k.Filter})
 		},
-		func(PageKey[string]) []string { return []string{TagWebhooks} },
+		func(PageKey[string]) []string { return []string{tags.Webhooks} },
 		nil)
 	l.RecordingsPage = pages(l, "recordingsPage",
 		func(ctx context.Context, k PageKey[struct{}]) (*livestorm.List[livestorm.Recording], error) {
 			return c.ListRecordings(ctx, k.Parent, livestorm.RecordingListOptions{Page: page(k.Page)})
 		},
-		func(k PageKey[struct{}]) []string { return []string{TagSessionSatellites(k.Parent)} },
+		func(k PageKey[struct{}]) []string { return []string{tags.SessionSatellites(k.Parent)} },
 		nil)
 	l.ChatMessagesPage = pages(l, "chatMessagesPage",
 		func(ctx context.Context, k PageKey[struct{}]) (*livestorm.List[livestorm.ChatMessage], error) {
 			return c.ListChatMessages(ctx, k.Parent, livestorm.ListOptions{Page: page(k.Page), Include: []string{"people"}})
 		},
-		func(k PageKey[struct{}]) []string { return []string{TagSessionSatellites(k.Parent)} },
+		func(k PageKey[struct{}]) []string { return []string{tags.SessionSatellites(k.Parent)} },
 		nil)
 	l.QuestionsPage = pages(l, "questionsPage",
 		func(ctx context.Context, k PageKey[struct{}]) (*livestorm.List[livestorm.Question], error) {
 			return c.ListQuestions(ctx, k.Parent, livestorm.ListOptions{Page: page(k.Page), Include: []string{"asker", "responder"}})
 		},
-		func(k PageKey[struct{}]) []string { return []string{TagSessionSatellites(k.Parent)} },
+		func(k PageKey[struct{}]) []string { return []string{tags.SessionSatellites(k.Parent)} },
 		nil)
 	l.PeopleAttributesPage = pages(l, "peopleAttributesPage",
 		func(ctx context.Context, k PageKey[PeopleAttributesFilter]) (*livestorm.List[livestorm.PeopleAttribute], error) {
@@ -198,19 +199,19 @@ func New(d Deps, cred livestorm.Credential) *Loaders {
 				Placeholder: f.Placeholder, Slug: f.Slug, Type: f.Type, UserID: f.UserID,
 			})
 		},
-		func(PageKey[PeopleAttributesFilter]) []string { return []string{TagPeopleAttributes} },
+		func(PageKey[PeopleAttributesFilter]) []string { return []string{tags.PeopleAttributes} },
 		nil)
 
 	l.eventSessionsPage = pages(l, "eventSessionsPage",
 		func(ctx context.Context, k PageKey[struct{}]) (*livestorm.List[livestorm.Session], error) {
 			return c.ListEventSessions(ctx, k.Parent, livestorm.SessionListOptions{Page: page(k.Page)})
 		},
-		func(k PageKey[struct{}]) []string { return []string{TagEvent(k.Parent)} },
+		func(k PageKey[struct{}]) []string { return []string{tags.Event(k.Parent)} },
 		nil)
 	l.organization = cached(l, "organization",
 		func(struct{}) string { return "self" },
 		func(ctx context.Context, _ struct{}) (*livestorm.Organization, error) { return c.Organization(ctx) },
-		func(struct{}, *livestorm.Organization) []string { return []string{TagOrganization} },
+		func(struct{}, *livestorm.Organization) []string { return []string{tags.Organization} },
 		nil)
 	return l
 }
@@ -338,7 +339,7 @@ func (l *Loaders) scope(ctx context.Context) (string, context.Context, error) {
 func cached[K comparable, V any](
 	l *Loaders, resource string, id func(K) string,
 	fetch func(context.Context, K) (V, error),
-	tags func(K, V) []string,
+	tagsOf func(K, V) []string,
 	after func(V),
 ) *dataloadgen.Loader[K, V] {
 	opts := []dataloadgen.Option{dataloadgen.WithWait(Wait)}
@@ -357,7 +358,7 @@ func cached[K comparable, V any](
 		}
 		v, err := cache.Fetch(ctx, l.cache, cache.Key{Scope: scope, Resource: resource, ID: id(k)},
 			func(ctx context.Context) (V, error) { return fetch(ctx, k) },
-			func(v V) []string { return tags(k, v) })
+			func(v V) []string { return tagsOf(k, v) })
 		if err == nil && after != nil {
 			after(v)
 		}
@@ -368,19 +369,19 @@ func cached[K comparable, V any](
 	}, opts...)
 }
 
-func byID[V any](l *Loaders, resource string, fetch func(context.Context, string) (V, error), tags func(V) []string, after func(V)) *dataloadgen.Loader[string, V] {
+func byID[V any](l *Loaders, resource string, fetch func(context.Context, string) (V, error), tagsOf func(V) []string, after func(V)) *dataloadgen.Loader[string, V] {
 	return cached(l, resource, func(id string) string { return id }, fetch,
-		func(_ string, v V) []string { return tags(v) }, after)
+		func(_ string, v V) []string { return tagsOf(v) }, after)
 }
 
 func pages[F comparable, T any](
 	l *Loaders, resource string,
 	fetch func(context.Context, PageKey[F]) (*livestorm.List[T], error),
-	tags func(PageKey[F]) []string,
+	tagsOf func(PageKey[F]) []string,
 	after func(*livestorm.List[T]),
 ) *dataloadgen.Loader[PageKey[F], *livestorm.List[T]] {
 	return cached(l, resource, PageKey[F].String, fetch,
-		func(k PageKey[F], _ *livestorm.List[T]) []string { return tags(k) }, after)
+		func(k PageKey[F], _ *livestorm.List[T]) []string { return tagsOf(k) }, after)
 }
 
 // fetchEach fetches keys concurrently, at most fetchConcurrency at a time, returning

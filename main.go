@@ -116,9 +116,11 @@ func newDeps(cfg Config, logger *slog.Logger, clientOpts ...livestorm.Option) De
 		Config: cfg,
 		Client: client,
 		Cache: cache.New(cache.Options{
-			TTL:        cfg.CacheTTL,
-			Observer:   m.ObserveCache,
-			AllowStale: func(ctx context.Context) bool { return quotaNearlyExhausted(client.RateLimit(ctx)) },
+			TTL: cfg.CacheTTL,
+			// A bulk job changes until it ends: pollers must see progress promptly.
+			ResourceTTL: map[string]time.Duration{"job": jobTTL, "jobTasks": jobTTL},
+			Observer:    m.ObserveCache,
+			AllowStale:  func(ctx context.Context) bool { return quotaNearlyExhausted(client.RateLimit(ctx)) },
 		}),
 		Tenants:          tenant.NewResolver(client, tenant.Options{}),
 		Metrics:          m,
@@ -126,6 +128,9 @@ func newDeps(cfg Config, logger *slog.Logger, clientOpts ...livestorm.Option) De
 		ServerCredential: serverCred,
 	}
 }
+
+// jobTTL is how long a bulk job's state is cached (job.ended webhooks evict it sooner).
+const jobTTL = 2 * time.Second
 
 // quotaNearlyExhausted says when to serve expired cache entries rather than spend the
 // last calls of Livestorm's monthly quota: under 2% (at least 20 calls) left.

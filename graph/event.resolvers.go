@@ -52,6 +52,9 @@ func (r *eventResolver) Tags(ctx context.Context, obj *livestorm.Event) ([]lives
 	if err != nil {
 		return nil, err
 	}
+	if ev.Tags == nil {
+		return []livestorm.Tag{}, nil
+	}
 	return ev.Tags, nil
 }
 

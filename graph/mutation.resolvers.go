@@ -11,70 +11,302 @@ import (
 
 	"github.com/livestorm-gateway/gateway/graph/generated"
 	"github.com/livestorm-gateway/gateway/graph/model"
+	"github.com/livestorm-gateway/gateway/livestorm"
+	"github.com/livestorm-gateway/gateway/tags"
 )
 
 func (r *mutationResolver) CreateEvent(ctx context.Context, input model.CreateEventInput) (*model.CreateEventPayload, error) {
-	panic(fmt.Errorf("not implemented: CreateEvent - createEvent"))
+	var v validator
+	in := v.eventInput("input", input.EventAttributes, true)
+	v.optionalID("input.copyFromEventId", input.CopyFromEventID)
+	in.CopyFromEventID = input.CopyFromEventID
+	for i, s := range input.Sessions {
+		in.Sessions = append(in.Sessions, v.sessionInput(fmt.Sprintf("input.sessions[%d]", i), s.SessionAttributes, true))
+	}
+	if v.err != nil {
+		return nil, v.err
+	}
+	ev, err := write(ctx, func(ctx context.Context) (*livestorm.Event, error) { return r.Client.CreateEvent(ctx, in) },
+		func(ev *livestorm.Event) []string { return append(tags.EventChange(ev.ID), tags.Sessions) })
+	if err != nil {
+		return nil, err
+	}
+	if len(in.Sessions) == 0 || len(ev.Sessions) > 0 {
+		primeEvent(ctx, ev) // the created document is complete: selecting it costs nothing
+	}
+	return &model.CreateEventPayload{Event: ev}, nil
 }
 
 func (r *mutationResolver) UpdateEvent(ctx context.Context, input model.UpdateEventInput) (*model.UpdateEventPayload, error) {
-	panic(fmt.Errorf("not implemented: UpdateEvent - updateEvent"))
+	var v validator
+	v.id("input.id", input.ID)
+	in := v.eventInput("input", input.EventAttributes, false)
+	if v.err == nil && isZero(in) {
+		v.fail("input", "input sets no attribute to change")
+	}
+	if v.err != nil {
+		return nil, v.err
+	}
+	if _, err := write(ctx, func(ctx context.Context) (*livestorm.Event, error) { return r.Client.UpdateEvent(ctx, input.ID, in) },
+		func(*livestorm.Event) []string { return tags.EventChange(input.ID) }); err != nil {
+		return nil, err
+	}
+	ev, err := freshEvent(ctx, input.ID) // the PATCH answer does not embed sessions and tags
+	return &model.UpdateEventPayload{Event: ev}, err
 }
 
 func (r *mutationResolver) DeleteEvent(ctx context.Context, input model.DeleteEventInput) (*model.DeleteEventPayload, error) {
-	panic(fmt.Errorf("not implemented: DeleteEvent - deleteEvent"))
+	var v validator
+	v.id("input.id", input.ID)
+	if v.err != nil {
+		return nil, v.err
+	}
+	err := writeOnly(ctx, func(ctx context.Context) error { return r.Client.DeleteEvent(ctx, input.ID) },
+		append(tags.EventChange(input.ID), tags.EventPeople(input.ID), tags.People)...)
+	if err != nil {
+		return nil, err
+	}
+	return &model.DeleteEventPayload{DeletedEventID: input.ID}, nil
 }
 
 func (r *mutationResolver) AddEventTag(ctx context.Context, input model.EventTagInput) (*model.EventTagPayload, error) {
-	panic(fmt.Errorf("not implemented: AddEventTag - addEventTag"))
+	return r.changeTag(ctx, input, true)
 }
 
 func (r *mutationResolver) RemoveEventTag(ctx context.Context, input model.EventTagInput) (*model.EventTagPayload, error) {
-	panic(fmt.Errorf("not implemented: RemoveEventTag - removeEventTag"))
+	return r.changeTag(ctx, input, false)
 }
 
 func (r *mutationResolver) CreateSession(ctx context.Context, input model.CreateSessionInput) (*model.CreateSessionPayload, error) {
-	panic(fmt.Errorf("not implemented: CreateSession - createSession"))
+	var v validator
+	v.id("input.eventId", input.EventID)
+	in := v.sessionInput("input", input.SessionAttributes, true)
+	if input.EmbedURL != nil {
+		v.fail("input.embedUrl", "set embedUrl with updateSession once the session exists")
+	}
+	if v.err != nil {
+		return nil, v.err
+	}
+	s, err := write(ctx, func(ctx context.Context) (*livestorm.Session, error) {
+		return r.Client.CreateSession(ctx, input.EventID, in)
+	},
+		func(s *livestorm.Session) []string { return tags.SessionChange(input.EventID, s.ID) })
+	if err != nil {
+		return nil, err
+	}
+	primeSession(ctx, s)
+	payload := &model.CreateSessionPayload{Session: s}
+	if selected(ctx, "event") {
+		payload.Event, err = freshEvent(ctx, input.EventID)
+	}
+	return payload, err
 }
 
 func (r *mutationResolver) UpdateSession(ctx context.Context, input model.UpdateSessionInput) (*model.UpdateSessionPayload, error) {
-	panic(fmt.Errorf("not implemented: UpdateSession - updateSession"))
+	var v validator
+	v.id("input.id", input.ID)
+	in := v.sessionInput("input", input.SessionAttributes, false)
+	if len(input.TeamMemberIDs) > 0 {
+		v.fail("input.teamMemberIds", "team members can only be set when the session is created")
+	}
+	if v.err == nil && isZero(in) {
+		v.fail("input", "input sets no attribute to change")
+	}
+	if v.err != nil {
+		return nil, v.err
+	}
+	s, err := write(ctx, func(ctx context.Context) (*livestorm.Session, error) {
+		return r.Client.UpdateSession(ctx, input.ID, in)
+	},
+		func(s *livestorm.Session) []string { return tags.SessionChange(s.EventID, input.ID) })
+	if err != nil {
+		return nil, err
+	}
+	primeSession(ctx, s)
+	return &model.UpdateSessionPayload{Session: s}, nil
 }
 
 func (r *mutationResolver) DeleteSession(ctx context.Context, input model.DeleteSessionInput) (*model.DeleteSessionPayload, error) {
-	panic(fmt.Errorf("not implemented: DeleteSession - deleteSession"))
+	var v validator
+	v.id("input.id", input.ID)
+	if v.err != nil {
+		return nil, v.err
+	}
+	eventID, err := eventOfSession(ctx, input.ID)
+	if err != nil {
+		return nil, err
+	}
+	err = writeOnly(ctx, func(ctx context.Context) error { return r.Client.DeleteSession(ctx, input.ID) },
+		append(tags.Registration(eventID, input.ID, ""), tags.SessionSatellites(input.ID))...)
+	if err != nil {
+		return nil, err
+	}
+	payload := &model.DeleteSessionPayload{DeletedSessionID: input.ID}
+	if selected(ctx, "event") {
+		payload.Event, err = freshEvent(ctx, eventID)
+	}
+	return payload, err
 }
 
 func (r *mutationResolver) RegisterPerson(ctx context.Context, input model.RegisterPersonInput) (*model.RegisterPersonPayload, error) {
-	panic(fmt.Errorf("not implemented: RegisterPerson - registerPerson"))
+	var v validator
+	v.id("input.sessionId", input.SessionID)
+	reg := v.registration("input", &input.Email, input.RegistrationAttributes)
+	if v.err != nil {
+		return nil, v.err
+	}
+	p, err := write(ctx, func(ctx context.Context) (*livestorm.Person, error) {
+		return r.Client.RegisterPerson(ctx, input.SessionID, reg)
+	},
+		func(p *livestorm.Person) []string { return tags.Registration(eventOf(p), input.SessionID, p.ID) })
+	if err != nil {
+		return nil, err
+	}
+	payload := &model.RegisterPersonPayload{Person: p}
+	if selected(ctx, "session") {
+		payload.Session, err = freshSession(ctx, input.SessionID)
+	}
+	return payload, err
 }
 
 func (r *mutationResolver) UpdateRegistration(ctx context.Context, input model.UpdateRegistrationInput) (*model.UpdateRegistrationPayload, error) {
-	panic(fmt.Errorf("not implemented: UpdateRegistration - updateRegistration"))
+	var v validator
+	v.id("input.sessionId", input.SessionID)
+	v.id("input.personId", input.PersonID)
+	reg := v.registration("input", nil, input.RegistrationAttributes)
+	if v.err == nil && isZero(reg) {
+		v.fail("input", "input sets no answer to change")
+	}
+	if v.err != nil {
+		return nil, v.err
+	}
+	p, err := write(ctx, func(ctx context.Context) (*livestorm.Person, error) {
+		return r.Client.UpdateRegistration(ctx, input.SessionID, input.PersonID, reg)
+	}, func(p *livestorm.Person) []string {
+		return tags.Registration(eventOf(p), input.SessionID, input.PersonID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	payload := &model.UpdateRegistrationPayload{Person: p}
+	if selected(ctx, "session") {
+		payload.Session, err = freshSession(ctx, input.SessionID)
+	}
+	return payload, err
 }
 
 func (r *mutationResolver) UnregisterPerson(ctx context.Context, input model.UnregisterPersonInput) (*model.UnregisterPersonPayload, error) {
-	panic(fmt.Errorf("not implemented: UnregisterPerson - unregisterPerson"))
+	var v validator
+	v.id("input.sessionId", input.SessionID)
+	switch {
+	case (input.PersonID == nil) == (input.Email == nil):
+		v.fail("input", "give exactly one of input.personId and input.email")
+	case input.PersonID != nil:
+		v.id("input.personId", *input.PersonID)
+	default:
+		v.email("input.email", *input.Email)
+	}
+	if v.err != nil {
+		return nil, v.err
+	}
+	eventID, err := eventOfSession(ctx, input.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	err = writeOnly(ctx, func(ctx context.Context) error {
+		if input.PersonID != nil {
+			return r.Client.UnregisterPerson(ctx, input.SessionID, *input.PersonID)
+		}
+		return r.Client.UnregisterByEmail(ctx, input.SessionID, *input.Email)
+	}, tags.Registration(eventID, input.SessionID, str(input.PersonID))...)
+	if err != nil {
+		return nil, err
+	}
+	payload := &model.UnregisterPersonPayload{PersonID: input.PersonID, Email: input.Email}
+	if selected(ctx, "session") {
+		payload.Session, err = freshSession(ctx, input.SessionID)
+	}
+	return payload, err
 }
 
 func (r *mutationResolver) BulkRegister(ctx context.Context, input model.BulkRegisterInput) (*model.BulkRegisterPayload, error) {
-	panic(fmt.Errorf("not implemented: BulkRegister - bulkRegister"))
+	var v validator
+	v.id("input.sessionId", input.SessionID)
+	if n := len(input.Registrations); n == 0 || n > maxBulkTasks {
+		v.fail("input.registrations", "input.registrations must hold 1 to %d registrations, got %d", maxBulkTasks, n)
+	}
+	regs := make([]livestorm.Registration, len(input.Registrations))
+	for i, reg := range input.Registrations {
+		regs[i] = v.registration(fmt.Sprintf("input.registrations[%d]", i), &reg.Email, reg.RegistrationAttributes)
+	}
+	if v.err != nil {
+		return nil, v.err
+	}
+	// Registrations happen later, as Livestorm processes the job: they reach the cache
+	// through the people.registered and job.ended webhooks (or the TTL).
+	job, err := write(ctx, func(ctx context.Context) (*livestorm.Job, error) {
+		return r.Client.BulkRegister(ctx, input.SessionID, regs)
+	}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &model.BulkRegisterPayload{Job: job}, nil
 }
 
 func (r *mutationResolver) InviteUser(ctx context.Context, input model.InviteUserInput) (*model.InviteUserPayload, error) {
-	panic(fmt.Errorf("not implemented: InviteUser - inviteUser"))
+	var v validator
+	v.email("input.email", input.Email)
+	v.enum("input.role", input.Role != model.UserRoleUnknown)
+	if v.err != nil {
+		return nil, v.err
+	}
+	u, err := write(ctx, func(ctx context.Context) (*livestorm.User, error) {
+		return r.Client.InviteUser(ctx, input.Email, upstreamValue(&input.Role))
+	}, func(*livestorm.User) []string { return []string{tags.Users} })
+	if err != nil {
+		return nil, err
+	}
+	return &model.InviteUserPayload{User: u}, nil
 }
 
 func (r *mutationResolver) RemoveUser(ctx context.Context, input model.RemoveUserInput) (*model.RemoveUserPayload, error) {
-	panic(fmt.Errorf("not implemented: RemoveUser - removeUser"))
+	var v validator
+	v.id("input.id", input.ID)
+	if v.err != nil {
+		return nil, v.err
+	}
+	if err := writeOnly(ctx, func(ctx context.Context) error { return r.Client.RemoveUser(ctx, input.ID) }, tags.Users); err != nil {
+		return nil, err
+	}
+	return &model.RemoveUserPayload{RemovedUserID: input.ID}, nil
 }
 
 func (r *mutationResolver) CreateWebhook(ctx context.Context, input model.CreateWebhookInput) (*model.CreateWebhookPayload, error) {
-	panic(fmt.Errorf("not implemented: CreateWebhook - createWebhook"))
+	var v validator
+	v.url("input.url", input.URL)
+	v.enum("input.event", input.Event != model.LivestormEventTypeUnknown)
+	if v.err != nil {
+		return nil, v.err
+	}
+	w, err := write(ctx, func(ctx context.Context) (*livestorm.Webhook, error) {
+		return r.Client.CreateWebhook(ctx, input.URL, eventName(string(input.Event)))
+	}, func(*livestorm.Webhook) []string { return []string{tags.Webhooks} })
+	if err != nil {
+		return nil, err
+	}
+	return &model.CreateWebhookPayload{Webhook: w}, nil
 }
 
 func (r *mutationResolver) DeleteWebhook(ctx context.Context, input model.DeleteWebhookInput) (*model.DeleteWebhookPayload, error) {
-	panic(fmt.Errorf("not implemented: DeleteWebhook - deleteWebhook"))
+	var v validator
+	v.id("input.id", input.ID)
+	if v.err != nil {
+		return nil, v.err
+	}
+	if err := writeOnly(ctx, func(ctx context.Context) error { return r.Client.DeleteWebhook(ctx, input.ID) }, tags.Webhooks); err != nil {
+		return nil, err
+	}
+	return &model.DeleteWebhookPayload{DeletedWebhookID: input.ID}, nil
 }
 
 func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }

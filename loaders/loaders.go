@@ -433,3 +433,40 @@ func For(ctx context.Context) *Loaders {
 	}
 	return l
 }
+
+// Upstream returns ctx carrying the operation's verified credential, for writes that go
+// to Livestorm directly rather than through a loader.
+func (l *Loaders) Upstream(ctx context.Context) (context.Context, error) {
+	_, ctx, err := l.scope(ctx)
+	return ctx, err
+}
+
+// Invalidate evicts the tenant's cached answers carrying any of tagList (see package
+// tags) and forgets everything this operation loaded, so what the rest of the operation
+// reads reflects a write it just made.
+func (l *Loaders) Invalidate(ctx context.Context, tagList ...string) error {
+	scope, _, err := l.scope(ctx)
+	if err != nil {
+		return err
+	}
+	l.cache.Invalidate(scope, tagList...)
+	l.EventByID.ClearAll()
+	l.SessionByID.ClearAll()
+	l.PersonByID.ClearAll()
+	l.JobByID.ClearAll()
+	l.JobTasks.ClearAll()
+	l.EventsPage.ClearAll()
+	l.SessionsPage.ClearAll()
+	l.SessionPeoplePage.ClearAll()
+	l.EventPeoplePage.ClearAll()
+	l.PeoplePage.ClearAll()
+	l.UsersPage.ClearAll()
+	l.WebhooksPage.ClearAll()
+	l.RecordingsPage.ClearAll()
+	l.ChatMessagesPage.ClearAll()
+	l.QuestionsPage.ClearAll()
+	l.PeopleAttributesPage.ClearAll()
+	l.eventSessionsPage.ClearAll()
+	l.organization.ClearAll()
+	return nil
+}

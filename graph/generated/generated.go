@@ -17663,7 +17663,7 @@ func (ec *executionContext) unmarshalInputCreateEventInput(ctx context.Context, 
 		switch k {
 		case "title":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
-			data, err := ec.unmarshalNString2string(ctx, v)
+			data, err := ec.unmarshalNString2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -17817,7 +17817,7 @@ func (ec *executionContext) unmarshalInputCreateSessionInput(ctx context.Context
 			it.EventID = data
 		case "estimatedStartedAt":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estimatedStartedAt"))
-			data, err := ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+			data, err := ec.unmarshalNDateTime2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -17842,7 +17842,7 @@ func (ec *executionContext) unmarshalInputCreateSessionInput(ctx context.Context
 			if err != nil {
 				return it, err
 			}
-			it.TeamMemberIds = data
+			it.TeamMemberIDs = data
 		}
 	}
 	return it, nil
@@ -18293,7 +18293,7 @@ func (ec *executionContext) unmarshalInputNewSessionInput(ctx context.Context, o
 		switch k {
 		case "estimatedStartedAt":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("estimatedStartedAt"))
-			data, err := ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+			data, err := ec.unmarshalNDateTime2ᚖtimeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -18318,7 +18318,7 @@ func (ec *executionContext) unmarshalInputNewSessionInput(ctx context.Context, o
 			if err != nil {
 				return it, err
 			}
-			it.TeamMemberIds = data
+			it.TeamMemberIDs = data
 		}
 	}
 	return it, nil
@@ -23598,6 +23598,24 @@ func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, se
 	return res
 }
 
+func (ec *executionContext) unmarshalNDateTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	res, err := model.UnmarshalDateTime(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDateTime2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DateTime!")
+		return graphql.Null
+	}
+	_ = sel
+	res := model.MarshalDateTime(*v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "DateTime!")
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNDeleteEventInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐDeleteEventInput(ctx context.Context, v any) (model.DeleteEventInput, error) {
 	res, err := ec.unmarshalInputDeleteEventInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -24285,6 +24303,24 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNString2ᚖstring(ctx context.Context, v any) (*string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNString2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "String!")
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalString(*v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNTag2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐTag(ctx context.Context, sel ast.SelectionSet, v livestorm.Tag) graphql.Marshaler {

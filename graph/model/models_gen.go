@@ -26,84 +26,10 @@ type BulkRegisterPayload struct {
 	Job *livestorm.Job `json:"job,omitempty"`
 }
 
-// One registration of a bulk job.
-type BulkRegistrationInput struct {
-	// The registrant's email.
-	Email string `json:"email"`
-	// First name.
-	FirstName *string `json:"firstName,omitempty"`
-	// Last name.
-	LastName *string `json:"lastName,omitempty"`
-	// Answers to custom registration fields.
-	Fields []RegistrationFieldInput `json:"fields,omitempty"`
-	// Where the registrant came from.
-	Referrer *string `json:"referrer,omitempty"`
-	// utm_source.
-	UtmSource *string `json:"utmSource,omitempty"`
-	// utm_medium.
-	UtmMedium *string `json:"utmMedium,omitempty"`
-	// utm_campaign.
-	UtmCampaign *string `json:"utmCampaign,omitempty"`
-	// utm_term.
-	UtmTerm *string `json:"utmTerm,omitempty"`
-	// utm_content.
-	UtmContent *string `json:"utmContent,omitempty"`
-}
-
-// Attributes of a new event. Only the title is required.
-type CreateEventInput struct {
-	// Title.
-	Title string `json:"title"`
-	// Owner (a team member's user id); Livestorm defaults to the workspace owner.
-	OwnerID *string `json:"ownerId,omitempty"`
-	// Copy the settings of this event.
-	CopyFromEventID *string `json:"copyFromEventId,omitempty"`
-	// URL slug of the registration page.
-	Slug *string `json:"slug,omitempty"`
-	// DRAFT (default) or PUBLISHED.
-	Status *EventStatus `json:"status,omitempty"`
-	// HTML description.
-	Description *string `json:"description,omitempty"`
-	// Whether every participant may speak.
-	EveryoneCanSpeak *bool `json:"everyoneCanSpeak,omitempty"`
-	// Whether the detailed registration page is enabled.
-	DetailedRegistrationPageEnabled *bool `json:"detailedRegistrationPageEnabled,omitempty"`
-	// Whether the light registration page is enabled.
-	LightRegistrationPageEnabled *bool `json:"lightRegistrationPageEnabled,omitempty"`
-	// Whether sessions are recorded.
-	RecordingEnabled *bool `json:"recordingEnabled,omitempty"`
-	// Whether recordings are public.
-	RecordingPublic *bool `json:"recordingPublic,omitempty"`
-	// Whether the event is listed on the company page.
-	ShowInCompanyPage *bool `json:"showInCompanyPage,omitempty"`
-	// Whether the chat is enabled.
-	ChatEnabled *bool `json:"chatEnabled,omitempty"`
-	// Whether Q&A is enabled.
-	QuestionsEnabled *bool `json:"questionsEnabled,omitempty"`
-	// Whether polls are enabled.
-	PollsEnabled *bool `json:"pollsEnabled,omitempty"`
-	// Sessions to schedule with the event.
-	Sessions []NewSessionInput `json:"sessions,omitempty"`
-}
-
 // The created event.
 type CreateEventPayload struct {
 	// The new event, with its sessions.
 	Event *livestorm.Event `json:"event,omitempty"`
-}
-
-// A session to schedule.
-type CreateSessionInput struct {
-	// The event to add it to.
-	EventID string `json:"eventId"`
-	// Scheduled start.
-	EstimatedStartedAt time.Time `json:"estimatedStartedAt"`
-	// IANA timezone (default UTC).
-	Timezone *string `json:"timezone,omitempty"`
-	// Optional name.
-	Name *string `json:"name,omitempty"`
-	// Team members (user ids) to add to the session.
-	TeamMemberIds []string `json:"teamMemberIds,omitempty"`
 }
 
 // The scheduled session.
@@ -230,18 +156,6 @@ type InviteUserPayload struct {
 type Mutation struct {
 }
 
-// A session to schedule.
-type NewSessionInput struct {
-	// Scheduled start.
-	EstimatedStartedAt time.Time `json:"estimatedStartedAt"`
-	// IANA timezone of the session (default UTC).
-	Timezone *string `json:"timezone,omitempty"`
-	// Optional name.
-	Name *string `json:"name,omitempty"`
-	// Team members (user ids) to add to the session.
-	TeamMemberIds []string `json:"teamMemberIds,omitempty"`
-}
-
 // Filters on people attributes; every field mirrors a Livestorm `filter[...]` parameter.
 type PeopleAttributeFilter struct {
 	// Built-in or custom.
@@ -279,32 +193,6 @@ type PeopleFilter struct {
 // The entry points of the graph. Every list is a Relay connection: `first` defaults to 20 and may
 // be at most 200 (served from consecutive Livestorm pages of 50); `after` takes an `endCursor`.
 type Query struct {
-}
-
-// A registration to a session.
-type RegisterPersonInput struct {
-	// The session.
-	SessionID string `json:"sessionId"`
-	// The registrant's email.
-	Email string `json:"email"`
-	// First name.
-	FirstName *string `json:"firstName,omitempty"`
-	// Last name.
-	LastName *string `json:"lastName,omitempty"`
-	// Answers to custom registration fields.
-	Fields []RegistrationFieldInput `json:"fields,omitempty"`
-	// Where the registrant came from.
-	Referrer *string `json:"referrer,omitempty"`
-	// utm_source.
-	UtmSource *string `json:"utmSource,omitempty"`
-	// utm_medium.
-	UtmMedium *string `json:"utmMedium,omitempty"`
-	// utm_campaign.
-	UtmCampaign *string `json:"utmCampaign,omitempty"`
-	// utm_term.
-	UtmTerm *string `json:"utmTerm,omitempty"`
-	// utm_content.
-	UtmContent *string `json:"utmContent,omitempty"`
 }
 
 // The registration made.
@@ -401,66 +289,10 @@ type UnregisterPersonPayload struct {
 	Email *string `json:"email,omitempty"`
 }
 
-// Attributes to change; omitted ones stay as they are.
-type UpdateEventInput struct {
-	// The event to change.
-	ID string `json:"id"`
-	// Title.
-	Title *string `json:"title,omitempty"`
-	// Owner (a team member's user id).
-	OwnerID *string `json:"ownerId,omitempty"`
-	// URL slug.
-	Slug *string `json:"slug,omitempty"`
-	// DRAFT or PUBLISHED.
-	Status *EventStatus `json:"status,omitempty"`
-	// HTML description.
-	Description *string `json:"description,omitempty"`
-	// Whether every participant may speak.
-	EveryoneCanSpeak *bool `json:"everyoneCanSpeak,omitempty"`
-	// Whether the detailed registration page is enabled.
-	DetailedRegistrationPageEnabled *bool `json:"detailedRegistrationPageEnabled,omitempty"`
-	// Whether the light registration page is enabled.
-	LightRegistrationPageEnabled *bool `json:"lightRegistrationPageEnabled,omitempty"`
-	// Whether sessions are recorded.
-	RecordingEnabled *bool `json:"recordingEnabled,omitempty"`
-	// Whether recordings are public.
-	RecordingPublic *bool `json:"recordingPublic,omitempty"`
-	// Whether the event is listed on the company page.
-	ShowInCompanyPage *bool `json:"showInCompanyPage,omitempty"`
-	// Whether the chat is enabled.
-	ChatEnabled *bool `json:"chatEnabled,omitempty"`
-	// Whether Q&A is enabled.
-	QuestionsEnabled *bool `json:"questionsEnabled,omitempty"`
-	// Whether polls are enabled.
-	PollsEnabled *bool `json:"pollsEnabled,omitempty"`
-}
-
 // The changed event.
 type UpdateEventPayload struct {
 	// The event in its new state.
 	Event *livestorm.Event `json:"event,omitempty"`
-}
-
-// Registration answers to change.
-type UpdateRegistrationInput struct {
-	// The session.
-	SessionID string `json:"sessionId"`
-	// The registrant.
-	PersonID string `json:"personId"`
-	// Answers to change.
-	Fields []RegistrationFieldInput `json:"fields,omitempty"`
-	// Where the registrant came from.
-	Referrer *string `json:"referrer,omitempty"`
-	// utm_source.
-	UtmSource *string `json:"utmSource,omitempty"`
-	// utm_medium.
-	UtmMedium *string `json:"utmMedium,omitempty"`
-	// utm_campaign.
-	UtmCampaign *string `json:"utmCampaign,omitempty"`
-	// utm_term.
-	UtmTerm *string `json:"utmTerm,omitempty"`
-	// utm_content.
-	UtmContent *string `json:"utmContent,omitempty"`
 }
 
 // The changed registration.
@@ -469,20 +301,6 @@ type UpdateRegistrationPayload struct {
 	Person *livestorm.Person `json:"person,omitempty"`
 	// The session.
 	Session *livestorm.Session `json:"session,omitempty"`
-}
-
-// Session attributes to change; omitted ones stay as they are.
-type UpdateSessionInput struct {
-	// The session to change.
-	ID string `json:"id"`
-	// Name.
-	Name *string `json:"name,omitempty"`
-	// Scheduled start.
-	EstimatedStartedAt *time.Time `json:"estimatedStartedAt,omitempty"`
-	// IANA timezone.
-	Timezone *string `json:"timezone,omitempty"`
-	// URL of the page allowed to embed the room.
-	EmbedURL *string `json:"embedUrl,omitempty"`
 }
 
 // The changed session.

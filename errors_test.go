@@ -103,3 +103,30 @@ func TestScopesAreEnforcedUpstream(t *testing.T) {
 
 func jsonString(s string) string { b, _ := json.Marshal(s); return string(b) }
 func jsonInt(n int) string       { return strconv.Itoa(n) }
+
+// TestQuotaNearlyExhaustedServesStale: with the monthly quota almost gone, an expired
+// cached answer is served (and flagged) instead of spending one of the last calls; once
+// the quota is gone, uncached reads fail with QUOTA_EXHAUSTED.
+func TestQuotaNearlyExhaustedServesStale(t *testing.T) {
+	h := newHarness(t, withCacheTTL(time.Nanosecond), fastRetries,
+		withSim(func(c *livestormsim.Config) { c.MonthlyQuota = 21 }))
+	q := `{ events(first: 2) { totalCount nodes { title } } }`
+	first := h.query(t, q, nil) // GET /ping + GET /events: 19 calls left, under the 20-call floor
+	require.Empty(t, first.Errors)
+	assert.Nil(t, first.Extensions["stale"], "fresh data is not flagged")
+
+	h.resetCalls()
+	again := h.query(t, q, nil)
+	require.Empty(t, again.Errors)
+	assert.Equal(t, 0, h.upstreamCalls(), "the expired answer is served instead of a call")
+	assert.JSONEq(t, string(first.Data), string(again.Data))
+	require.NotNil(t, again.Extensions["stale"])
+	assert.Contains(t, again.Extensions["stale"], "resources")
+
+	for range 19 { // spend the rest of the quota on uncached reads
+		h.query(t, `query($id: ID!) { event(id: $id) { title } }`, map[string]any{"id": missingID})
+	}
+	r := h.query(t, `{ users { totalCount } }`, nil)
+	require.Len(t, r.Errors, 1)
+	assert.Equal(t, "QUOTA_EXHAUSTED", r.Errors[0].code())
+}

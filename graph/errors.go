@@ -71,6 +71,9 @@ func Classify(err error) (code, msg string, ext map[string]any) {
 		}
 		return CodeBadUserInput, in.Message, ext
 	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return CodeUpstreamUnavailable, "the request was cancelled or timed out", nil
+	}
 	if errors.Is(err, livestorm.ErrNoCredential) {
 		return CodeUnauthenticated, "a Livestorm credential is required: send it in the Authorization header", nil
 	}
@@ -78,9 +81,6 @@ func Classify(err error) (code, msg string, ext map[string]any) {
 	if !errors.As(err, &le) {
 		if errors.Is(err, livestorm.ErrNotFound) {
 			return CodeNotFound, err.Error(), nil
-		}
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return CodeUpstreamUnavailable, "the request was cancelled or timed out", nil
 		}
 		return CodeInternal, "internal error", nil
 	}

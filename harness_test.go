@@ -37,7 +37,7 @@ type harnessConfig struct {
 type harnessOption func(*harnessConfig)
 
 func withCacheTTL(d time.Duration) harnessOption { return func(c *harnessConfig) { c.cacheTTL = d } }
-func withForwardAuth() harnessOption { return func(c *harnessConfig) { c.forwardAuth = true } }
+func withForwardAuth() harnessOption             { return func(c *harnessConfig) { c.forwardAuth = true } }
 func withSize(s livestormsim.Size) harnessOption {
 	return func(c *harnessConfig) { c.size = s }
 }

@@ -165,9 +165,9 @@ func relOrg(r apiResp) string {
 func TestOrganizationIsolation(t *testing.T) {
 	h := newHarness(t, nil)
 	other := h.sim.Events(h.org2.ID)[0]
-	h.get("/events/" + other.ID).must(t, http.StatusNotFound)
-	h.get("/sessions/" + other.SessionIDs[0]).must(t, http.StatusNotFound)
-	h.get("/sessions/" + other.SessionIDs[0] + "/people").must(t, http.StatusNotFound)
+	h.get("/events/"+other.ID).must(t, http.StatusNotFound)
+	h.get("/sessions/"+other.SessionIDs[0]).must(t, http.StatusNotFound)
+	h.get("/sessions/"+other.SessionIDs[0]+"/people").must(t, http.StatusNotFound)
 	h.do("GET", "/events/"+other.ID, h.org2.Token, nil).must(t, http.StatusOK)
 	mine := ids(h.listAll("/events", h.org.Token))
 	theirs := ids(h.listAll("/events", h.org2.Token))

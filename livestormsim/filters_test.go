@@ -168,7 +168,7 @@ func TestFilterValidation(t *testing.T) {
 		"/sessions/" + past.id + "/recordings", "/people", "/people_attributes", "/users", "/webhooks"}
 	for _, p := range lists {
 		t.Run("unknown filter on "+p, func(t *testing.T) {
-			r := h.get(p + "?filter[colour]=blue").must(t, http.StatusBadRequest)
+			r := h.get(p+"?filter[colour]=blue").must(t, http.StatusBadRequest)
 			assert.Contains(t, string(r.body), "colour")
 		})
 	}

@@ -94,7 +94,7 @@ func TestInclude(t *testing.T) {
 	}
 
 	t.Run("questions responder is null when unanswered", func(t *testing.T) {
-		r := h.get("/sessions/" + past.id + "/questions?include=responder").must(t, http.StatusOK)
+		r := h.get("/sessions/"+past.id+"/questions?include=responder").must(t, http.StatusOK)
 		for _, q := range r.list() {
 			rel := q["relationships"].(map[string]any)["responder"].(map[string]any)
 			if attrs(q)["responded_at"].(float64) == 0 {
@@ -106,14 +106,14 @@ func TestInclude(t *testing.T) {
 	})
 
 	t.Run("included people carry the session's registrant_detail", func(t *testing.T) {
-		r := h.get("/sessions/" + past.id + "?include=people").must(t, http.StatusOK)
+		r := h.get("/sessions/"+past.id+"?include=people").must(t, http.StatusOK)
 		for _, p := range r.included() {
 			assert.Equal(t, past.id, attrs(p)["registrant_detail"].(map[string]any)["session_id"])
 		}
 	})
 
 	t.Run("no include, no relationships", func(t *testing.T) {
-		r := h.get("/events/" + ev).must(t, http.StatusOK)
+		r := h.get("/events/"+ev).must(t, http.StatusOK)
 		assert.NotContains(t, r.data(), "relationships")
 		assert.NotContains(t, r.doc, "included")
 	})

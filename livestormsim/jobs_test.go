@@ -19,7 +19,7 @@ func TestBulkRegistration(t *testing.T) {
 	waitJob := func(t *testing.T, id string) map[string]any {
 		var job map[string]any
 		eventually(t, func() bool {
-			job = attrs(h.get("/jobs/" + id).must(t, http.StatusOK).data())
+			job = attrs(h.get("/jobs/"+id).must(t, http.StatusOK).data())
 			return job["status"] != "processing"
 		}, "job finished")
 		return job
@@ -39,7 +39,7 @@ func TestBulkRegistration(t *testing.T) {
 		job := waitJob(t, jobID)
 		assert.Equal(t, map[string]any{"status": "failed", "total_items": float64(3), "total_processed_items": float64(3), "total_fail": float64(1), "total_success": float64(2)}, job)
 
-		tasks := h.get("/jobs/" + jobID + "/tasks").must(t, http.StatusOK).list()
+		tasks := h.get("/jobs/"+jobID+"/tasks").must(t, http.StatusOK).list()
 		require.Len(t, tasks, 3)
 		statuses := []any{attrs(tasks[0])["status"], attrs(tasks[1])["status"], attrs(tasks[2])["status"]}
 		assert.Equal(t, []any{"succeeded", "failed", "succeeded"}, statuses)
@@ -54,7 +54,7 @@ func TestBulkRegistration(t *testing.T) {
 		assert.Equal(t, "Person already registered to this session", errs[0].(map[string]any)["detail"])
 		assert.Equal(t, "tasks", tasks[0]["type"])
 
-		h.get("/sessions/" + upcoming.id + "/people/" + ok["person_id"].(string)).must(t, http.StatusOK)
+		h.get("/sessions/"+upcoming.id+"/people/"+ok["person_id"].(string)).must(t, http.StatusOK)
 		eventually(t, func() bool { return rcv.count("job.ended") == 1 }, "job.ended delivered")
 		assert.Equal(t, 1, rcv.count("job.created"))
 		assert.Equal(t, 2, rcv.count("people.registered"))
@@ -89,7 +89,7 @@ func TestBulkRegistration(t *testing.T) {
 		body := map[string]any{"data": map[string]any{"type": "jobs", "attributes": map[string]any{"tasks": []any{map[string]any{"fields": []any{field("email", "page@example.com")}}}}}}
 		id := h.do("POST", "/sessions/"+upcoming.id+"/people/bulk", h.org.Token, body).must(t, http.StatusAccepted).doc["id"].(string)
 		waitJob(t, id)
-		h.get("/jobs/" + id + "/tasks?page[number]=0").must(t, http.StatusInternalServerError)
-		h.get("/jobs/" + id + "/tasks").must(t, http.StatusOK)
+		h.get("/jobs/"+id+"/tasks?page[number]=0").must(t, http.StatusInternalServerError)
+		h.get("/jobs/"+id+"/tasks").must(t, http.StatusOK)
 	})
 }

@@ -44,9 +44,9 @@ func TestSessionLifecycle(t *testing.T) {
 	assert.Equal(t, 1, rcv.count("event.published"))
 	assert.Equal(t, 1, rcv.count("session.created"))
 
-	sessionAttrs := func() map[string]any { return attrs(h.get("/sessions/" + sessID).must(t, http.StatusOK).data()) }
+	sessionAttrs := func() map[string]any { return attrs(h.get("/sessions/"+sessID).must(t, http.StatusOK).data()) }
 	eventStatus := func() string {
-		return attrs(h.get("/events/" + eventID).must(t, http.StatusOK).data())["scheduling_status"].(string)
+		return attrs(h.get("/events/"+eventID).must(t, http.StatusOK).data())["scheduling_status"].(string)
 	}
 	s := sessionAttrs()
 	assert.Equal(t, "upcoming", s["status"])
@@ -117,7 +117,7 @@ func TestSessionLifecycle(t *testing.T) {
 	})
 
 	t.Run("recording after the end", func(t *testing.T) {
-		r := h.get("/sessions/" + sessID + "/recordings").must(t, http.StatusOK)
+		r := h.get("/sessions/"+sessID+"/recordings").must(t, http.StatusOK)
 		require.Len(t, r.list(), 1)
 		assert.Equal(t, float64(43200), attrs(r.list()[0])["url_expires_in"])
 	})
@@ -132,7 +132,7 @@ func TestSessionLifecycle(t *testing.T) {
 		require.NotEmpty(t, absent)
 		require.NoError(t, h.sim.WatchReplay(sessID, absent))
 		eventually(t, func() bool { return rcv.count("people.watched_replay") == 1 }, "watched_replay delivered")
-		p := attrs(h.get("/sessions/" + sessID + "/people/" + absent).must(t, http.StatusOK).data())
+		p := attrs(h.get("/sessions/"+sessID+"/people/"+absent).must(t, http.StatusOK).data())
 		assert.Equal(t, true, p["registrant_detail"].(map[string]any)["has_viewed_replay"])
 		assert.Equal(t, float64(h.sim.Now().Unix()), p["replay_view_detail"].(map[string]any)["watched_at"])
 		assert.Error(t, h.sim.WatchReplay(sessID, "nobody"))
@@ -151,7 +151,9 @@ func (h *harness) countOtherOrgDeliveries(orgID string) int {
 
 func TestSessionTransitions(t *testing.T) {
 	h := newHarness(t, nil)
-	status := func(id string) string { return attrs(h.get("/sessions/" + id).must(t, http.StatusOK).data())["status"].(string) }
+	status := func(id string) string {
+		return attrs(h.get("/sessions/"+id).must(t, http.StatusOK).data())["status"].(string)
+	}
 
 	t.Run("a jump over the whole session starts and ends it", func(t *testing.T) {
 		rcv := newWebhookReceiver(t, nil)
@@ -219,9 +221,21 @@ func TestRegisterPersonHelper(t *testing.T) {
 	_, err = h.sim.RegisterPerson("nope", "a@example.com", "", "")
 	assert.ErrorIs(t, err, errUnknownSession)
 	eventually(t, func() bool { return rcv.count("people.registered") == 2 }, "registrations delivered")
-	p := attrs(h.get("/sessions/" + upcoming.id + "/people/" + id).must(t, http.StatusOK).data())
+	p := attrs(h.get("/sessions/"+upcoming.id+"/people/"+id).must(t, http.StatusOK).data())
 	assert.Equal(t, "registration_page", p["registrant_detail"].(map[string]any)["registration_type"])
 	assert.Equal(t, "walk.in@example.com", p["email"])
 	r := h.get("/people?filter[email]=walk.in@example.com").must(t, http.StatusOK)
 	require.Len(t, r.list(), 1)
+}
+
+// TestTickerDrivesScaledClock: without manual stepping, the background ticker
+// starts and ends sessions as a fast scaled clock passes their times.
+func TestTickerDrivesScaledClock(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Clock = NewScaledClock(testStart, 1200) }) // a minute every 50 ms
+	_, id := h.createEventWithSession(h.sim.Now().Add(5*time.Minute), 1)
+	eventually(t, func() bool {
+		return attrs(h.get("/sessions/"+id).must(t, http.StatusOK).data())["status"] == "past"
+	}, "the ticker ran the session")
+	s := attrs(h.get("/sessions/"+id).must(t, http.StatusOK).data())
+	assert.Equal(t, float64(60), s["duration"])
 }

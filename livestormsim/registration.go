@@ -205,6 +205,9 @@ func updateRegistrationLocked(r *registration, in registrationIn, now int64) *ap
 	if last, ok := stringAnswer(values, "last_name"); ok {
 		p.lastName, p.updatedAt = last, now
 	}
+	if avatar, ok := stringAnswer(values, "avatar"); ok {
+		p.avatarLink, p.updatedAt = avatar, now
+	}
 	if in.Referrer != nil {
 		r.referrer = in.Referrer
 	}

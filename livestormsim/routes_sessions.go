@@ -33,6 +33,8 @@ const (
 )
 
 // sessionAttrsIn are the writable session attributes (§6.3, PATCH/PUT).
+// embed_url is accepted (and must be a string) but not echoed: whether
+// Livestorm returns it is unknown (§7.2), so clients must not rely on it.
 type sessionAttrsIn struct {
 	EstimatedStartedAt json.RawMessage `json:"estimated_started_at"`
 	Timezone           *string         `json:"timezone"`
@@ -251,9 +253,6 @@ func (s *Simulator) newSession(ev *event, owner *user, in sessionAttrsIn, now in
 	if in.Name != nil {
 		sess.name = *in.Name
 	}
-	if in.EmbedURL != nil {
-		sess.embedURL = *in.EmbedURL
-	}
 	sess.noShow = start+durationSeconds(ev) <= now
 	return sess, nil
 }
@@ -363,9 +362,6 @@ func (s *Simulator) updateSession(c *reqCtx) response {
 	sess.timezone = loc.String()
 	if in.Name != nil {
 		sess.name = *in.Name
-	}
-	if in.EmbedURL != nil {
-		sess.embedURL = *in.EmbedURL
 	}
 	sess.updatedAt = now
 	return jsonResponse(http.StatusOK, document{Data: sessionResource(sess, now)})

@@ -183,7 +183,6 @@ func (sd *seeder) seedAttributes() {
 			a.options = append(a.options, attrOption{label: o, position: i, value: o})
 		}
 		org.attributes = append(org.attributes, a)
-		org.attrBySlug[slug] = a
 	}
 	t := org.createdAt
 	add("email", "Email", "email", true, "", "jane@company.com", nil, t)

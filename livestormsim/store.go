@@ -40,7 +40,6 @@ type orgData struct {
 	tagByTitle map[string]*tag // lower-cased title
 
 	attributes  []*peopleAttribute
-	attrBySlug  map[string]*peopleAttribute
 	webhooks    []*webhook
 	webhookByID map[string]*webhook
 	jobs        map[string]*job
@@ -51,7 +50,7 @@ func newOrgData(id, name, slug, domain string, createdAt int64) *orgData {
 		id: id, name: name, slug: slug, domain: domain, createdAt: createdAt,
 		userByID: map[string]*user{}, personByID: map[string]*person{}, personByEmail: map[string]*person{},
 		eventByID: map[string]*event{}, sessionByID: map[string]*session{}, tagByTitle: map[string]*tag{},
-		attrBySlug: map[string]*peopleAttribute{}, webhookByID: map[string]*webhook{}, jobs: map[string]*job{},
+		webhookByID: map[string]*webhook{}, jobs: map[string]*job{},
 	}
 }
 

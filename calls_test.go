@@ -89,23 +89,10 @@ var callCases = []callCase{
 func TestUpstreamCallsColdAndWarm(t *testing.T) {
 	for _, tc := range callCases {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t)
-			d := loadSeed(h)
-			var vars map[string]any
-			if tc.vars != nil {
-				vars = tc.vars(d)
-			}
-			h.warmTenant(t)
-
-			r := h.query(t, tc.query, vars)
-			require.Empty(t, r.Errors)
-			assert.Equal(t, tc.cold(d), h.upstreamCalls(), "cold cache")
-
-			h.resetCalls()
-			again := h.query(t, tc.query, vars)
-			require.Empty(t, again.Errors)
-			assert.Equal(t, 0, h.upstreamCalls(), "warm repeat within the TTL")
-			assert.JSONEq(t, string(r.Data), string(again.Data), "the warm answer is the cold one")
+			m := measureCalls(t, tc)
+			assert.Equal(t, tc.cold(m.seed), m.cold, "cold cache")
+			assert.Equal(t, 0, m.warm, "warm repeat within the TTL")
+			assert.JSONEq(t, string(m.coldData), string(m.warmData), "the warm answer is the cold one")
 		})
 	}
 }

@@ -26,6 +26,10 @@ type Config struct {
 	MaxDepth       int           // GRAPHQL_MAX_DEPTH
 	// DemoActivity controls the simulated live activity of demo mode (DEMO_ACTIVITY).
 	DemoActivity bool
+	// WebhookResync is how often the webhooks registered with Livestorm are checked and
+	// re-created if Livestorm disabled them (WEBHOOK_RESYNC_INTERVAL; with PUBLIC_URL).
+	// Each check is one upstream call: hourly is 720 of the 10,000 calls of 30 days.
+	WebhookResync time.Duration
 }
 
 // Demo reports whether the gateway runs its embedded simulator: no credential configured
@@ -46,6 +50,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		MaxComplexity: 200_000,
 		MaxDepth:      12,
 		DemoActivity:  true,
+		WebhookResync: time.Hour,
 	}
 	var errs []string
 	fail := func(name, format string, args ...any) {
@@ -126,6 +131,14 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	intVar("GRAPHQL_MAX_COMPLEXITY", &c.MaxComplexity, 1, 10_000_000)
 	intVar("GRAPHQL_MAX_DEPTH", &c.MaxDepth, 1, 100)
 	boolVar("DEMO_ACTIVITY", &c.DemoActivity)
+	if v := strings.TrimSpace(getenv("WEBHOOK_RESYNC_INTERVAL")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Minute {
+			fail("WEBHOOK_RESYNC_INTERVAL", "must be a duration of at least 1m such as 1h, got %q", v)
+		} else {
+			c.WebhookResync = d
+		}
+	}
 
 	if c.ForwardAuth && c.APIToken != "" {
 		fail("LIVESTORM_FORWARD_AUTH", "cannot be combined with LIVESTORM_API_TOKEN: choose the server token or the callers' credentials")

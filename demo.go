@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/livestorm-gateway/gateway/livestormsim"
 )
@@ -39,6 +40,13 @@ func startDemo(cfg Config, logger *slog.Logger) (*demoUpstream, error) {
 	}
 	org := sim.Organizations()[0]
 	return &demoUpstream{sim: sim, BaseURL: base, Token: org.Token, WebhookSecret: demoWebhookSecret, OrgID: org.ID, OrgName: org.Name}, nil
+}
+
+// StartActivity starts the simulator's live activity: a registration every few seconds
+// and a demo session per workspace that is scheduled, starts and ends in a short cycle,
+// each delivered to the gateway as a signed webhook.
+func (d *demoUpstream) StartActivity() {
+	d.sim.StartActivity(livestormsim.Activity{RegistrationEvery: 3 * time.Second, SessionCycle: 30 * time.Second})
 }
 
 // Close stops the simulator and its goroutines.

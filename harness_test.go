@@ -14,6 +14,7 @@ import (
 
 	"github.com/livestorm-gateway/gateway/livestorm"
 	"github.com/livestorm-gateway/gateway/livestormsim"
+	"github.com/livestorm-gateway/gateway/webhook"
 )
 
 // harness is a gateway wired to an in-process simulator, the way run wires it to
@@ -32,6 +33,7 @@ type harnessConfig struct {
 	simConfig   func(*livestormsim.Config)
 	clientOpts  []livestorm.Option
 	noReuse     bool
+	webhooks    bool
 }
 
 type harnessOption func(*harnessConfig)
@@ -47,6 +49,11 @@ func withSim(f func(*livestormsim.Config)) harnessOption {
 
 // withoutReuse builds the resolver-per-field baseline (no cache, no dedupe, no include).
 func withoutReuse() harnessOption { return func(c *harnessConfig) { c.noReuse = true } }
+
+// withWebhooks registers the gateway's receiver with the simulator (every workspace, every
+// event), as PUBLIC_URL does with Livestorm, so changes made in the simulator reach the
+// gateway as signed webhooks. Failed deliveries are retried within milliseconds.
+func withWebhooks() harnessOption { return func(c *harnessConfig) { c.webhooks = true } }
 
 func withClient(opts ...livestorm.Option) harnessOption {
 	return func(c *harnessConfig) { c.clientOpts = append(c.clientOpts, opts...) }
@@ -68,6 +75,9 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		Clock:         livestormsim.NewManualClock(testClock),
 		IntervalLimit: -1, // tests measure calls, not Livestorm's pacing (see the limiter tests)
 		WebhookSecret: "test-secret",
+	}
+	if hc.webhooks {
+		simCfg.WebhookTimeScale = 0.0001
 	}
 	if hc.simConfig != nil {
 		hc.simConfig(&simCfg)
@@ -95,7 +105,29 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	deps.noReuse = hc.noReuse
 	gw := httptest.NewServer(NewServer(deps))
 	t.Cleanup(func() { gw.Close(); deps.Client.CloseIdleConnections() })
-	return &harness{sim: sim, gw: gw, deps: deps, orgs: orgs}
+	// Runs first: drains the receiver and ends subscriptions, so no stream holds gw open.
+	t.Cleanup(deps.push.Close)
+	h := &harness{sim: sim, gw: gw, deps: deps, orgs: orgs}
+	if hc.webhooks {
+		h.registerWebhooks(t)
+	}
+	return h
+}
+
+// registerWebhooks subscribes the gateway's receiver to every event of every workspace
+// of the simulator, then clears the request log.
+func (h *harness) registerWebhooks(t testing.TB) {
+	t.Helper()
+	for _, org := range h.orgs {
+		r, err := webhook.NewRegistrar(webhook.RegistrarOptions{
+			API: h.deps.Client, Credential: livestorm.APIToken(org.Token), PublicURL: h.gw.URL,
+		})
+		require.NoError(t, err)
+		created, err := r.Ensure(t.Context())
+		require.NoError(t, err)
+		require.Len(t, created, len(webhook.RegisteredEvents))
+	}
+	h.resetCalls()
 }
 
 // gqlResponse is a GraphQL response as a client sees it.

@@ -63,6 +63,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	deps := newDeps(cfg, logger)
 	defer deps.Client.CloseIdleConnections()
+	defer deps.push.Close() // after the HTTP server stopped: drain the receiver, end subscriptions
 
 	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.Port))
 	if err != nil {
@@ -81,6 +82,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
+
+	publicURL, startActivity := cfg.PublicURL, func() {}
+	if demo != nil {
+		// The embedded simulator delivers to this gateway on loopback; once the webhooks
+		// exist, its live activity starts, so subscriptions receive events within seconds.
+		publicURL = loopbackURL(ln.Addr())
+		if cfg.DemoActivity {
+			startActivity = demo.StartActivity
+		}
+	}
+	if reg := startRegistrar(cfg, deps, publicURL, startActivity); reg != nil {
+		defer reg.Close() // before the receiver closes
+	}
 	printBanner(stdout, cfg, ln.Addr(), demo)
 	logger.Info("gateway started", "addr", ln.Addr().String(), "demo", demo != nil, "forward_auth", cfg.ForwardAuth,
 		"upstream", cfg.APIURL, "cache_ttl", cfg.CacheTTL)
@@ -112,7 +126,7 @@ func newDeps(cfg Config, logger *slog.Logger, clientOpts ...livestorm.Option) De
 	if !cfg.ForwardAuth {
 		serverCred = livestorm.APIToken(cfg.APIToken)
 	}
-	return Deps{
+	d := Deps{
 		Config: cfg,
 		Client: client,
 		Cache: cache.New(cache.Options{
@@ -127,6 +141,12 @@ func newDeps(cfg Config, logger *slog.Logger, clientOpts ...livestorm.Option) De
 		Logger:           logger,
 		ServerCredential: serverCred,
 	}
+	d.push = newPushDeps(cfg, d.Cache, m, serverCred, logger)
+	d.Bus = d.push.bus
+	if d.push.receiver != nil {
+		d.Webhooks = d.push.receiver
+	}
+	return d
 }
 
 // jobTTL is how long a bulk job's state is cached (job.ended webhooks evict it sooner).
@@ -150,6 +170,11 @@ func printBanner(w io.Writer, cfg Config, addr net.Addr, demo *demoUpstream) {
 		fmt.Fprintf(w, "\nDemo mode: upstream is the embedded Livestorm simulator at %s\n", demo.BaseURL)
 		fmt.Fprintf(w, "  workspace %q (%s)\n", demo.OrgName, demo.OrgID)
 		fmt.Fprintf(w, "\nTry it:\n  curl -s %s/graphql -H 'Content-Type: application/json' \\\n    -d '{\"query\":\"{ events(first: 3) { totalCount nodes { title sessions { nodes { status registrantsCount } } } } }\"}'\n", base)
+		fmt.Fprintf(w, "\nLive updates: the simulator registers someone every few seconds and runs a session every\n"+
+			"30 s, delivered through signed webhooks. Open GraphiQL and run (WebSocket), or stream with curl (SSE):\n"+
+			"  subscription { livestormEvents { type occurredAt person { email } session { name status registrantsCount } } }\n")
+		fmt.Fprintf(w, "  curl -N %s/graphql -H 'Content-Type: application/json' -H 'Accept: text/event-stream' \\\n"+
+			"    -d '{\"query\":\"subscription { registrationCreated { person { email } session { registrantsCount } } }\"}'\n", base)
 		fmt.Fprintf(w, "\nTo use a real workspace instead: LIVESTORM_API_TOKEN=<your token> make run\n")
 		fmt.Fprintf(w, "  (or LIVESTORM_FORWARD_AUTH=true to use each caller's own Authorization header)\n")
 	}

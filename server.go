@@ -27,6 +27,7 @@ import (
 	"github.com/livestorm-gateway/gateway/livestorm"
 	"github.com/livestorm-gateway/gateway/loaders"
 	"github.com/livestorm-gateway/gateway/metrics"
+	"github.com/livestorm-gateway/gateway/pubsub"
 	"github.com/livestorm-gateway/gateway/tenant"
 )
 
@@ -45,9 +46,20 @@ type Deps struct {
 	ServerCredential livestorm.Credential
 	// Webhooks handles /webhooks/livestorm; nil answers 501.
 	Webhooks http.Handler
+	// Bus carries webhook notifications to GraphQL subscriptions; nil disables them.
+	Bus pubsub.Bus
+	// SubscriptionBuffer is how many events a subscriber may fall behind by before it is
+	// dropped (0: pubsub.DefaultBuffer).
+	SubscriptionBuffer int
+	// KeepAlive is the keep-alive interval of WebSocket (both protocols) and SSE
+	// streams (0: defaultKeepAlive).
+	KeepAlive time.Duration
 	// Streams is cancelled when the server shuts down, ending WebSocket and SSE streams
 	// that http.Server.Shutdown would otherwise wait for forever.
 	Streams context.Context
+
+	// push owns the bus and receiver that run closes on shutdown.
+	push pushDeps
 
 	// noReuse builds loaders without cache or dedupe: the baseline of the upstream-call
 	// benchmark (see loaders.Deps.NoReuse).
@@ -87,21 +99,36 @@ func NewServer(d Deps) http.Handler {
 	return logRequests(d.Logger, mux)
 }
 
+// defaultKeepAlive is how often idle streams get a keep-alive: well under the idle
+// timeouts of common proxies and load balancers (60 s and up).
+const defaultKeepAlive = 10 * time.Second
+
 // newGraphQLHandler builds the gqlgen server with every transport of the contract.
 func newGraphQLHandler(d Deps) http.Handler {
-	cfg := generated.Config{Resolvers: &graph.Resolver{Client: d.Client, Logger: d.Logger}}
+	cfg := generated.Config{Resolvers: &graph.Resolver{
+		Client: d.Client, Logger: d.Logger,
+		Bus: d.Bus, SubscriptionBuffer: d.SubscriptionBuffer, SubscriptionsActive: d.Metrics.SubscriptionsActive,
+	}}
 	graph.SetComplexity(&cfg.Complexity)
 	srv := handler.New(generated.NewExecutableSchema(cfg))
 
+	keepAlive := d.KeepAlive
+	if keepAlive <= 0 {
+		keepAlive = defaultKeepAlive
+	}
 	srv.AddTransport(transport.Websocket{
-		KeepAlivePingInterval: 10 * time.Second,
-		InitFunc:              websocketInit(d),
+		// graphql-ws (legacy): a "ka" message every interval.
+		KeepAlivePingInterval: keepAlive,
+		// graphql-transport-ws: a "ping" every interval; a client that answers no "pong"
+		// within two intervals is gone, and its connection is closed.
+		PingPongInterval: keepAlive,
+		InitFunc:         websocketInit(d),
 		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: coderws.AcceptOptions{
 			OriginPatterns: originPatterns(d.Config.AllowedOrigins),
 		}},
 	})
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.SSE{KeepAlivePingInterval: 10 * time.Second})
+	srv.AddTransport(transport.SSE{KeepAlivePingInterval: keepAlive})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 
@@ -138,6 +165,11 @@ func newGraphQLHandler(d Deps) http.Handler {
 		kind := "unknown"
 		if op != nil && op.Operation != nil {
 			kind = string(op.Operation.Operation)
+		}
+		if kind == string(ast.Subscription) {
+			// A subscription's root resolver runs before any response: give it loaders
+			// of its own to learn the verified workspace it subscribes to.
+			ctx = loaders.NewContext(ctx, loaders.New(deps, credentialFrom(ctx)))
 		}
 		h := next(ctx)
 		return func(ctx context.Context) *graphql.Response {

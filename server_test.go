@@ -69,11 +69,11 @@ func TestRoutes(t *testing.T) {
 			assert.Contains(t, body, want)
 		}
 	})
-	t.Run("webhook receiver is not enabled yet", func(t *testing.T) {
+	t.Run("webhook receiver refuses unsigned deliveries", func(t *testing.T) {
 		res, err := http.Post(h.gw.URL+"/webhooks/livestorm", "application/json", strings.NewReader(`{}`))
 		require.NoError(t, err)
 		res.Body.Close()
-		assert.Equal(t, http.StatusNotImplemented, res.StatusCode)
+		assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
 	})
 	t.Run("oversized bodies are refused", func(t *testing.T) {
 		big := `{"query":"{ events { totalCount } }","variables":{"x":"` + strings.Repeat("a", maxBodyBytes) + `"}}`

@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -78,6 +79,10 @@ type Cache struct {
 	// tagIndex maps scope+tag to the keys of the entries carrying that tag, so an
 	// invalidation touches exactly those entries.
 	tagIndex map[string]map[string]string // scoped tag -> entry key -> resource
+	// epochs counts the invalidations of each scope. A fetch that an invalidation of its
+	// scope overtook may have read the state from before the change: its answer is
+	// returned to its callers but not cached, and later callers do not join it.
+	epochs map[string]uint64
 
 	flight singleflight.Group
 }
@@ -100,6 +105,7 @@ func New(opts Options) *Cache {
 		opts:     opts,
 		lrus:     make(map[string]*simplelru.LRU[string, *entry]),
 		tagIndex: make(map[string]map[string]string),
+		epochs:   make(map[string]uint64),
 	}
 }
 
@@ -172,6 +178,27 @@ func (c *Cache) Set(key Key, value any, tags ...string) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.setLocked(key, value, tags)
+}
+
+// setIfCurrent stores like Set unless key's scope was invalidated since epoch.
+func (c *Cache) setIfCurrent(key Key, epoch uint64, value any, tags []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.epochs[key.Scope] != epoch {
+		return
+	}
+	c.setLocked(key, value, tags)
+}
+
+func (c *Cache) epoch(scope string) uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.epochs[scope]
+}
+
+// setLocked stores an entry; c.mu must be held.
+func (c *Cache) setLocked(key Key, value any, tags []string) {
 	l := c.lru(key.Resource)
 	k := key.String()
 	if old, ok := l.Peek(k); ok {
@@ -198,10 +225,12 @@ func (c *Cache) Delete(key Key) {
 }
 
 // Invalidate removes every entry of scope carrying any of tags and returns how many
-// were removed.
+// were removed. Fetches of scope in flight at that moment are not cached when they
+// complete, and new fetches do not join them: they may have read the old state.
 func (c *Cache) Invalidate(scope string, tags ...string) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.epochs[scope]++
 	n := 0
 	for _, t := range tags {
 		set := c.tagIndex[scopedTag(scope, t)]
@@ -253,7 +282,8 @@ func Fetch[T any](ctx context.Context, c *Cache, key Key, fetch func(context.Con
 		}
 	}
 	c.observe(key.Resource, Miss)
-	ch := c.flight.DoChan(key.String(), func() (any, error) {
+	epoch := c.epoch(key.Scope)
+	ch := c.flight.DoChan(key.String()+"\x00"+strconv.FormatUint(epoch, 10), func() (any, error) {
 		// The shared call must outlive whichever caller started it; the client's own
 		// timeouts bound it.
 		v, err := fetch(context.WithoutCancel(ctx))
@@ -264,7 +294,7 @@ func Fetch[T any](ctx context.Context, c *Cache, key Key, fetch func(context.Con
 		if tags != nil {
 			t = tags(v)
 		}
-		c.Set(key, v, t...)
+		c.setIfCurrent(key, epoch, v, t)
 		return v, nil
 	})
 	select {

@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/livestorm-gateway/gateway/graph/generated"
 	"github.com/livestorm-gateway/gateway/graph/model"
@@ -16,115 +15,115 @@ import (
 )
 
 func (r *attendanceEventResolver) Type(ctx context.Context, obj *pubsub.Message) (model.LivestormEventType, error) {
-	panic(fmt.Errorf("not implemented: Type - type"))
+	return notificationType(obj)
 }
 
 func (r *attendanceEventResolver) Attended(ctx context.Context, obj *pubsub.Message) (bool, error) {
-	panic(fmt.Errorf("not implemented: Attended - attended"))
+	return obj.Name == livestorm.PeopleAttended, nil
 }
 
 func (r *attendanceEventResolver) Session(ctx context.Context, obj *pubsub.Message) (*livestorm.Session, error) {
-	panic(fmt.Errorf("not implemented: Session - session"))
+	return notificationSession(ctx, obj)
 }
 
 func (r *attendanceEventResolver) Event(ctx context.Context, obj *pubsub.Message) (*livestorm.Event, error) {
-	panic(fmt.Errorf("not implemented: Event - event"))
+	return notificationEvent(ctx, obj)
 }
 
 func (r *eventChangeResolver) Type(ctx context.Context, obj *pubsub.Message) (model.LivestormEventType, error) {
-	panic(fmt.Errorf("not implemented: Type - type"))
+	return notificationType(obj)
 }
 
 func (r *eventChangeResolver) Event(ctx context.Context, obj *pubsub.Message) (*livestorm.Event, error) {
-	panic(fmt.Errorf("not implemented: Event - event"))
+	return notificationEvent(ctx, obj)
 }
 
 func (r *jobEventResolver) Type(ctx context.Context, obj *pubsub.Message) (model.LivestormEventType, error) {
-	panic(fmt.Errorf("not implemented: Type - type"))
+	return notificationType(obj)
 }
 
 func (r *jobEventResolver) Job(ctx context.Context, obj *pubsub.Message) (*livestorm.Job, error) {
-	panic(fmt.Errorf("not implemented: Job - job"))
+	return notificationJob(ctx, obj)
 }
 
 func (r *livestormEventResolver) Type(ctx context.Context, obj *pubsub.Message) (model.LivestormEventType, error) {
-	panic(fmt.Errorf("not implemented: Type - type"))
+	return notificationType(obj)
 }
 
 func (r *livestormEventResolver) Event(ctx context.Context, obj *pubsub.Message) (*livestorm.Event, error) {
-	panic(fmt.Errorf("not implemented: Event - event"))
+	return notificationEvent(ctx, obj)
 }
 
 func (r *livestormEventResolver) Session(ctx context.Context, obj *pubsub.Message) (*livestorm.Session, error) {
-	panic(fmt.Errorf("not implemented: Session - session"))
+	return notificationSession(ctx, obj)
 }
 
 func (r *livestormEventResolver) Job(ctx context.Context, obj *pubsub.Message) (*livestorm.Job, error) {
-	panic(fmt.Errorf("not implemented: Job - job"))
+	return notificationJob(ctx, obj)
 }
 
 func (r *registrationEventResolver) Type(ctx context.Context, obj *pubsub.Message) (model.LivestormEventType, error) {
-	panic(fmt.Errorf("not implemented: Type - type"))
+	return notificationType(obj)
 }
 
 func (r *registrationEventResolver) Session(ctx context.Context, obj *pubsub.Message) (*livestorm.Session, error) {
-	panic(fmt.Errorf("not implemented: Session - session"))
+	return notificationSession(ctx, obj)
 }
 
 func (r *registrationEventResolver) Event(ctx context.Context, obj *pubsub.Message) (*livestorm.Event, error) {
-	panic(fmt.Errorf("not implemented: Event - event"))
+	return notificationEvent(ctx, obj)
 }
 
 func (r *replayEventResolver) Type(ctx context.Context, obj *pubsub.Message) (model.LivestormEventType, error) {
-	panic(fmt.Errorf("not implemented: Type - type"))
+	return notificationType(obj)
 }
 
 func (r *replayEventResolver) Session(ctx context.Context, obj *pubsub.Message) (*livestorm.Session, error) {
-	panic(fmt.Errorf("not implemented: Session - session"))
+	return notificationSession(ctx, obj)
 }
 
 func (r *replayEventResolver) Event(ctx context.Context, obj *pubsub.Message) (*livestorm.Event, error) {
-	panic(fmt.Errorf("not implemented: Event - event"))
+	return notificationEvent(ctx, obj)
 }
 
 func (r *sessionChangeResolver) Type(ctx context.Context, obj *pubsub.Message) (model.LivestormEventType, error) {
-	panic(fmt.Errorf("not implemented: Type - type"))
+	return notificationType(obj)
 }
 
 func (r *sessionChangeResolver) Session(ctx context.Context, obj *pubsub.Message) (*livestorm.Session, error) {
-	panic(fmt.Errorf("not implemented: Session - session"))
+	return notificationSession(ctx, obj)
 }
 
 func (r *sessionChangeResolver) Event(ctx context.Context, obj *pubsub.Message) (*livestorm.Event, error) {
-	panic(fmt.Errorf("not implemented: Event - event"))
+	return notificationEvent(ctx, obj)
 }
 
 func (r *subscriptionResolver) SessionChanged(ctx context.Context, eventID *string, sessionID *string) (<-chan *pubsub.Message, error) {
-	panic(fmt.Errorf("not implemented: SessionChanged - sessionChanged"))
+	return r.subscribe(ctx, ids(names(livestorm.SessionCreated, livestorm.SessionStarted, livestorm.SessionEnded), eventID, sessionID, nil))
 }
 
 func (r *subscriptionResolver) RegistrationCreated(ctx context.Context, eventID *string, sessionID *string) (<-chan *pubsub.Message, error) {
-	panic(fmt.Errorf("not implemented: RegistrationCreated - registrationCreated"))
+	return r.subscribe(ctx, ids(names(livestorm.PeopleRegistered), eventID, sessionID, nil))
 }
 
 func (r *subscriptionResolver) AttendanceRecorded(ctx context.Context, eventID *string, sessionID *string) (<-chan *pubsub.Message, error) {
-	panic(fmt.Errorf("not implemented: AttendanceRecorded - attendanceRecorded"))
+	return r.subscribe(ctx, ids(names(livestorm.PeopleAttended, livestorm.PeopleNotAttended), eventID, sessionID, nil))
 }
 
 func (r *subscriptionResolver) EventChanged(ctx context.Context, eventID *string) (<-chan *pubsub.Message, error) {
-	panic(fmt.Errorf("not implemented: EventChanged - eventChanged"))
+	return r.subscribe(ctx, ids(names(livestorm.EventCreated, livestorm.EventPublished), eventID, nil, nil))
 }
 
 func (r *subscriptionResolver) ReplayWatched(ctx context.Context, eventID *string) (<-chan *pubsub.Message, error) {
-	panic(fmt.Errorf("not implemented: ReplayWatched - replayWatched"))
+	return r.subscribe(ctx, ids(names(livestorm.PeopleWatchedReplay), eventID, nil, nil))
 }
 
 func (r *subscriptionResolver) JobEnded(ctx context.Context, jobID *string) (<-chan *pubsub.Message, error) {
-	panic(fmt.Errorf("not implemented: JobEnded - jobEnded"))
+	return r.subscribe(ctx, ids(names(livestorm.JobEnded), nil, nil, jobID))
 }
 
 func (r *subscriptionResolver) LivestormEvents(ctx context.Context, types []model.LivestormEventType) (<-chan *pubsub.Message, error) {
-	panic(fmt.Errorf("not implemented: LivestormEvents - livestormEvents"))
+	return r.subscribe(ctx, typesFilter(types))
 }
 
 func (r *Resolver) AttendanceEvent() generated.AttendanceEventResolver {

@@ -29,4 +29,10 @@ type Message struct {
 
 	Person *livestorm.Person `json:"person,omitempty"`
 	Job    *livestorm.Job    `json:"job,omitempty"`
+
+	// Err is never published: a subscription stream sets it on the last message it
+	// hands to its transport when the gateway ends the stream itself (e.g. the
+	// subscriber was too slow), so that transports without an error frame (SSE) can
+	// still tell the client why.
+	Err error `json:"-"`
 }

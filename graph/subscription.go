@@ -1,0 +1,198 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/livestorm-gateway/gateway/graph/model"
+	"github.com/livestorm-gateway/gateway/livestorm"
+	"github.com/livestorm-gateway/gateway/loaders"
+	"github.com/livestorm-gateway/gateway/pubsub"
+)
+
+// Codes (extensions.code) of the errors that end a subscription stream.
+const (
+	// CodeSubscriberTooSlow: the client read events more slowly than they came and fell a
+	// whole buffer behind; it should resubscribe (and refetch what it shows).
+	CodeSubscriberTooSlow = "SUBSCRIBER_TOO_SLOW"
+	// CodeUnavailable: the gateway stopped (shutdown) or has no webhook bus; reconnect.
+	CodeUnavailable = "UNAVAILABLE"
+)
+
+// subscribe opens a bus subscription on the verified workspace of the operation's
+// credential and returns the stream gqlgen reads. One goroutine per subscription moves
+// messages from the bus to gqlgen; it selects on ctx.Done() for every send and ends,
+// closing the stream, when the client unsubscribes or disconnects, or when the bus drops
+// the subscriber (the client is then told why).
+func (r *Resolver) subscribe(ctx context.Context, filter pubsub.Filter) (<-chan *pubsub.Message, error) {
+	if r.Bus == nil {
+		return nil, &gqlerror.Error{Message: "subscriptions are not available: this gateway receives no webhooks",
+			Extensions: map[string]any{"code": CodeUnavailable}}
+	}
+	t, err := loaders.For(ctx).Tenant(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sub, err := r.Bus.Subscribe(ctx, t.Scope, filter, r.SubscriptionBuffer)
+	if err != nil {
+		if errors.Is(err, pubsub.ErrClosed) {
+			return nil, &gqlerror.Error{Message: "the gateway is shutting down; reconnect", Extensions: map[string]any{"code": CodeUnavailable}}
+		}
+		return nil, err
+	}
+	out := make(chan *pubsub.Message)
+	if r.SubscriptionsActive != nil {
+		r.SubscriptionsActive.Inc()
+	}
+	go func() {
+		defer close(out)
+		defer sub.Close()
+		if r.SubscriptionsActive != nil {
+			defer r.SubscriptionsActive.Dec()
+		}
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case m, ok := <-sub.C:
+				if !ok {
+					r.endStream(ctx, out, sub.Err())
+					return
+				}
+				select {
+				case out <- m:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out, nil
+}
+
+// endStream tells the client why the bus ended its stream (nothing when the client ended
+// it). WebSocket transports send an error message for the operation; SSE has no such
+// frame, so a last event carrying the error is sent instead.
+func (r *Resolver) endStream(ctx context.Context, out chan<- *pubsub.Message, reason error) {
+	if reason == nil || ctx.Err() != nil {
+		return
+	}
+	e := &gqlerror.Error{Message: reason.Error(), Extensions: map[string]any{"code": CodeSubscriberTooSlow}}
+	if !errors.Is(reason, pubsub.ErrSlowSubscriber) {
+		e = &gqlerror.Error{Message: "the gateway is shutting down; reconnect", Extensions: map[string]any{"code": CodeUnavailable}}
+	}
+	if path := graphql.GetFieldContext(ctx); path != nil {
+		e.Path = path.Path()
+	}
+	if r.Logger != nil {
+		r.Logger.InfoContext(ctx, "subscription ended by the gateway", "reason", reason.Error())
+	}
+	if isWebSocket(ctx) && addSubscriptionError(ctx, e) {
+		return
+	}
+	select {
+	case out <- &pubsub.Message{Err: e}:
+	case <-ctx.Done():
+	}
+}
+
+func isWebSocket(ctx context.Context) bool {
+	if !graphql.HasOperationContext(ctx) {
+		return false
+	}
+	return strings.EqualFold(graphql.GetOperationContext(ctx).Headers.Get("Upgrade"), "websocket")
+}
+
+// addSubscriptionError hands e to gqlgen's WebSocket transport; it reports false when ctx
+// is not a WebSocket operation's (the transport's hook is then missing and gqlgen would
+// dereference nil).
+func addSubscriptionError(ctx context.Context, e *gqlerror.Error) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	transport.AddSubscriptionError(ctx, e)
+	return true
+}
+
+// names accepts the messages of the given Livestorm event names.
+func names(list ...string) func(*pubsub.Message) bool {
+	return func(m *pubsub.Message) bool { return slices.Contains(list, m.Name) }
+}
+
+// ids narrows a name filter to the messages whose event, session and job ids equal the
+// given ones (nil arguments match anything).
+func ids(accept func(*pubsub.Message) bool, eventID, sessionID, jobID *string) pubsub.Filter {
+	return func(m *pubsub.Message) bool {
+		return accept(m) &&
+			(eventID == nil || *eventID == m.EventID) &&
+			(sessionID == nil || *sessionID == m.SessionID) &&
+			(jobID == nil || *jobID == m.JobID)
+	}
+}
+
+// typesFilter accepts the messages of the given LivestormEventTypes (all when empty).
+func typesFilter(types []model.LivestormEventType) pubsub.Filter {
+	if len(types) == 0 {
+		return nil
+	}
+	want := make([]string, 0, len(types))
+	for _, t := range types {
+		want = append(want, eventName(string(t)))
+	}
+	return names(want...)
+}
+
+// Payload field helpers, shared by the seven payload types. Each message is resolved with
+// the loaders of its own response (fresh per event), after the receiver evicted what the
+// change made stale, so nested fields show the new state.
+
+func notificationType(m *pubsub.Message) (model.LivestormEventType, error) {
+	if m.Err != nil {
+		return "", m.Err
+	}
+	return enumOf(m.Name, model.LivestormEventTypeUnknown), nil
+}
+
+func notificationSession(ctx context.Context, m *pubsub.Message) (*livestorm.Session, error) {
+	if m.Err != nil || m.SessionID == "" {
+		return nil, nil
+	}
+	return loaders.For(ctx).SessionByID.Load(ctx, m.SessionID)
+}
+
+func notificationEvent(ctx context.Context, m *pubsub.Message) (*livestorm.Event, error) {
+	if m.Err != nil {
+		return nil, nil
+	}
+	id := m.EventID
+	if id == "" && m.SessionID != "" {
+		s, err := loaders.For(ctx).SessionByID.Load(ctx, m.SessionID)
+		if err != nil {
+			return nil, err
+		}
+		id = s.EventID
+	}
+	if id == "" {
+		return nil, nil
+	}
+	return loaders.For(ctx).EventByID.Load(ctx, id)
+}
+
+func notificationJob(ctx context.Context, m *pubsub.Message) (*livestorm.Job, error) {
+	switch {
+	case m.Err != nil || m.JobID == "":
+		return nil, nil
+	case m.Job != nil:
+		return m.Job, nil // the delivery carries the job in its final state
+	default:
+		return loaders.For(ctx).JobByID.Load(ctx, m.JobID)
+	}
+}

@@ -1,0 +1,356 @@
+// Package webhook receives Livestorm's webhook deliveries and keeps the gateway's
+// subscriptions and cache in step with them, and registers the webhooks the gateway
+// needs with Livestorm.
+//
+// A delivery is verified (signature and freshness), acknowledged at once, and then, on
+// the receiver's own worker, first evicts exactly the cache entries it makes stale and
+// then is published on the bus under its workspace's scope, so that a subscriber reading
+// the new state through fresh loaders never reads the old one from the cache.
+package webhook
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+
+	"github.com/livestorm-gateway/gateway/cache"
+	"github.com/livestorm-gateway/gateway/livestorm"
+	"github.com/livestorm-gateway/gateway/pubsub"
+	"github.com/livestorm-gateway/gateway/tags"
+	"github.com/livestorm-gateway/gateway/tenant"
+)
+
+// Results of a delivery, the `result` label of gateway_webhooks_received_total.
+const (
+	ResultOK           = "ok"            // verified, queued for invalidation and publication
+	ResultDuplicate    = "duplicate"     // a retry of a delivery already accepted
+	ResultUnauthorized = "unauthorized"  // unsigned, tampered or stale
+	ResultMalformed    = "malformed"     // not a Livestorm delivery (bad JSON, no workspace)
+	ResultUnknownEvent = "unknown_event" // an event name this gateway does not know (acknowledged)
+	ResultTooLarge     = "too_large"     // body over the cap
+	ResultOverloaded   = "overloaded"    // queue full or shutting down (503: Livestorm retries)
+)
+
+// Values of the `event` label besides Livestorm's own event names, which keep the
+// label's cardinality bounded whatever is posted.
+const (
+	LabelUnverified = "unverified" // rejected before the body could be trusted
+	LabelUnknown    = "unknown"    // verified, but not a known event name
+)
+
+// Events are the Livestorm event names the gateway understands (livestorm-api.md §9.2).
+var Events = []string{
+	livestorm.EventCreated, livestorm.EventPublished,
+	livestorm.SessionCreated, livestorm.SessionStarted, livestorm.SessionEnded,
+	livestorm.PeopleRegistered, livestorm.PeopleAttended, livestorm.PeopleNotAttended, livestorm.PeopleWatchedReplay,
+	livestorm.JobCreated, livestorm.JobEnded,
+}
+
+var knownEvents = func() map[string]bool {
+	m := make(map[string]bool, len(Events))
+	for _, e := range Events {
+		m[e] = true
+	}
+	return m
+}()
+
+// Options configure a Receiver. Zero values take the documented defaults.
+type Options struct {
+	// Secret is LIVESTORM_WEBHOOK_SECRET. Required: without it every delivery is refused.
+	Secret string
+	// Tolerance is the freshness window of a signature's timestamp (default 5 minutes).
+	Tolerance time.Duration
+	// MaxBody caps a delivery's body (default 1 MiB); larger ones get 413.
+	MaxBody int64
+	// QueueSize bounds the deliveries accepted but not yet processed (default 1024);
+	// beyond it deliveries get 503 and Livestorm retries them later.
+	QueueSize int
+	// DedupeTTL is how long a delivery is remembered to recognise its retries (default
+	// 1 hour: Livestorm's retries span about 22 minutes); DedupeSize bounds how many are
+	// remembered (default 100,000).
+	DedupeTTL  time.Duration
+	DedupeSize int
+	// FallbackOrgID is the workspace of deliveries that do not name one (the server
+	// token's workspace); empty means such deliveries are malformed.
+	FallbackOrgID string
+
+	Cache *cache.Cache
+	Bus   pubsub.Bus
+	// Observe counts each delivery (gateway_webhooks_received_total{event,result}).
+	Observe func(event, result string)
+	Logger  *slog.Logger
+	Now     func() time.Time
+}
+
+// Receiver is the http.Handler of POST /webhooks/livestorm. It owns one worker
+// goroutine, which Close stops after draining what was accepted.
+type Receiver struct {
+	opts Options
+
+	mu     sync.RWMutex // guards closed and sends on queue
+	closed bool
+	queue  chan delivery
+	done   chan struct{}
+
+	seenMu sync.Mutex
+	seen   *simplelru.LRU[[sha256.Size]byte, time.Time]
+}
+
+// delivery is one accepted webhook, waiting for the worker.
+type delivery struct {
+	ev         *livestorm.WebhookEvent
+	orgID      string
+	id         string
+	receivedAt time.Time
+}
+
+// NewReceiver returns a running Receiver.
+func NewReceiver(opts Options) (*Receiver, error) {
+	if opts.Secret == "" {
+		return nil, errors.New("webhook: a secret is required (LIVESTORM_WEBHOOK_SECRET)")
+	}
+	if opts.Cache == nil || opts.Bus == nil {
+		return nil, errors.New("webhook: a cache and a bus are required")
+	}
+	if opts.Tolerance <= 0 {
+		opts.Tolerance = livestorm.DefaultWebhookTolerance
+	}
+	if opts.MaxBody <= 0 {
+		opts.MaxBody = 1 << 20
+	}
+	if opts.QueueSize <= 0 {
+		opts.QueueSize = 1024
+	}
+	if opts.DedupeTTL <= 0 {
+		opts.DedupeTTL = time.Hour
+	}
+	if opts.DedupeSize <= 0 {
+		opts.DedupeSize = 100_000
+	}
+	if opts.Observe == nil {
+		opts.Observe = func(string, string) {}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	seen, err := simplelru.NewLRU[[sha256.Size]byte, time.Time](opts.DedupeSize, nil)
+	if err != nil {
+		return nil, err
+	}
+	r := &Receiver{opts: opts, queue: make(chan delivery, opts.QueueSize), done: make(chan struct{}), seen: seen}
+	go r.work()
+	return r, nil
+}
+
+// ServeHTTP verifies, de-duplicates and queues one delivery, answering within
+// milliseconds: 202 accepted (or already seen, or an unknown event), 401 unsigned,
+// tampered or stale, 400 malformed, 413 too large, 503 when it cannot take it now.
+func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	log := r.opts.Logger
+	body, err := readBody(w, req, r.opts.MaxBody)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			r.reply(w, http.StatusRequestEntityTooLarge, LabelUnverified, ResultTooLarge, "body too large")
+			return
+		}
+		r.reply(w, http.StatusBadRequest, LabelUnverified, ResultMalformed, "cannot read body")
+		return
+	}
+	now := r.opts.Now()
+	if err := livestorm.VerifyWebhook(r.opts.Secret, req.Header.Get(livestorm.SignatureHeader), body, now, r.opts.Tolerance); err != nil {
+		log.WarnContext(req.Context(), "webhook rejected", "reason", err.Error(), "remote", req.RemoteAddr, "bytes", len(body))
+		r.reply(w, http.StatusUnauthorized, LabelUnverified, ResultUnauthorized, "invalid or stale signature")
+		return
+	}
+	if !json.Valid(body) {
+		r.reply(w, http.StatusBadRequest, LabelUnknown, ResultMalformed, "body is not JSON")
+		return
+	}
+	ev, err := livestorm.ParseWebhook(body)
+	if err != nil || !knownEvents[ev.Name] {
+		name := eventNameOf(body, ev)
+		if knownEvents[name] { // a known event in a shape we cannot read
+			log.WarnContext(req.Context(), "webhook malformed", "event", name, "err", err)
+			r.reply(w, http.StatusBadRequest, name, ResultMalformed, "unreadable payload")
+			return
+		}
+		log.InfoContext(req.Context(), "webhook of an unknown event acknowledged", "event", truncate(name, 64))
+		r.reply(w, http.StatusAccepted, LabelUnknown, ResultUnknownEvent, "unknown event ignored")
+		return
+	}
+	orgID := ev.OrganizationID
+	if orgID == "" {
+		orgID = r.opts.FallbackOrgID
+	}
+	if orgID == "" {
+		r.reply(w, http.StatusBadRequest, ev.Name, ResultMalformed, "no organization_id")
+		return
+	}
+
+	key := sha256.Sum256(body)
+	if !r.remember(key, now) {
+		log.DebugContext(req.Context(), "webhook duplicate ignored", "event", ev.Name)
+		r.reply(w, http.StatusOK, ev.Name, ResultDuplicate, "duplicate ignored")
+		return
+	}
+	d := delivery{ev: ev, orgID: orgID, id: hex.EncodeToString(key[:16]), receivedAt: now}
+	if !r.enqueue(d) {
+		r.forget(key)
+		w.Header().Set("Retry-After", "30")
+		r.reply(w, http.StatusServiceUnavailable, ev.Name, ResultOverloaded, "busy, retry later")
+		return
+	}
+	r.reply(w, http.StatusAccepted, ev.Name, ResultOK, "accepted")
+}
+
+func (r *Receiver) reply(w http.ResponseWriter, status int, event, result, msg string) {
+	r.opts.Observe(event, result)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(msg + "\n"))
+}
+
+func readBody(w http.ResponseWriter, req *http.Request, limit int64) ([]byte, error) {
+	if req.ContentLength > limit {
+		return nil, &http.MaxBytesError{Limit: limit}
+	}
+	return io.ReadAll(http.MaxBytesReader(w, req.Body, limit))
+}
+
+// eventNameOf names the event of a body ParseWebhook refused or did not know, for the
+// log and to tell a malformed known event from an unknown one. It looks where
+// ParseWebhook does (data.meta.webhook.event, meta.webhook.event, event), tolerating
+// anything else in the body being malformed.
+func eventNameOf(body []byte, ev *livestorm.WebhookEvent) string {
+	if ev != nil && ev.Name != "" {
+		return ev.Name
+	}
+	field := func(raw json.RawMessage, path ...string) string {
+		for _, p := range path {
+			var obj map[string]json.RawMessage
+			if json.Unmarshal(raw, &obj) != nil {
+				return ""
+			}
+			raw = obj[p]
+		}
+		var s string
+		_ = json.Unmarshal(raw, &s)
+		return s
+	}
+	for _, path := range [][]string{{"data", "meta", "webhook", "event"}, {"meta", "webhook", "event"}, {"event"}} {
+		if n := field(body, path...); n != "" {
+			return n
+		}
+	}
+	return ""
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// remember records key and reports whether it was new (not seen within DedupeTTL).
+func (r *Receiver) remember(key [sha256.Size]byte, now time.Time) bool {
+	r.seenMu.Lock()
+	defer r.seenMu.Unlock()
+	if at, ok := r.seen.Get(key); ok && now.Sub(at) < r.opts.DedupeTTL {
+		return false
+	}
+	r.seen.Add(key, now)
+	return true
+}
+
+func (r *Receiver) forget(key [sha256.Size]byte) {
+	r.seenMu.Lock()
+	r.seen.Remove(key)
+	r.seenMu.Unlock()
+}
+
+func (r *Receiver) enqueue(d delivery) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if r.closed {
+		return false
+	}
+	select {
+	case r.queue <- d:
+		return true
+	default:
+		return false
+	}
+}
+
+// Close stops accepting deliveries (503 from then on, so Livestorm retries them on
+// another replica or later), processes those already accepted, and returns once the
+// worker has ended.
+func (r *Receiver) Close() error {
+	r.mu.Lock()
+	if !r.closed {
+		r.closed = true
+		close(r.queue)
+	}
+	r.mu.Unlock()
+	<-r.done
+	return nil
+}
+
+func (r *Receiver) work() {
+	defer close(r.done)
+	for d := range r.queue {
+		r.process(d)
+	}
+}
+
+// process invalidates what the delivery makes stale, then publishes it: in that order,
+// so that a subscriber reacting to the message reads the new state.
+func (r *Receiver) process(d delivery) {
+	m := Message(d.ev, d.orgID, d.id, d.receivedAt)
+	evicted := r.opts.Cache.Invalidate(m.Scope, tags.ForWebhook(m.Name, m.EventID, m.SessionID, m.PersonID, m.JobID)...)
+	if err := r.opts.Bus.Publish(context.Background(), m); err != nil {
+		r.opts.Logger.Warn("webhook not published", "event", m.Name, "err", err)
+		return
+	}
+	r.opts.Logger.Debug("webhook processed", "event", m.Name, "org", d.orgID, "event_id", m.EventID,
+		"session_id", m.SessionID, "person_id", m.PersonID, "job_id", m.JobID, "evicted", evicted)
+}
+
+// Message is the bus message of a verified delivery of workspace orgID: the ids of
+// what changed, taken from wherever the payload carries them, and the resources whose
+// delivered state is the freshest there is (the person of a people.* event, the job of
+// a job.* event).
+func Message(ev *livestorm.WebhookEvent, orgID, id string, receivedAt time.Time) pubsub.Message {
+	m := pubsub.Message{Scope: tenant.ScopeForOrg(orgID), ID: id, Name: ev.Name, OccurredAt: receivedAt.UTC()}
+	switch {
+	case ev.Person != nil:
+		m.PersonID = ev.ResourceID
+		m.Person = ev.Person
+		if rd := ev.Person.RegistrantDetail; rd != nil {
+			m.EventID, m.SessionID = rd.EventID, rd.SessionID
+		}
+	case ev.Session != nil:
+		m.SessionID = ev.ResourceID
+		m.EventID = ev.Session.EventID
+	case ev.Event != nil:
+		m.EventID = ev.ResourceID
+	case ev.Job != nil:
+		m.JobID = ev.ResourceID
+		m.Job = ev.Job
+	}
+	return m
+}

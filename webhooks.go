@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/livestorm-gateway/gateway/cache"
+	"github.com/livestorm-gateway/gateway/livestorm"
+	"github.com/livestorm-gateway/gateway/metrics"
+	"github.com/livestorm-gateway/gateway/pubsub"
+	"github.com/livestorm-gateway/gateway/webhook"
+)
+
+// pushDeps are the parts of the gateway that carry Livestorm's webhooks to subscribers:
+// the bus and the receiver (nil without a webhook secret).
+type pushDeps struct {
+	bus      *pubsub.Local
+	receiver *webhook.Receiver
+}
+
+// newPushDeps builds the bus and, when a webhook secret is configured, the receiver.
+// Without a secret, /webhooks/livestorm answers 501: unsigned deliveries would let anyone
+// evict cache entries and push made-up events to subscribers.
+func newPushDeps(cfg Config, c *cache.Cache, m *metrics.Metrics, serverCred livestorm.Credential, logger *slog.Logger) pushDeps {
+	p := pushDeps{bus: pubsub.NewLocal()}
+	if cfg.WebhookSecret == "" {
+		return p
+	}
+	// Deliveries that name no workspace belong to the server token's (a token the
+	// operator configured: its organization claim is trusted).
+	fallbackOrg, _ := serverCred.UnverifiedOrg()
+	r, err := webhook.NewReceiver(webhook.Options{
+		Secret:        cfg.WebhookSecret,
+		FallbackOrgID: fallbackOrg,
+		Cache:         c,
+		Bus:           p.bus,
+		Observe:       func(event, result string) { m.WebhooksReceived.WithLabelValues(event, result).Inc() },
+		Logger:        logger.With("component", "webhooks"),
+	})
+	if err != nil {
+		logger.Error("webhook receiver disabled", "err", err)
+		return p
+	}
+	p.receiver = r
+	return p
+}
+
+// Close drains the receiver (deliveries already acknowledged are still invalidated and
+// published), then ends every subscription.
+func (p pushDeps) Close() {
+	if p.receiver != nil {
+		_ = p.receiver.Close()
+	}
+	_ = p.bus.Close()
+}
+
+// startRegistrar registers the gateway's webhooks with Livestorm when it knows where
+// Livestorm can reach it (PUBLIC_URL, or the loopback address in demo mode) and has a
+// credential of its own; ready runs after the first attempt. It returns nil when there
+// is nothing to do.
+func startRegistrar(cfg Config, d Deps, publicURL string, ready func()) *webhook.Registrar {
+	switch {
+	case publicURL == "":
+		d.Logger.Info("webhook auto-registration off: set PUBLIC_URL to where Livestorm can reach this gateway")
+		return nil
+	case d.ServerCredential.IsZero():
+		d.Logger.Warn("webhook auto-registration off in forwarded mode: there is no workspace credential of the gateway's own; " +
+			"register " + publicURL + webhook.ReceiverPath + " in each workspace")
+		return nil
+	case d.Webhooks == nil:
+		d.Logger.Warn("webhook auto-registration off: no receiver (LIVESTORM_WEBHOOK_SECRET is not set)")
+		return nil
+	}
+	r, err := webhook.NewRegistrar(webhook.RegistrarOptions{
+		API:        d.Client,
+		Credential: d.ServerCredential,
+		PublicURL:  publicURL,
+		Interval:   cfg.WebhookResync,
+		Logger:     d.Logger.With("component", "webhooks"),
+	})
+	if err != nil {
+		d.Logger.Error("webhook auto-registration off", "err", err)
+		return nil
+	}
+	r.Start(context.Background(), ready)
+	return r
+}
+
+// loopbackURL is how the embedded simulator reaches this gateway in demo mode.
+func loopbackURL(addr net.Addr) string {
+	return fmt.Sprintf("http://127.0.0.1:%d", addr.(*net.TCPAddr).Port)
+}

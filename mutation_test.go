@@ -435,3 +435,23 @@ func TestTeamAndWebhookMutations(t *testing.T) {
 	assert.NotContains(t, string(r.Data), wh.CreateWebhook.Webhook.ID)
 	requireCode(t, h.query(t, `mutation { deleteWebhook(input: {id: "`+missingID+`"}) { deletedWebhookId } }`, nil), "NOT_FOUND", "")
 }
+
+// TestRegisterPersonReachesSubscribers: a registration made through the gateway comes
+// back from Livestorm as a signed people.registered webhook and reaches the
+// registrationCreated subscribers of the session.
+func TestRegisterPersonReachesSubscribers(t *testing.T) {
+	h := newHarness(t, withWebhooks())
+	sess := h.openSession(t)
+	c := openSubscriber(t, protoTransportWS, h.gw.URL, "")
+	defer c.close()
+	c.subscribe(t, "reg", registrationSubscription, map[string]any{"s": sess.ID})
+	h.waitSubscribers(t, h.orgs[0].ID, 1)
+
+	r := h.query(t, registerMutation, map[string]any{"in": map[string]any{"sessionId": sess.ID, "email": "sub.scriber@example.org"}})
+	require.Empty(t, r.Errors)
+	var got registrationPayload
+	nextEvent(t, c, "reg", 2*time.Second).result(t).decode(t, &got)
+	assert.Equal(t, "PEOPLE_REGISTERED", got.RegistrationCreated.Type)
+	assert.Equal(t, "sub.scriber@example.org", got.RegistrationCreated.Person.Email)
+	assert.Equal(t, sess.RegistrantsCount+1, got.RegistrationCreated.Session.RegistrantsCount)
+}

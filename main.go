@@ -47,6 +47,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	if cfg.RedisURL != "" {
+		logger.Warn("REDIS_URL is set but this version has no Redis tier yet: cache, bus and rate limiter stay in this process (run one replica)")
+	}
 
 	var demo *demoUpstream
 	if cfg.Demo() {

@@ -35,8 +35,10 @@ func (b *lockedBuffer) String() string {
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
-// TestRunDemoMode runs the real main loop as `go run .` does with no token: it must print
-// where it listens, serve a query from the embedded simulator, and stop cleanly.
+// TestRunDemoMode runs the real main loop as `make run` does with no token: it must print
+// where it listens, serve a query from the embedded simulator, push the simulator's live
+// activity to a subscription opened the way GraphiQL opens one (through webhooks the
+// gateway registered with the simulator itself), and stop cleanly.
 func TestRunDemoMode(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -67,18 +69,34 @@ func TestRunDemoMode(t *testing.T) {
 	t.Logf("demo mode ready in %s", time.Since(start))
 
 	banner := stdout.String()
-	assert.Contains(t, banner, "GraphiQL:")
-	assert.Contains(t, banner, "Demo mode")
-	assert.Contains(t, banner, "LIVESTORM_API_TOKEN")
+	for _, want := range []string{"GraphiQL:", "Demo mode", "LIVESTORM_API_TOKEN", "subscription { livestormEvents"} {
+		assert.Contains(t, banner, want)
+	}
 
-	res, err := http.Post(base+"/graphql", "application/json",
-		strings.NewReader(`{"query":"{ events(first: 3) { totalCount nodes { title sessions { nodes { status } } } } }"}`))
-	require.NoError(t, err)
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	assert.Equal(t, 200, res.StatusCode)
-	assert.Contains(t, string(body), `"totalCount":`)
-	assert.NotContains(t, string(body), `"errors"`)
+	t.Run("queries are served by the embedded simulator", func(t *testing.T) {
+		res, err := http.Post(base+"/graphql", "application/json",
+			strings.NewReader(`{"query":"{ events(first: 3) { totalCount nodes { title sessions { nodes { status } } } } }"}`))
+		require.NoError(t, err)
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		assert.Equal(t, 200, res.StatusCode)
+		assert.Contains(t, string(body), `"totalCount":`)
+		assert.NotContains(t, string(body), `"errors"`)
+	})
+
+	t.Run("a subscription receives live activity", func(t *testing.T) {
+		subscribed := time.Now()
+		c := openSubscriber(t, protoTransportWS, base, "")
+		defer c.close()
+		c.subscribe(t, "live", `subscription { livestormEvents { type occurredAt event { title } session { status registrantsCount } person { email } } }`, nil)
+		var got struct {
+			LivestormEvents struct{ Type string }
+		}
+		nextEvent(t, c, "live", 20*time.Second).result(t).decode(t, &got)
+		t.Logf("first live event (%s) %s after subscribing", got.LivestormEvents.Type, time.Since(subscribed).Round(time.Millisecond))
+		assert.NotEmpty(t, got.LivestormEvents.Type)
+		assert.Contains(t, stderr.String(), "webhooks registered with Livestorm")
+	})
 
 	cancel()
 	select {
@@ -135,6 +153,18 @@ func TestLoadConfig(t *testing.T) {
 	t.Run("webhooks need a secret", func(t *testing.T) {
 		_, err := LoadConfig(env(map[string]string{"LIVESTORM_API_TOKEN": "tok", "PUBLIC_URL": "https://gw.example"}))
 		require.ErrorContains(t, err, "LIVESTORM_WEBHOOK_SECRET")
+	})
+	t.Run("webhook resync interval", func(t *testing.T) {
+		c, err := LoadConfig(env(map[string]string{"LIVESTORM_API_TOKEN": "tok"}))
+		require.NoError(t, err)
+		assert.Equal(t, time.Hour, c.WebhookResync, "hourly: 720 of the 10,000 monthly calls")
+		c, err = LoadConfig(env(map[string]string{"LIVESTORM_API_TOKEN": "tok", "WEBHOOK_RESYNC_INTERVAL": "6h"}))
+		require.NoError(t, err)
+		assert.Equal(t, 6*time.Hour, c.WebhookResync)
+		for _, bad := range []string{"soon", "30s"} {
+			_, err = LoadConfig(env(map[string]string{"LIVESTORM_API_TOKEN": "tok", "WEBHOOK_RESYNC_INTERVAL": bad}))
+			assert.ErrorContains(t, err, "WEBHOOK_RESYNC_INTERVAL")
+		}
 	})
 	t.Run("errors never echo the token", func(t *testing.T) {
 		_, err := LoadConfig(env(map[string]string{"LIVESTORM_API_TOKEN": "secret-token-value", "PORT": "x"}))

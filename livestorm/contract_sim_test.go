@@ -6,7 +6,6 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/livestorm-gateway/gateway/livestormsim"
@@ -35,16 +34,19 @@ func TestLosslessAgainstSimulator(t *testing.T) {
 		require.Equal(t, http.StatusOK, resp.StatusCode, string(b))
 		return b
 	}
-	sessionEnc := func(s Session) map[string]any { return encSession(s) }
+	checkPeople := func(t *testing.T, body []byte, primary, _ []map[string]any) {
+		l := mustDecodeList(t, body, personDeep)
+		for i, p := range l.Items {
+			checkResource(t, "data", primary[i], p.ID, encPerson(p))
+		}
+	}
 	tests := []struct {
 		name  string
 		path  string
 		check func(t *testing.T, body []byte, primary, included []map[string]any)
 	}{
 		{"events with sessions", "/events?include=sessions", func(t *testing.T, body []byte, primary, included []map[string]any) {
-			l, bad, err := decodeList(body, 0, eventDeep)
-			require.NoError(t, err)
-			assert.Empty(t, bad)
+			l := mustDecodeList(t, body, eventDeep)
 			for i, e := range l.Items {
 				checkResource(t, "data", primary[i], e.ID, encEvent(e))
 			}
@@ -57,46 +59,26 @@ func TestLosslessAgainstSimulator(t *testing.T) {
 			for _, inc := range included {
 				s, ok := byID[inc["id"].(string)]
 				require.True(t, ok, "included session attached")
-				checkResource(t, "included", inc, s.ID, sessionEnc(s))
+				checkResource(t, "included", inc, s.ID, encSession(s))
 			}
 		}},
 		{"session people", "/sessions/" + ev.SessionIDs[0] + "/people", func(t *testing.T, body []byte, primary, _ []map[string]any) {
-			l, bad, err := decodeList(body, 0, personDeep)
-			require.NoError(t, err)
-			assert.Empty(t, bad)
+			l := mustDecodeList(t, body, personDeep)
 			require.NotEmpty(t, l.Items)
 			for i, p := range l.Items {
 				checkResource(t, "data", primary[i], p.ID, encPerson(p))
 			}
 		}},
-		{"event people", "/events/" + ev.ID + "/people", func(t *testing.T, body []byte, primary, _ []map[string]any) {
-			l, bad, err := decodeList(body, 0, personDeep)
-			require.NoError(t, err)
-			assert.Empty(t, bad)
-			for i, p := range l.Items {
-				checkResource(t, "data", primary[i], p.ID, encPerson(p))
-			}
-		}},
-		{"people", "/people", func(t *testing.T, body []byte, primary, _ []map[string]any) {
-			l, bad, err := decodeList(body, 0, personDeep)
-			require.NoError(t, err)
-			assert.Empty(t, bad)
-			for i, p := range l.Items {
-				checkResource(t, "data", primary[i], p.ID, encPerson(p))
-			}
-		}},
+		{"event people", "/events/" + ev.ID + "/people", checkPeople},
+		{"people", "/people", checkPeople},
 		{"users", "/users", func(t *testing.T, body []byte, primary, _ []map[string]any) {
-			l, bad, err := decodeList(body, 0, userConv)
-			require.NoError(t, err)
-			assert.Empty(t, bad)
+			l := mustDecodeList(t, body, (*decoder).user)
 			for i, u := range l.Items {
 				checkResource(t, "data", primary[i], u.ID, encUser(u))
 			}
 		}},
 		{"sessions", "/sessions", func(t *testing.T, body []byte, primary, _ []map[string]any) {
-			l, bad, err := decodeList(body, 0, sessionDeep)
-			require.NoError(t, err)
-			assert.Empty(t, bad)
+			l := mustDecodeList(t, body, sessionDeep)
 			for i, s := range l.Items {
 				checkResource(t, "data", primary[i], s.ID, encSession(s))
 			}

@@ -257,15 +257,32 @@ func relIDsOf(doc map[string]any, name string) []string {
 
 func ptr[T any](v T) *T { return &v }
 
+// mustDecodeOne decodes a single-resource document: it must decode, and no
+// attribute may have an unexpected type.
+func mustDecodeOne[T any](t *testing.T, body []byte, conv convertFunc[T]) *T {
+	t.Helper()
+	v, bad, err := decodeOne(body, conv)
+	require.NoError(t, err)
+	assert.Empty(t, bad)
+	return v
+}
+
+// mustDecodeList is mustDecodeOne for list documents.
+func mustDecodeList[T any](t *testing.T, body []byte, conv convertFunc[T]) *List[T] {
+	t.Helper()
+	l, bad, err := decodeList(body, 0, conv)
+	require.NoError(t, err)
+	assert.Empty(t, bad)
+	return l
+}
+
 func TestContractReferenceDocuments(t *testing.T) {
 	tests := []struct {
 		file  string
 		check func(t *testing.T, body []byte, primary, included []map[string]any)
 	}{
 		{"ruby-events.json", func(t *testing.T, body []byte, primary, included []map[string]any) {
-			ev, bad, err := decodeOne(body, eventDeep)
-			require.NoError(t, err)
-			assert.Empty(t, bad)
+			ev := mustDecodeOne(t, body, eventDeep)
 			checkResource(t, "data", primary[0], ev.ID, encEvent(*ev))
 			assert.Equal(t, "New event", ev.Title)
 			assert.Equal(t, 30, ev.EstimatedDuration)
@@ -291,9 +308,7 @@ func TestContractReferenceDocuments(t *testing.T) {
 			assert.Equal(t, 1, s.RegistrantsCount)
 		}},
 		{"ruby-participants.json", func(t *testing.T, body []byte, primary, _ []map[string]any) {
-			p, bad, err := decodeOne(body, personDeep)
-			require.NoError(t, err)
-			assert.Empty(t, bad)
+			p := mustDecodeOne(t, body, personDeep)
 			checkResource(t, "data", primary[0], p.ID, encPerson(*p))
 			assert.Equal(t, "participant", p.Role)
 			assert.Nil(t, p.Timezone)
@@ -310,18 +325,14 @@ func TestContractReferenceDocuments(t *testing.T) {
 			assert.Equal(t, ptr(false), rd.Fields[3].Required)
 		}},
 		{"ruby-sessions.json", func(t *testing.T, body []byte, primary, _ []map[string]any) {
-			s, bad, err := decodeOne(body, sessionDeep)
-			require.NoError(t, err)
-			assert.Empty(t, bad)
+			s := mustDecodeOne(t, body, sessionDeep)
 			checkResource(t, "data", primary[0], s.ID, encSession(*s))
 			assert.Equal(t, "past_not_started", s.Status)
 			assert.Equal(t, "America/Los_Angeles", s.Timezone)
 			assert.Equal(t, time.Unix(1617125626, 0).UTC(), s.UpdatedAt)
 		}},
 		{"ruby-recordings.json", func(t *testing.T, body []byte, primary, _ []map[string]any) {
-			l, bad, err := decodeList(body, 0, func(d *decoder, r *resource) Recording { return d.recording(r) })
-			require.NoError(t, err)
-			assert.Empty(t, bad)
+			l := mustDecodeList(t, body, (*decoder).recording)
 			require.Len(t, l.Items, 1)
 			r := l.Items[0]
 			checkResource(t, "data[0]", primary[0], r.ID, encRecording(r))
@@ -330,9 +341,7 @@ func TestContractReferenceDocuments(t *testing.T) {
 			assert.Equal(t, time.Unix(1690835598, 0).UTC(), r.URLGeneratedAt)
 		}},
 		{"ruby-users.json", func(t *testing.T, body []byte, primary, _ []map[string]any) {
-			l, bad, err := decodeList(body, 0, userConv)
-			require.NoError(t, err)
-			assert.Empty(t, bad)
+			l := mustDecodeList(t, body, (*decoder).user)
 			require.Len(t, l.Items, 1)
 			u := l.Items[0]
 			checkResource(t, "data[0]", primary[0], u.ID, encUser(u))
@@ -342,9 +351,7 @@ func TestContractReferenceDocuments(t *testing.T) {
 			assert.Nil(t, u.TwitterHandle)
 		}},
 		{"ruby-people.json", func(t *testing.T, body []byte, primary, _ []map[string]any) {
-			l, bad, err := decodeList(body, 0, personDeep)
-			require.NoError(t, err)
-			assert.Empty(t, bad)
+			l := mustDecodeList(t, body, personDeep)
 			require.Len(t, l.Items, 1)
 			p := l.Items[0]
 			checkResource(t, "data[0]", primary[0], p.ID, encPerson(p))
@@ -353,9 +360,7 @@ func TestContractReferenceDocuments(t *testing.T) {
 			assert.Equal(t, "374d0ddb-5a47-4504-9fa3-1d70ab7fa5f7", p.RegistrantDetail.EventID)
 		}},
 		{"embed-registration-201.json", func(t *testing.T, body []byte, primary, _ []map[string]any) {
-			p, bad, err := decodeOne(body, personDeep)
-			require.NoError(t, err)
-			assert.Empty(t, bad)
+			p := mustDecodeOne(t, body, personDeep)
 			checkResource(t, "data", primary[0], p.ID, encPerson(*p))
 			assert.Equal(t, "1720628126+528d3ec6-b983-4353-bcbf-eddb1566d013@unknown.livestorm.co", p.Email)
 			assert.Nil(t, p.ReplayViewDetail)
@@ -369,9 +374,7 @@ func TestContractReferenceDocuments(t *testing.T) {
 			assert.Equal(t, RegistrantField{ID: "custom_email", Type: "text", Value: ptr("jane.adams@example.com"), Required: ptr(true), Custom: ptr(true)}, rd.Fields[2])
 		}},
 		{"ballerina-get-events-200.json", func(t *testing.T, body []byte, primary, _ []map[string]any) {
-			l, bad, err := decodeList(body, 0, eventDeep)
-			require.NoError(t, err)
-			assert.Empty(t, bad)
+			l := mustDecodeList(t, body, eventDeep)
 			require.Len(t, l.Items, 1)
 			checkResource(t, "data[0]", primary[0], l.Items[0].ID, encEvent(l.Items[0]))
 			assert.Equal(t, "loggins1", l.Items[0].Title)
@@ -381,18 +384,14 @@ func TestContractReferenceDocuments(t *testing.T) {
 			assert.False(t, l.HasNext())
 		}},
 		{"ballerina-get-events-id-sessions-200.json", func(t *testing.T, body []byte, primary, _ []map[string]any) {
-			l, bad, err := decodeList(body, 0, sessionDeep)
-			require.NoError(t, err)
-			assert.Empty(t, bad)
+			l := mustDecodeList(t, body, sessionDeep)
 			require.Len(t, l.Items, 1)
 			checkResource(t, "data[0]", primary[0], l.Items[0].ID, encSession(l.Items[0]))
 			assert.Equal(t, 3, l.Items[0].RegistrantsCount)
 			assert.Equal(t, 1, l.Meta.RecordCount)
 		}},
 		{"ballerina-post-events-id-sessions-201.json", func(t *testing.T, body []byte, primary, included []map[string]any) {
-			s, bad, err := decodeOne(body, sessionDeep)
-			require.NoError(t, err)
-			assert.Empty(t, bad)
+			s := mustDecodeOne(t, body, sessionDeep)
 			checkResource(t, "data", primary[0], s.ID, encSession(*s))
 			assert.Equal(t, relIDsOf(primary[0], "people"), s.PeopleIDs)
 			require.Len(t, s.People, 2)
@@ -408,9 +407,7 @@ func TestContractReferenceDocuments(t *testing.T) {
 			assert.Nil(t, f.Value)
 		}},
 		{"ballerina-get-sessions-id-people-200.json", func(t *testing.T, body []byte, primary, _ []map[string]any) {
-			l, bad, err := decodeList(body, 0, personDeep)
-			require.NoError(t, err)
-			assert.Empty(t, bad)
+			l := mustDecodeList(t, body, personDeep)
 			require.Len(t, l.Items, 1)
 			p := l.Items[0]
 			checkResource(t, "data[0]", primary[0], p.ID, encPerson(p))
@@ -419,9 +416,7 @@ func TestContractReferenceDocuments(t *testing.T) {
 			assert.Nil(t, p.RegistrantDetail.PasswordKey)
 		}},
 		{"ballerina-post-sessions-id-people-201.json", func(t *testing.T, body []byte, primary, _ []map[string]any) {
-			p, bad, err := decodeOne(body, personDeep)
-			require.NoError(t, err)
-			assert.Empty(t, bad)
+			p := mustDecodeOne(t, body, personDeep)
 			checkResource(t, "data", primary[0], p.ID, encPerson(*p))
 			assert.Equal(t, "Jean-Baptiste", p.FirstName)
 			assert.Equal(t, ptr("utm_campaign"), p.RegistrantDetail.UTMCampaign)

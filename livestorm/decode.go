@@ -32,6 +32,48 @@ func (d *decoder) lookup(k resKey) *resource {
 	return nil
 }
 
+// The shallow decoders attach no included resources; they decode resources
+// that are themselves attached to another one.
+
+func (d *decoder) shallowEvent(r *resource) Event     { return d.event(r, false) }
+func (d *decoder) shallowSession(r *resource) Session { return d.session(r, false) }
+func (d *decoder) shallowPerson(r *resource) Person   { return d.person(r, false) }
+
+// decodeIncluded decodes r, the result of a lookup; nil when it found none.
+func decodeIncluded[T any](r *resource, decode func(*resource) T) *T {
+	if r == nil {
+		return nil
+	}
+	v := decode(r)
+	return &v
+}
+
+// resolveAll decodes the included resources of type typ named by ids, in
+// order, skipping the ones the document does not carry.
+func resolveAll[T any](d *decoder, typ string, ids []string, decode func(*resource) T) []T {
+	var out []T
+	for _, id := range ids {
+		if r := d.lookup(resKey{typ, id}); r != nil {
+			out = append(out, decode(r))
+		}
+	}
+	return out
+}
+
+// includedWhere decodes the included resources of type typ that belongs
+// accepts (all of them when belongs is nil), and returns their ids too. It
+// serves documents that include related resources without a relationship
+// naming them.
+func includedWhere[T any](d *decoder, typ string, decode func(*resource) T, belongs func(T) bool) (items []T, ids []string) {
+	for _, r := range d.doc.includedOfType(typ) {
+		if item := decode(r); belongs == nil || belongs(item) {
+			items = append(items, item)
+			ids = append(ids, r.ID)
+		}
+	}
+	return items, ids
+}
+
 func relIDs(r *resource, names ...string) ([]string, bool) {
 	for _, n := range names {
 		l, ok := r.rels[n]
@@ -97,31 +139,18 @@ func (d *decoder) event(r *resource, deep bool) Event {
 		return ev
 	}
 	if hasSessionRel {
-		for _, id := range ev.SessionIDs {
-			if sr := d.lookup(resKey{"sessions", id}); sr != nil {
-				ev.Sessions = append(ev.Sessions, d.session(sr, false))
-			}
-		}
+		ev.Sessions = resolveAll(d, "sessions", ev.SessionIDs, d.shallowSession)
 	} else {
-		for _, sr := range d.doc.includedOfType("sessions") {
-			if s := d.session(sr, false); s.EventID == ev.ID && ev.ID != "" {
-				ev.Sessions = append(ev.Sessions, s)
-				ev.SessionIDs = append(ev.SessionIDs, s.ID)
-			}
-		}
+		ev.Sessions, ev.SessionIDs = includedWhere(d, "sessions", d.shallowSession, func(s Session) bool {
+			return s.EventID == ev.ID && ev.ID != ""
+		})
 	}
 	if hasTagRel {
-		for _, id := range ev.TagIDs {
-			if tr := d.lookup(resKey{"tags", id}); tr != nil {
-				ev.Tags = append(ev.Tags, d.tag(tr))
-			}
-		}
+		ev.Tags = resolveAll(d, "tags", ev.TagIDs, d.tag)
 	} else if len(d.doc.data) == 1 {
-		for _, tr := range d.doc.includedOfType("tags") {
-			t := d.tag(tr)
-			ev.Tags = append(ev.Tags, t)
-			ev.TagIDs = append(ev.TagIDs, t.ID)
-		}
+		// Tags carry no link to their event: only a single-event document
+		// tells whose they are.
+		ev.Tags, ev.TagIDs = includedWhere(d, "tags", d.tag, nil)
 	}
 	return ev
 }
@@ -223,43 +252,23 @@ func (d *decoder) session(r *resource, deep bool) Session {
 		return s
 	}
 	if k, ok := relKey(r, "event"); ok {
-		if er := d.lookup(resKey{"events", k.id}); er != nil {
-			ev := d.event(er, false)
-			s.Event = &ev
-		}
+		s.Event = decodeIncluded(d.lookup(resKey{"events", k.id}), d.shallowEvent)
 	} else if s.EventID != "" {
-		if er := d.doc.lookup(resKey{"events", s.EventID}); er != nil {
-			ev := d.event(er, false)
-			s.Event = &ev
-		}
+		s.Event = decodeIncluded(d.doc.lookup(resKey{"events", s.EventID}), d.shallowEvent)
 	}
 	if hasPeople {
-		for _, id := range s.PeopleIDs {
-			if pr := d.lookup(resKey{"people", id}); pr != nil {
-				s.People = append(s.People, d.person(pr, false))
-			}
-		}
+		s.People = resolveAll(d, "people", s.PeopleIDs, d.shallowPerson)
 	} else {
-		for _, pr := range d.doc.includedOfType("people") {
-			if p := d.person(pr, false); p.RegistrantDetail != nil && p.RegistrantDetail.SessionID == s.ID && s.ID != "" {
-				s.People = append(s.People, p)
-				s.PeopleIDs = append(s.PeopleIDs, p.ID)
-			}
-		}
+		s.People, s.PeopleIDs = includedWhere(d, "people", d.shallowPerson, func(p Person) bool {
+			return p.RegistrantDetail != nil && p.RegistrantDetail.SessionID == s.ID && s.ID != ""
+		})
 	}
 	if hasRecordings {
-		for _, id := range s.RecordingIDs {
-			if rr := d.lookup(resKey{"recordings", id}); rr != nil {
-				s.Recordings = append(s.Recordings, d.recording(rr))
-			}
-		}
+		s.Recordings = resolveAll(d, "recordings", s.RecordingIDs, d.recording)
 	} else {
-		for _, rr := range d.doc.includedOfType("recordings") {
-			if rec := d.recording(rr); rec.SessionID == s.ID && s.ID != "" {
-				s.Recordings = append(s.Recordings, rec)
-				s.RecordingIDs = append(s.RecordingIDs, rec.ID)
-			}
-		}
+		s.Recordings, s.RecordingIDs = includedWhere(d, "recordings", d.recording, func(rec Recording) bool {
+			return rec.SessionID == s.ID && s.ID != ""
+		})
 	}
 	return s
 }
@@ -282,16 +291,10 @@ func (d *decoder) person(r *resource, deep bool) Person {
 		sessionID = k.id
 	}
 	if eventID != "" {
-		if er := d.doc.lookup(resKey{"events", eventID}); er != nil {
-			ev := d.event(er, false)
-			p.Event = &ev
-		}
+		p.Event = decodeIncluded(d.doc.lookup(resKey{"events", eventID}), d.shallowEvent)
 	}
 	if sessionID != "" {
-		if sr := d.doc.lookup(resKey{"sessions", sessionID}); sr != nil {
-			s := d.session(sr, false)
-			p.Session = &s
-		}
+		p.Session = decodeIncluded(d.doc.lookup(resKey{"sessions", sessionID}), d.shallowSession)
 	}
 	return p
 }
@@ -316,8 +319,8 @@ func personFromAttrs(a attrMap, id string) Person {
 		det := registrantDetail(*rd)
 		p.RegistrantDetail = &det
 	}
-	if raw, _, ok := a.raw("replay_view_detail"); ok && !isNull(raw) {
-		rv := &ReplayViewDetail{Raw: append(json.RawMessage(nil), raw...)}
+	if raw := a.rawCopy("replay_view_detail"); raw != nil {
+		rv := &ReplayViewDetail{Raw: raw}
 		if o := a.object("replay_view_detail"); o != nil {
 			rv.WatchedAt = o.time("watched_at")
 		}
@@ -441,9 +444,7 @@ func jobFromAttrs(a attrMap, id string) Job {
 		OrganizationID: a.str("organization_id"),
 		Source:         a.str("source"),
 		AvatarLink:     a.strPtr("avatar_link"),
-	}
-	if raw, _, ok := a.raw("input"); ok && !isNull(raw) {
-		j.Input = append(json.RawMessage(nil), raw...)
+		Input:          a.rawCopy("input"),
 	}
 	return j
 }
@@ -476,9 +477,7 @@ func (d *decoder) jobTask(r *resource) JobTask {
 			t.Errors = append(t.Errors, ErrorObject{Detail: msg})
 		}
 	}
-	if raw, _, ok := a.raw("input"); ok && !isNull(raw) {
-		t.Input = append(json.RawMessage(nil), raw...)
-	}
+	t.Input = a.rawCopy("input")
 	if t.Email == "" && t.Input != nil {
 		t.Email = emailFromInput(t.Input)
 	}
@@ -548,10 +547,7 @@ func (d *decoder) chatMessage(r *resource, deep bool) ChatMessage {
 		}
 	}
 	if deep && m.AuthorID != "" {
-		if pr := d.lookup(resKey{"people", m.AuthorID}); pr != nil {
-			p := d.person(pr, false)
-			m.Author = &p
-		}
+		m.Author = decodeIncluded(d.lookup(resKey{"people", m.AuthorID}), d.shallowPerson)
 	}
 	return m
 }
@@ -586,19 +582,11 @@ func (d *decoder) question(r *resource, deep bool) Question {
 			q.ResponderID = ids[1]
 		}
 	}
-	if deep {
-		if q.AskerID != "" {
-			if pr := d.lookup(resKey{"people", q.AskerID}); pr != nil {
-				p := d.person(pr, false)
-				q.Asker = &p
-			}
-		}
-		if q.ResponderID != "" {
-			if pr := d.lookup(resKey{"people", q.ResponderID}); pr != nil {
-				p := d.person(pr, false)
-				q.Responder = &p
-			}
-		}
+	if deep && q.AskerID != "" {
+		q.Asker = decodeIncluded(d.lookup(resKey{"people", q.AskerID}), d.shallowPerson)
+	}
+	if deep && q.ResponderID != "" {
+		q.Responder = decodeIncluded(d.lookup(resKey{"people", q.ResponderID}), d.shallowPerson)
 	}
 	return q
 }

@@ -65,8 +65,7 @@ func TestErrorKinds(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.call()
 			require.Error(t, err)
-			var le *livestorm.Error
-			require.ErrorAs(t, err, &le)
+			le := asError(t, err)
 			assert.Equal(t, tt.kind, le.Kind, err.Error())
 			assert.Equal(t, tt.kind, livestorm.KindOf(err))
 			assert.Equal(t, tt.status, le.StatusCode)

@@ -8,12 +8,7 @@ import (
 
 // ListEvents lists the workspace's events (GET /events).
 func (c *Client) ListEvents(ctx context.Context, o EventListOptions) (*List[Event], error) {
-	const route = "/events"
-	q, err := o.query()
-	if err != nil {
-		return nil, invalid(http.MethodGet, route, err)
-	}
-	return fetchList(ctx, c, route, nil, q, eventDeep)
+	return listWithOptions(ctx, c, "/events", nil, o, eventDeep)
 }
 
 func eventDeep(d *decoder, r *resource) Event { return d.event(r, true) }
@@ -21,12 +16,7 @@ func eventDeep(d *decoder, r *resource) Event { return d.event(r, true) }
 // CreateEvent creates (or, with CopyFromEventID, copies) an event, optionally
 // with its first sessions (POST /events).
 func (c *Client) CreateEvent(ctx context.Context, in EventInput) (*Event, error) {
-	const route = "/events"
-	b, err := in.body(true)
-	if err != nil {
-		return nil, invalid(http.MethodPost, route, err)
-	}
-	return fetchOne(ctx, c, http.MethodPost, route, nil, nil, b, eventDeep)
+	return sendInput(ctx, c, http.MethodPost, "/events", nil, in, eventDeep)
 }
 
 // GetEvent fetches one event (GET /events/{id}); include may name
@@ -37,21 +27,12 @@ func (c *Client) GetEvent(ctx context.Context, id string, include ...string) (*E
 
 // UpdateEvent changes the attributes set in in (PATCH /events/{id}).
 func (c *Client) UpdateEvent(ctx context.Context, id string, in EventInput) (*Event, error) {
-	return c.writeEvent(ctx, http.MethodPatch, id, in)
+	return sendInput(ctx, c, http.MethodPatch, "/events/{id}", pathParams{"id": id}, in, eventDeep)
 }
 
 // ReplaceEvent is PUT /events/{id}; Livestorm treats it like PATCH.
 func (c *Client) ReplaceEvent(ctx context.Context, id string, in EventInput) (*Event, error) {
-	return c.writeEvent(ctx, http.MethodPut, id, in)
-}
-
-func (c *Client) writeEvent(ctx context.Context, method, id string, in EventInput) (*Event, error) {
-	const route = "/events/{id}"
-	b, err := in.body(false)
-	if err != nil {
-		return nil, invalid(method, route, err)
-	}
-	return fetchOne(ctx, c, method, route, pathParams{"id": id}, nil, b, eventDeep)
+	return sendInput(ctx, c, http.MethodPut, "/events/{id}", pathParams{"id": id}, in, eventDeep)
 }
 
 // DeleteEvent deletes an event and its sessions (DELETE /events/{id}).

@@ -63,13 +63,8 @@ type fieldWire struct {
 	Value any    `json:"value"`
 }
 
-func putStr(m map[string]any, k string, v *string) {
-	if v != nil {
-		m[k] = *v
-	}
-}
-
-func putBool(m map[string]any, k string, v *bool) {
+// putSet sets attribute k to *v when v is set (nil means "not sent").
+func putSet[T any](m map[string]any, k string, v *T) {
 	if v != nil {
 		m[k] = *v
 	}
@@ -80,21 +75,21 @@ func (in EventInput) body(create bool) (body, error) {
 	if in.CopyFromEventID != nil && !create {
 		return body{}, errors.New("copy_from_event_id is only accepted when creating an event")
 	}
-	putStr(a, "copy_from_event_id", in.CopyFromEventID)
-	putStr(a, "owner_id", in.OwnerID)
-	putStr(a, "title", in.Title)
-	putStr(a, "slug", in.Slug)
-	putStr(a, "status", in.Status)
-	putStr(a, "description", in.Description)
-	putBool(a, "everyone_can_speak", in.EveryoneCanSpeak)
-	putBool(a, "detailed_registration_page_enabled", in.DetailedRegistrationPageEnabled)
-	putBool(a, "light_registration_page_enabled", in.LightRegistrationPageEnabled)
-	putBool(a, "recording_enabled", in.RecordingEnabled)
-	putBool(a, "recording_public", in.RecordingPublic)
-	putBool(a, "show_in_company_page", in.ShowInCompanyPage)
-	putBool(a, "chat_enabled", in.ChatEnabled)
-	putBool(a, "questions_enabled", in.QuestionsEnabled)
-	putBool(a, "polls_enabled", in.PollsEnabled)
+	putSet(a, "copy_from_event_id", in.CopyFromEventID)
+	putSet(a, "owner_id", in.OwnerID)
+	putSet(a, "title", in.Title)
+	putSet(a, "slug", in.Slug)
+	putSet(a, "status", in.Status)
+	putSet(a, "description", in.Description)
+	putSet(a, "everyone_can_speak", in.EveryoneCanSpeak)
+	putSet(a, "detailed_registration_page_enabled", in.DetailedRegistrationPageEnabled)
+	putSet(a, "light_registration_page_enabled", in.LightRegistrationPageEnabled)
+	putSet(a, "recording_enabled", in.RecordingEnabled)
+	putSet(a, "recording_public", in.RecordingPublic)
+	putSet(a, "show_in_company_page", in.ShowInCompanyPage)
+	putSet(a, "chat_enabled", in.ChatEnabled)
+	putSet(a, "questions_enabled", in.QuestionsEnabled)
+	putSet(a, "polls_enabled", in.PollsEnabled)
 	b := body{Data: resourceObject{Type: "events", Attributes: a}}
 	if len(in.Sessions) > 0 {
 		if !create {
@@ -118,9 +113,9 @@ func (in EventInput) body(create bool) (body, error) {
 
 func (in SessionInput) attributes() (map[string]any, error) {
 	a := map[string]any{}
-	putStr(a, "name", in.Name)
-	putStr(a, "timezone", in.Timezone)
-	putStr(a, "embed_url", in.EmbedURL)
+	putSet(a, "name", in.Name)
+	putSet(a, "timezone", in.Timezone)
+	putSet(a, "embed_url", in.EmbedURL)
 	if in.EstimatedStartedAt != nil {
 		loc := time.UTC
 		if in.Timezone != nil && *in.Timezone != "" {
@@ -177,13 +172,22 @@ func (r Registration) attributes() (map[string]any, error) {
 		fields = append(fields, fw)
 	}
 	a := map[string]any{"fields": fields}
-	putStr(a, "referrer", r.Referrer)
-	putStr(a, "utm_source", r.UTMSource)
-	putStr(a, "utm_medium", r.UTMMedium)
-	putStr(a, "utm_campaign", r.UTMCampaign)
-	putStr(a, "utm_term", r.UTMTerm)
-	putStr(a, "utm_content", r.UTMContent)
+	putSet(a, "referrer", r.Referrer)
+	putSet(a, "utm_source", r.UTMSource)
+	putSet(a, "utm_medium", r.UTMMedium)
+	putSet(a, "utm_campaign", r.UTMCampaign)
+	putSet(a, "utm_term", r.UTMTerm)
+	putSet(a, "utm_content", r.UTMContent)
 	return a, nil
+}
+
+// body renders a registration write; POST and PATCH take the same attributes.
+func (r Registration) body(bool) (body, error) {
+	a, err := r.attributes()
+	if err != nil {
+		return body{}, err
+	}
+	return body{Data: resourceObject{Type: "people", Attributes: a}}, nil
 }
 
 func titleBody(title string) body {

@@ -24,7 +24,7 @@ func (c *Client) BulkRegister(ctx context.Context, sessionID string, rs []Regist
 	}
 	// The 202 answer is a root-level resource per the docs, or a data
 	// document per Livestorm's own tool; parseDocument reads both.
-	return fetchOne(ctx, c, http.MethodPost, route, pathParams{"id": sessionID}, nil, b, func(d *decoder, r *resource) Job { return d.job(r) })
+	return fetchOne(ctx, c, http.MethodPost, route, pathParams{"id": sessionID}, nil, b, (*decoder).job)
 }
 
 // bulkBody renders {"data":{"type":"jobs","attributes":{"tasks":[{"fields":[…],"referrer":…}]}}},
@@ -43,13 +43,13 @@ func bulkBody(rs []Registration) (body, error) {
 
 // GetJob reads a bulk job's progress (GET /jobs/{id}).
 func (c *Client) GetJob(ctx context.Context, id string) (*Job, error) {
-	return fetchOne(ctx, c, http.MethodGet, "/jobs/{id}", pathParams{"id": id}, nil, nil, func(d *decoder, r *resource) Job { return d.job(r) })
+	return fetchOne(ctx, c, http.MethodGet, "/jobs/{id}", pathParams{"id": id}, nil, nil, (*decoder).job)
 }
 
 // ListJobTasks returns the per-person outcome of a job (GET /jobs/{id}/tasks).
 // It never sends page parameters: Livestorm answers 500 when it gets any.
 func (c *Client) ListJobTasks(ctx context.Context, jobID string) ([]JobTask, error) {
-	l, err := fetchList(ctx, c, "/jobs/{id}/tasks", pathParams{"id": jobID}, nil, func(d *decoder, r *resource) JobTask { return d.jobTask(r) })
+	l, err := fetchList(ctx, c, "/jobs/{id}/tasks", pathParams{"id": jobID}, nil, (*decoder).jobTask)
 	if err != nil {
 		return nil, err
 	}

@@ -78,16 +78,9 @@ func parseDocument(body []byte) (*document, error) {
 		case bytes.Equal(raw, []byte("null")):
 		case len(raw) > 0 && raw[0] == '[':
 			doc.many = true
-			var items []json.RawMessage
-			if err := json.Unmarshal(raw, &items); err != nil {
-				return nil, fmt.Errorf("malformed data array: %w", err)
-			}
-			for i, it := range items {
-				r, err := parseResource(it)
-				if err != nil {
-					return nil, fmt.Errorf("data[%d]: %w", i, err)
-				}
-				doc.data = append(doc.data, r)
+			var err error
+			if doc.data, err = parseResourceArray(raw, "data", "malformed data array"); err != nil {
+				return nil, err
 			}
 		case len(raw) > 0 && raw[0] == '{':
 			r, err := parseResource(raw)
@@ -108,16 +101,9 @@ func parseDocument(body []byte) (*document, error) {
 		doc.data = []*resource{r}
 	}
 	if raw, ok := top["included"]; ok && !isNull(raw) {
-		var items []json.RawMessage
-		if err := json.Unmarshal(raw, &items); err != nil {
-			return nil, fmt.Errorf("malformed included: %w", err)
-		}
-		for i, it := range items {
-			r, err := parseResource(it)
-			if err != nil {
-				return nil, fmt.Errorf("included[%d]: %w", i, err)
-			}
-			doc.included = append(doc.included, r)
+		var err error
+		if doc.included, err = parseResourceArray(raw, "included", "malformed included"); err != nil {
+			return nil, err
 		}
 	}
 	if raw, ok := top["meta"]; ok && !isNull(raw) {
@@ -133,6 +119,25 @@ func parseDocument(body []byte) (*document, error) {
 		doc.index[resKey{r.Type, r.ID}] = r
 	}
 	return doc, nil
+}
+
+// parseResourceArray decodes the data or included array of a document.
+// Errors name a bad element by member and index ("included[2]: …"), and start
+// with malformed when raw is not an array at all.
+func parseResourceArray(raw json.RawMessage, member, malformed string) ([]*resource, error) {
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return nil, fmt.Errorf("%s: %w", malformed, err)
+	}
+	var out []*resource
+	for i, it := range items {
+		r, err := parseResource(it)
+		if err != nil {
+			return nil, fmt.Errorf("%s[%d]: %w", member, i, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 func isNull(raw json.RawMessage) bool {
@@ -517,6 +522,15 @@ func (a attrMap) strings(keys ...string) []string {
 		}
 	}
 	return out
+}
+
+// rawCopy returns a copy of the raw value at key (nil when absent or null), so
+// a decoded struct does not pin the whole response body.
+func (a attrMap) rawCopy(key string) json.RawMessage {
+	if raw, _, ok := a.raw(key); ok && !isNull(raw) {
+		return append(json.RawMessage(nil), raw...)
+	}
+	return nil
 }
 
 // sub wraps a raw object in an attrMap sharing a's bad-key log.

@@ -25,7 +25,7 @@ func TestLimiterKeepsBurstUnderFivePerSecond(t *testing.T) {
 	cfg := fastConfig()
 	cfg.IntervalLimit = 5
 	e := newEnv(t, cfg)
-	c := e.newClient(livestorm.WithCredential(livestorm.APIToken(e.org.Token)), livestorm.WithLimiter(livestorm.NewLocalLimiter(5, time.Second)),
+	c := e.tokenClient(livestorm.WithLimiter(livestorm.NewLocalLimiter(5, time.Second)),
 		livestorm.WithRetryPolicy(livestorm.RetryPolicy{MaxAttempts: 1}))
 	ctx := ctxT(t)
 	var wg sync.WaitGroup
@@ -62,8 +62,7 @@ func TestRateLimitedGETIsRetriedAfterRetryAfter(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, fastConfig())
 	var infos []livestorm.RequestInfo
-	c := e.newClient(livestorm.WithCredential(livestorm.APIToken(e.org.Token)),
-		livestorm.WithObserver(func(i livestorm.RequestInfo) { infos = append(infos, i) }))
+	c := e.tokenClient(livestorm.WithObserver(func(i livestorm.RequestInfo) { infos = append(infos, i) }))
 	e.sim.InjectFaults(livestormsim.FaultRateLimited, 1)
 	start := time.Now()
 	l, err := c.ListEvents(ctxT(t), livestorm.EventListOptions{})
@@ -101,8 +100,7 @@ func TestWritesAreNeverRetried(t *testing.T) {
 			e.sim.InjectFaults(tt.fault, 1)
 			_, err := e.client.CreateWebhook(ctx, "http://127.0.0.1:1/"+strings.ReplaceAll(tt.name, " ", "-"), livestorm.PeopleRegistered)
 			require.Error(t, err)
-			var le *livestorm.Error
-			require.ErrorAs(t, err, &le)
+			le := asError(t, err)
 			assert.Equal(t, tt.kind, le.Kind)
 			assert.Equal(t, tt.retry, le.RetryAfter)
 			assert.Equal(t, 1, e.sim.RequestCount(), "exactly one upstream request")
@@ -125,8 +123,7 @@ func TestUnavailableAfterRetriesAreExhausted(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := e.newClient(livestorm.WithCredential(livestorm.APIToken(e.org.Token)),
-				livestorm.WithHTTPClient(&http.Client{Timeout: 150 * time.Millisecond}),
+			c := e.tokenClient(livestorm.WithHTTPClient(&http.Client{Timeout: 150 * time.Millisecond}),
 				livestorm.WithRetryPolicy(livestorm.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond}))
 			e.sim.ResetRequests()
 			e.sim.InjectFaults(tt.fault, 3)
@@ -156,15 +153,13 @@ func TestUnavailableAfterRetriesAreExhausted(t *testing.T) {
 func TestRetryBudgetGivesUpImmediately(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, fastConfig())
-	c := e.newClient(livestorm.WithCredential(livestorm.APIToken(e.org.Token)),
-		livestorm.WithRetryPolicy(livestorm.RetryPolicy{MaxAttempts: 5, MaxTotalWait: 100 * time.Millisecond}))
+	c := e.tokenClient(livestorm.WithRetryPolicy(livestorm.RetryPolicy{MaxAttempts: 5, MaxTotalWait: 100 * time.Millisecond}))
 	e.sim.InjectFaults(livestormsim.FaultRateLimited, 1)
 	start := time.Now()
 	_, err := c.ListEvents(ctxT(t), livestorm.EventListOptions{})
 	require.Error(t, err)
 	assert.Less(t, time.Since(start), 500*time.Millisecond, "no waiting past the budget")
-	var le *livestorm.Error
-	require.ErrorAs(t, err, &le)
+	le := asError(t, err)
 	assert.Equal(t, livestorm.KindRateLimited, le.Kind)
 	assert.Equal(t, time.Second, le.RetryAfter)
 	assert.Equal(t, 1, e.sim.RequestCount())
@@ -184,8 +179,7 @@ func TestQuotaExhausted(t *testing.T) {
 	assert.Equal(t, 0, rl.MonthlyRemaining)
 	err := e.client.Ping(ctx)
 	require.Error(t, err)
-	var le *livestorm.Error
-	require.ErrorAs(t, err, &le)
+	le := asError(t, err)
 	assert.Equal(t, livestorm.KindQuotaExhausted, le.Kind, "%v", err)
 	assert.ErrorIs(t, err, livestorm.ErrQuotaExhausted)
 	assert.Greater(t, le.RetryAfter, time.Hour, "Retry-After points at the end of the 30-day window")
@@ -199,7 +193,7 @@ func TestRateLimitHeadersAreRecorded(t *testing.T) {
 	e := newEnv(t, cfg)
 	ctx := ctxT(t)
 	var info livestorm.RequestInfo
-	c := e.newClient(livestorm.WithCredential(livestorm.APIToken(e.org.Token)), livestorm.WithObserver(func(i livestorm.RequestInfo) { info = i }))
+	c := e.tokenClient(livestorm.WithObserver(func(i livestorm.RequestInfo) { info = i }))
 	assert.True(t, c.RateLimit(ctx).Observed.IsZero(), "nothing seen yet")
 	require.NoError(t, c.Ping(ctx))
 	rl := c.RateLimit(ctx)
@@ -251,7 +245,7 @@ func TestMontlyHeaderSpelling(t *testing.T) {
 func TestOversizeResponse(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, fastConfig())
-	c := e.newClient(livestorm.WithCredential(livestorm.APIToken(e.org.Token)), livestorm.WithMaxResponseBytes(256))
+	c := e.tokenClient(livestorm.WithMaxResponseBytes(256))
 	_, err := c.ListEvents(ctxT(t), livestorm.EventListOptions{})
 	require.Error(t, err)
 	assert.Equal(t, livestorm.KindUnavailable, livestorm.KindOf(err))
@@ -264,7 +258,7 @@ func TestRequestHeadersAndBasePath(t *testing.T) {
 	e := newEnv(t, fastConfig())
 	ctx := ctxT(t)
 	var routes []string
-	c := e.newClient(livestorm.WithCredential(livestorm.APIToken(e.org.Token)), livestorm.WithUserAgent("gateway-test/1"),
+	c := e.tokenClient(livestorm.WithUserAgent("gateway-test/1"),
 		livestorm.WithObserver(func(i livestorm.RequestInfo) { routes = append(routes, i.Method+" "+i.Route) }))
 	sid := e.sim.Events(e.org.ID)[0].SessionIDs[0]
 	_, err := c.GetSession(ctx, sid)

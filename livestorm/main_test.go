@@ -60,7 +60,7 @@ func newEnv(t *testing.T, cfg livestormsim.Config, opts ...livestorm.Option) *en
 	require.NotEmpty(t, e.orgs)
 	e.org = e.orgs[0]
 	e.base = e.srv.URL + "/v1"
-	e.client = e.newClient(append([]livestorm.Option{livestorm.WithCredential(livestorm.APIToken(e.org.Token))}, opts...)...)
+	e.client = e.tokenClient(opts...)
 	t.Cleanup(func() {
 		e.srv.Close()
 		sim.Close()
@@ -86,6 +86,12 @@ func (e *env) newClient(opts ...livestorm.Option) *livestorm.Client {
 	e.clients = append(e.clients, c)
 	e.mu.Unlock()
 	return c
+}
+
+// tokenClient is newClient authenticated with the first organization's API
+// token; opts come after it, so they may replace it.
+func (e *env) tokenClient(opts ...livestorm.Option) *livestorm.Client {
+	return e.newClient(append([]livestorm.Option{livestorm.WithCredential(livestorm.APIToken(e.org.Token))}, opts...)...)
 }
 
 func (e *env) lastHeader() http.Header {
@@ -122,6 +128,14 @@ func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// asError requires err to be (or wrap) a *livestorm.Error and returns it.
+func asError(t *testing.T, err error) *livestorm.Error {
+	t.Helper()
+	var le *livestorm.Error
+	require.ErrorAs(t, err, &le)
+	return le
 }
 
 func strp(s string) *string { return &s }

@@ -13,7 +13,7 @@ func (c *Client) Ping(ctx context.Context) error {
 // Me returns the identity behind the credential (GET /me). API tokens get the
 // organization; OAuth tokens get the user and its organization.
 func (c *Client) Me(ctx context.Context) (*Me, error) {
-	return fetchOne(ctx, c, http.MethodGet, "/me", nil, nil, nil, func(d *decoder, r *resource) Me { return d.me(r) })
+	return fetchOne(ctx, c, http.MethodGet, "/me", nil, nil, nil, (*decoder).me)
 }
 
 // Organization returns the credential's workspace (GET /organization).
@@ -32,10 +32,5 @@ func (c *Client) Organization(ctx context.Context) (*Organization, error) {
 // ListPeopleAttributes lists registration attribute definitions
 // (GET /people_attributes); their slugs are the ids of Registration fields.
 func (c *Client) ListPeopleAttributes(ctx context.Context, o PeopleAttributeListOptions) (*List[PeopleAttribute], error) {
-	const route = "/people_attributes"
-	q, err := o.query()
-	if err != nil {
-		return nil, invalid(http.MethodGet, route, err)
-	}
-	return fetchList(ctx, c, route, nil, q, func(d *decoder, r *resource) PeopleAttribute { return d.peopleAttribute(r) })
+	return listWithOptions(ctx, c, "/people_attributes", nil, o, (*decoder).peopleAttribute)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -15,19 +16,45 @@ import (
 
 type convertFunc[T any] func(d *decoder, r *resource) T
 
-// fetchOne performs a call whose answer is a single resource document.
-func fetchOne[T any](ctx context.Context, c *Client, method, route string, p pathParams, q url.Values, in any, conv convertFunc[T]) (*T, error) {
-	var out *T
+// fetchDecoded performs a call and decodes its body with decode inside the
+// attempt; the attribute keys decode reports as odd are logged once the call
+// succeeds.
+func fetchDecoded[T any](ctx context.Context, c *Client, method, route string, p pathParams, q url.Values, in any, decode func(body []byte) (T, []string, error)) (T, error) {
+	var out T
 	var bad []string
 	err := c.do(ctx, method, route, p, q, in, func(b []byte) (err error) {
-		out, bad, err = decodeOne(b, conv)
+		out, bad, err = decode(b)
 		return err
 	})
 	if err != nil {
-		return nil, err
+		var zero T
+		return zero, err
 	}
 	c.reportOddAttributes(ctx, method, route, bad)
 	return out, nil
+}
+
+// fetchOne performs a call whose answer is a single resource document.
+func fetchOne[T any](ctx context.Context, c *Client, method, route string, p pathParams, q url.Values, in any, conv convertFunc[T]) (*T, error) {
+	return fetchDecoded(ctx, c, method, route, p, q, in, func(b []byte) (*T, []string, error) { return decodeOne(b, conv) })
+}
+
+// writeInput is a write input (EventInput, SessionInput, Registration) that
+// renders itself as a request body; create tells a POST, which may carry
+// creation-only attributes, from a PATCH or PUT.
+type writeInput interface {
+	body(create bool) (body, error)
+}
+
+// sendInput renders in as the body of a POST, PATCH or PUT and performs the
+// call; an input that cannot be rendered fails with KindInvalid before any
+// request.
+func sendInput[T any](ctx context.Context, c *Client, method, route string, p pathParams, in writeInput, conv convertFunc[T]) (*T, error) {
+	b, err := in.body(method == http.MethodPost)
+	if err != nil {
+		return nil, invalid(method, route, err)
+	}
+	return fetchOne(ctx, c, method, route, p, nil, b, conv)
 }
 
 // decodeOne decodes a single-resource document body.
@@ -51,17 +78,25 @@ func fetchList[T any](ctx context.Context, c *Client, route string, p pathParams
 	if q != nil {
 		requested, _ = strconv.Atoi(q.Get("page[number]"))
 	}
-	var out *List[T]
-	var bad []string
-	err := c.do(ctx, "GET", route, p, q, nil, func(b []byte) (err error) {
-		out, bad, err = decodeList(b, requested, conv)
-		return err
+	return fetchDecoded(ctx, c, http.MethodGet, route, p, q, nil, func(b []byte) (*List[T], []string, error) {
+		return decodeList(b, requested, conv)
 	})
+}
+
+// listOptions is implemented by every *ListOptions type: it renders the
+// options as a query string, failing on values no request should carry.
+type listOptions interface {
+	query() (url.Values, error)
+}
+
+// listWithOptions performs a GET list call with the query of o; options that cannot be
+// rendered fail with KindInvalid before any request.
+func listWithOptions[T any](ctx context.Context, c *Client, route string, p pathParams, o listOptions, conv convertFunc[T]) (*List[T], error) {
+	q, err := o.query()
 	if err != nil {
-		return nil, err
+		return nil, invalid(http.MethodGet, route, err)
 	}
-	c.reportOddAttributes(ctx, "GET", route, bad)
-	return out, nil
+	return fetchList(ctx, c, route, p, q, conv)
 }
 
 // decodeList decodes a list document body; requested is the page asked for,

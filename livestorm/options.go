@@ -33,17 +33,14 @@ type EventListOptions struct {
 }
 
 func (o EventListOptions) query() (url.Values, error) {
-	q := url.Values{}
-	if err := o.Page.apply(q); err != nil {
-		return nil, err
-	}
-	setStr(q, "filter[title]", o.Title)
-	setBool(q, "filter[everyone_can_speak]", o.EveryoneCanSpeak)
-	setStr(q, "filter[scheduling_status]", o.SchedulingStatus)
-	setList(q, "filter[tag]", o.Tags)
-	o.TimeRange.apply(q)
-	setList(q, "include", o.Include)
-	return q, nil
+	return pageQuery(o.Page, func(q url.Values) {
+		setStr(q, "filter[title]", o.Title)
+		setBool(q, "filter[everyone_can_speak]", o.EveryoneCanSpeak)
+		setStr(q, "filter[scheduling_status]", o.SchedulingStatus)
+		setList(q, "filter[tag]", o.Tags)
+		o.TimeRange.apply(q)
+		setList(q, "include", o.Include)
+	})
 }
 
 // SessionListOptions filter GET /sessions and GET /events/{id}/sessions.
@@ -58,17 +55,14 @@ type SessionListOptions struct {
 }
 
 func (o SessionListOptions) query() (url.Values, error) {
-	q := url.Values{}
-	if err := o.Page.apply(q); err != nil {
-		return nil, err
-	}
-	setStr(q, "filter[status]", o.Status)
-	setTime(q, "filter[date_from]", o.DateFrom)
-	setTime(q, "filter[date_to]", o.DateTo)
-	setBool(q, "filter[include_breakout_rooms]", o.IncludeBreakoutRooms)
-	o.TimeRange.apply(q)
-	setList(q, "include", o.Include)
-	return q, nil
+	return pageQuery(o.Page, func(q url.Values) {
+		setStr(q, "filter[status]", o.Status)
+		setTime(q, "filter[date_from]", o.DateFrom)
+		setTime(q, "filter[date_to]", o.DateTo)
+		setBool(q, "filter[include_breakout_rooms]", o.IncludeBreakoutRooms)
+		o.TimeRange.apply(q)
+		setList(q, "include", o.Include)
+	})
 }
 
 // SessionPeopleListOptions filter GET /sessions/{id}/people. Email is an
@@ -83,16 +77,13 @@ type SessionPeopleListOptions struct {
 }
 
 func (o SessionPeopleListOptions) query() (url.Values, error) {
-	q := url.Values{}
-	if err := o.Page.apply(q); err != nil {
-		return nil, err
-	}
-	setStr(q, "filter[role]", o.Role)
-	setBool(q, "filter[attended]", o.Attended)
-	setStr(q, "filter[email]", o.Email)
-	o.TimeRange.apply(q)
-	setList(q, "include", o.Include)
-	return q, nil
+	return pageQuery(o.Page, func(q url.Values) {
+		setStr(q, "filter[role]", o.Role)
+		setBool(q, "filter[attended]", o.Attended)
+		setStr(q, "filter[email]", o.Email)
+		o.TimeRange.apply(q)
+		setList(q, "include", o.Include)
+	})
 }
 
 // EventPeopleListOptions filter GET /events/{id}/people.
@@ -116,13 +107,10 @@ func (o PeopleListOptions) query() (url.Values, error) {
 }
 
 func roleEmailQuery(p Page, role, email string) (url.Values, error) {
-	q := url.Values{}
-	if err := p.apply(q); err != nil {
-		return nil, err
-	}
-	setStr(q, "filter[role]", role)
-	setStr(q, "filter[email]", email)
-	return q, nil
+	return pageQuery(p, func(q url.Values) {
+		setStr(q, "filter[role]", role)
+		setStr(q, "filter[email]", email)
+	})
 }
 
 // ListOptions page through chat messages and questions; Include accepts
@@ -133,12 +121,9 @@ type ListOptions struct {
 }
 
 func (o ListOptions) query() (url.Values, error) {
-	q := url.Values{}
-	if err := o.Page.apply(q); err != nil {
-		return nil, err
-	}
-	setList(q, "include", o.Include)
-	return q, nil
+	return pageQuery(o.Page, func(q url.Values) {
+		setList(q, "include", o.Include)
+	})
 }
 
 // RecordingListOptions page through recordings. URLExpiresIn sets the signed
@@ -150,14 +135,11 @@ type RecordingListOptions struct {
 }
 
 func (o RecordingListOptions) query() (url.Values, error) {
-	q := url.Values{}
-	if err := o.Page.apply(q); err != nil {
-		return nil, err
-	}
-	if secs := int64(o.URLExpiresIn / time.Second); secs > 0 {
-		q.Set("url_expires_in", strconv.FormatInt(secs, 10))
-	}
-	return q, nil
+	return pageQuery(o.Page, func(q url.Values) {
+		if secs := int64(o.URLExpiresIn / time.Second); secs > 0 {
+			q.Set("url_expires_in", strconv.FormatInt(secs, 10))
+		}
+	})
 }
 
 // PeopleAttributeListOptions filter GET /people_attributes. Sort is a
@@ -171,19 +153,16 @@ type PeopleAttributeListOptions struct {
 }
 
 func (o PeopleAttributeListOptions) query() (url.Values, error) {
-	q := url.Values{}
-	if err := o.Page.apply(q); err != nil {
-		return nil, err
-	}
-	setStr(q, "sort", o.Sort)
-	setBool(q, "filter[builtin]", o.Builtin)
-	setStr(q, "filter[description]", o.Description)
-	setStr(q, "filter[name]", o.Name)
-	setStr(q, "filter[placeholder]", o.Placeholder)
-	setStr(q, "filter[slug]", o.Slug)
-	setStr(q, "filter[type]", o.Type)
-	setStr(q, "filter[user_id]", o.UserID)
-	return q, nil
+	return pageQuery(o.Page, func(q url.Values) {
+		setStr(q, "sort", o.Sort)
+		setBool(q, "filter[builtin]", o.Builtin)
+		setStr(q, "filter[description]", o.Description)
+		setStr(q, "filter[name]", o.Name)
+		setStr(q, "filter[placeholder]", o.Placeholder)
+		setStr(q, "filter[slug]", o.Slug)
+		setStr(q, "filter[type]", o.Type)
+		setStr(q, "filter[user_id]", o.UserID)
+	})
 }
 
 // UserListOptions filter GET /users (Email is case-insensitive).
@@ -195,14 +174,11 @@ type UserListOptions struct {
 }
 
 func (o UserListOptions) query() (url.Values, error) {
-	q := url.Values{}
-	if err := o.Page.apply(q); err != nil {
-		return nil, err
-	}
-	setStr(q, "filter[role]", o.Role)
-	setBool(q, "filter[pending_invite]", o.PendingInvite)
-	setStr(q, "filter[email]", o.Email)
-	return q, nil
+	return pageQuery(o.Page, func(q url.Values) {
+		setStr(q, "filter[role]", o.Role)
+		setBool(q, "filter[pending_invite]", o.PendingInvite)
+		setStr(q, "filter[email]", o.Email)
+	})
 }
 
 // WebhookListOptions filter GET /webhooks by event name.
@@ -212,11 +188,19 @@ type WebhookListOptions struct {
 }
 
 func (o WebhookListOptions) query() (url.Values, error) {
+	return pageQuery(o.Page, func(q url.Values) {
+		setStr(q, "filter[event]", o.Event)
+	})
+}
+
+// pageQuery starts a list query with p's page parameters (a negative page is
+// an error) and lets setFilters add the endpoint's own parameters.
+func pageQuery(p Page, setFilters func(q url.Values)) (url.Values, error) {
 	q := url.Values{}
-	if err := o.Page.apply(q); err != nil {
+	if err := p.apply(q); err != nil {
 		return nil, err
 	}
-	setStr(q, "filter[event]", o.Event)
+	setFilters(q)
 	return q, nil
 }
 

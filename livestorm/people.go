@@ -12,12 +12,7 @@ func personDeep(d *decoder, r *resource) Person { return d.person(r, true) }
 // ListEventPeople lists the people of every session of an event
 // (GET /events/{id}/people).
 func (c *Client) ListEventPeople(ctx context.Context, eventID string, o EventPeopleListOptions) (*List[Person], error) {
-	const route = "/events/{id}/people"
-	q, err := o.query()
-	if err != nil {
-		return nil, invalid(http.MethodGet, route, err)
-	}
-	return fetchList(ctx, c, route, pathParams{"id": eventID}, q, personDeep)
+	return listWithOptions(ctx, c, "/events/{id}/people", pathParams{"id": eventID}, o, personDeep)
 }
 
 // GetEventPerson fetches one person of an event (GET /events/{id}/people/{person_id}).
@@ -28,25 +23,14 @@ func (c *Client) GetEventPerson(ctx context.Context, eventID, personID string) (
 // ListSessionPeople lists a session's registrants and team members
 // (GET /sessions/{id}/people).
 func (c *Client) ListSessionPeople(ctx context.Context, sessionID string, o SessionPeopleListOptions) (*List[Person], error) {
-	const route = "/sessions/{id}/people"
-	q, err := o.query()
-	if err != nil {
-		return nil, invalid(http.MethodGet, route, err)
-	}
-	return fetchList(ctx, c, route, pathParams{"id": sessionID}, q, personDeep)
+	return listWithOptions(ctx, c, "/sessions/{id}/people", pathParams{"id": sessionID}, o, personDeep)
 }
 
 // RegisterPerson registers one person to a session (POST /sessions/{id}/people).
 // Livestorm answers 409 (KindConflict) when the email is already registered
 // and 422 (KindInvalid) for unknown or missing fields. Never retried.
 func (c *Client) RegisterPerson(ctx context.Context, sessionID string, r Registration) (*Person, error) {
-	const route = "/sessions/{id}/people"
-	a, err := r.attributes()
-	if err != nil {
-		return nil, invalid(http.MethodPost, route, err)
-	}
-	b := body{Data: resourceObject{Type: "people", Attributes: a}}
-	return fetchOne(ctx, c, http.MethodPost, route, pathParams{"id": sessionID}, nil, b, personDeep)
+	return sendInput(ctx, c, http.MethodPost, "/sessions/{id}/people", pathParams{"id": sessionID}, r, personDeep)
 }
 
 // UnregisterByEmail removes a registration by email
@@ -69,13 +53,7 @@ func (c *Client) GetSessionPerson(ctx context.Context, sessionID, personID strin
 // UpdateRegistration changes a registrant's fields
 // (PATCH /sessions/{id}/people/{person_id}).
 func (c *Client) UpdateRegistration(ctx context.Context, sessionID, personID string, r Registration) (*Person, error) {
-	const route = "/sessions/{id}/people/{person_id}"
-	a, err := r.attributes()
-	if err != nil {
-		return nil, invalid(http.MethodPatch, route, err)
-	}
-	b := body{Data: resourceObject{Type: "people", Attributes: a}}
-	return fetchOne(ctx, c, http.MethodPatch, route, pathParams{"id": sessionID, "person_id": personID}, nil, b, personDeep)
+	return sendInput(ctx, c, http.MethodPatch, "/sessions/{id}/people/{person_id}", pathParams{"id": sessionID, "person_id": personID}, r, personDeep)
 }
 
 // UnregisterPerson removes a registration by people id
@@ -86,12 +64,7 @@ func (c *Client) UnregisterPerson(ctx context.Context, sessionID, personID strin
 
 // ListPeople lists every person of the workspace (GET /people).
 func (c *Client) ListPeople(ctx context.Context, o PeopleListOptions) (*List[Person], error) {
-	const route = "/people"
-	q, err := o.query()
-	if err != nil {
-		return nil, invalid(http.MethodGet, route, err)
-	}
-	return fetchList(ctx, c, route, nil, q, personDeep)
+	return listWithOptions(ctx, c, "/people", nil, o, personDeep)
 }
 
 // GetPerson fetches one person (GET /people/{id}).

@@ -9,32 +9,17 @@ func sessionDeep(d *decoder, r *resource) Session { return d.session(r, true) }
 
 // ListEventSessions lists the sessions of one event (GET /events/{id}/sessions).
 func (c *Client) ListEventSessions(ctx context.Context, eventID string, o SessionListOptions) (*List[Session], error) {
-	const route = "/events/{id}/sessions"
-	q, err := o.query()
-	if err != nil {
-		return nil, invalid(http.MethodGet, route, err)
-	}
-	return fetchList(ctx, c, route, pathParams{"id": eventID}, q, sessionDeep)
+	return listWithOptions(ctx, c, "/events/{id}/sessions", pathParams{"id": eventID}, o, sessionDeep)
 }
 
 // CreateSession schedules a session of an event (POST /events/{id}/sessions).
 func (c *Client) CreateSession(ctx context.Context, eventID string, in SessionInput) (*Session, error) {
-	const route = "/events/{id}/sessions"
-	b, err := in.body(true)
-	if err != nil {
-		return nil, invalid(http.MethodPost, route, err)
-	}
-	return fetchOne(ctx, c, http.MethodPost, route, pathParams{"id": eventID}, nil, b, sessionDeep)
+	return sendInput(ctx, c, http.MethodPost, "/events/{id}/sessions", pathParams{"id": eventID}, in, sessionDeep)
 }
 
 // ListSessions lists every session of the workspace (GET /sessions).
 func (c *Client) ListSessions(ctx context.Context, o SessionListOptions) (*List[Session], error) {
-	const route = "/sessions"
-	q, err := o.query()
-	if err != nil {
-		return nil, invalid(http.MethodGet, route, err)
-	}
-	return fetchList(ctx, c, route, nil, q, sessionDeep)
+	return listWithOptions(ctx, c, "/sessions", nil, o, sessionDeep)
 }
 
 // GetSession fetches one session (GET /sessions/{id}); include may name
@@ -45,21 +30,12 @@ func (c *Client) GetSession(ctx context.Context, id string, include ...string) (
 
 // UpdateSession changes the attributes set in in (PATCH /sessions/{id}).
 func (c *Client) UpdateSession(ctx context.Context, id string, in SessionInput) (*Session, error) {
-	return c.writeSession(ctx, http.MethodPatch, id, in)
+	return sendInput(ctx, c, http.MethodPatch, "/sessions/{id}", pathParams{"id": id}, in, sessionDeep)
 }
 
 // ReplaceSession is PUT /sessions/{id}; Livestorm treats it like PATCH.
 func (c *Client) ReplaceSession(ctx context.Context, id string, in SessionInput) (*Session, error) {
-	return c.writeSession(ctx, http.MethodPut, id, in)
-}
-
-func (c *Client) writeSession(ctx context.Context, method, id string, in SessionInput) (*Session, error) {
-	const route = "/sessions/{id}"
-	b, err := in.body(false)
-	if err != nil {
-		return nil, invalid(method, route, err)
-	}
-	return fetchOne(ctx, c, method, route, pathParams{"id": id}, nil, b, sessionDeep)
+	return sendInput(ctx, c, http.MethodPut, "/sessions/{id}", pathParams{"id": id}, in, sessionDeep)
 }
 
 // DeleteSession deletes a session (DELETE /sessions/{id}).
@@ -70,32 +46,19 @@ func (c *Client) DeleteSession(ctx context.Context, id string) error {
 // ListChatMessages lists a session's chat (GET /sessions/{id}/chat_messages);
 // include "people" to get each Author.
 func (c *Client) ListChatMessages(ctx context.Context, sessionID string, o ListOptions) (*List[ChatMessage], error) {
-	const route = "/sessions/{id}/chat_messages"
-	q, err := o.query()
-	if err != nil {
-		return nil, invalid(http.MethodGet, route, err)
-	}
-	return fetchList(ctx, c, route, pathParams{"id": sessionID}, q, func(d *decoder, r *resource) ChatMessage { return d.chatMessage(r, true) })
+	return listWithOptions(ctx, c, "/sessions/{id}/chat_messages", pathParams{"id": sessionID}, o,
+		func(d *decoder, r *resource) ChatMessage { return d.chatMessage(r, true) })
 }
 
 // ListQuestions lists a session's Q&A (GET /sessions/{id}/questions);
 // include "asker"/"responder" (or "people") to get the people.
 func (c *Client) ListQuestions(ctx context.Context, sessionID string, o ListOptions) (*List[Question], error) {
-	const route = "/sessions/{id}/questions"
-	q, err := o.query()
-	if err != nil {
-		return nil, invalid(http.MethodGet, route, err)
-	}
-	return fetchList(ctx, c, route, pathParams{"id": sessionID}, q, func(d *decoder, r *resource) Question { return d.question(r, true) })
+	return listWithOptions(ctx, c, "/sessions/{id}/questions", pathParams{"id": sessionID}, o,
+		func(d *decoder, r *resource) Question { return d.question(r, true) })
 }
 
 // ListRecordings lists a session's recordings with signed download URLs
 // (GET /sessions/{id}/recordings).
 func (c *Client) ListRecordings(ctx context.Context, sessionID string, o RecordingListOptions) (*List[Recording], error) {
-	const route = "/sessions/{id}/recordings"
-	q, err := o.query()
-	if err != nil {
-		return nil, invalid(http.MethodGet, route, err)
-	}
-	return fetchList(ctx, c, route, pathParams{"id": sessionID}, q, func(d *decoder, r *resource) Recording { return d.recording(r) })
+	return listWithOptions(ctx, c, "/sessions/{id}/recordings", pathParams{"id": sessionID}, o, (*decoder).recording)
 }

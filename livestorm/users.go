@@ -6,16 +6,9 @@ import (
 	"strings"
 )
 
-func userConv(d *decoder, r *resource) User { return d.user(r) }
-
 // ListUsers lists the workspace's team members (GET /users).
 func (c *Client) ListUsers(ctx context.Context, o UserListOptions) (*List[User], error) {
-	const route = "/users"
-	q, err := o.query()
-	if err != nil {
-		return nil, invalid(http.MethodGet, route, err)
-	}
-	return fetchList(ctx, c, route, nil, q, userConv)
+	return listWithOptions(ctx, c, "/users", nil, o, (*decoder).user)
 }
 
 // InviteUser invites a team member (POST /users); role is "host" or
@@ -30,7 +23,7 @@ func (c *Client) InviteUser(ctx context.Context, email, role string) (*User, err
 	if role = strings.TrimSpace(role); role != "" {
 		a["role"] = role
 	}
-	return fetchOne(ctx, c, http.MethodPost, route, nil, nil, body{Data: resourceObject{Type: "users", Attributes: a}}, userConv)
+	return fetchOne(ctx, c, http.MethodPost, route, nil, nil, body{Data: resourceObject{Type: "users", Attributes: a}}, (*decoder).user)
 }
 
 // RemoveUser removes a team member (DELETE /users/{id}).

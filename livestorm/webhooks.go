@@ -6,17 +6,10 @@ import (
 	"strings"
 )
 
-func webhookConv(d *decoder, r *resource) Webhook { return d.webhook(r) }
-
 // ListWebhooks lists the workspace's webhook subscriptions (GET /webhooks).
 // Livestorm drops disabled subscriptions from this list.
 func (c *Client) ListWebhooks(ctx context.Context, o WebhookListOptions) (*List[Webhook], error) {
-	const route = "/webhooks"
-	q, err := o.query()
-	if err != nil {
-		return nil, invalid(http.MethodGet, route, err)
-	}
-	return fetchList(ctx, c, route, nil, q, webhookConv)
+	return listWithOptions(ctx, c, "/webhooks", nil, o, (*decoder).webhook)
 }
 
 // CreateWebhook subscribes url to one event name (POST /webhooks). Keep the
@@ -29,7 +22,7 @@ func (c *Client) CreateWebhook(ctx context.Context, url, event string) (*Webhook
 		return nil, invalidf(http.MethodPost, route, "webhook url and event are required")
 	}
 	b := body{Data: resourceObject{Type: "webhooks", Attributes: map[string]any{"url": url, "event": event}}}
-	return fetchOne(ctx, c, http.MethodPost, route, nil, nil, b, webhookConv)
+	return fetchOne(ctx, c, http.MethodPost, route, nil, nil, b, (*decoder).webhook)
 }
 
 // DeleteWebhook unsubscribes (DELETE /webhooks/{id}).

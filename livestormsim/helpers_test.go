@@ -118,22 +118,19 @@ func (r apiResp) data() map[string]any {
 	return m
 }
 
-func (r apiResp) list() []map[string]any {
-	raw, _ := r.doc["data"].([]any)
-	out := make([]map[string]any, 0, len(raw))
-	for _, v := range raw {
-		out = append(out, v.(map[string]any))
-	}
-	return out
-}
+func (r apiResp) list() []map[string]any { return r.objects("data") }
 
 func (r apiResp) meta() map[string]any {
 	m, _ := r.doc["meta"].(map[string]any)
 	return m
 }
 
-func (r apiResp) included() []map[string]any {
-	raw, _ := r.doc["included"].([]any)
+func (r apiResp) included() []map[string]any { return r.objects("included") }
+
+// objects returns the document's array member key as objects (empty when
+// absent).
+func (r apiResp) objects(key string) []map[string]any {
+	raw, _ := r.doc[key].([]any)
 	out := make([]map[string]any, 0, len(raw))
 	for _, v := range raw {
 		out = append(out, v.(map[string]any))

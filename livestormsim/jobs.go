@@ -84,9 +84,9 @@ func (s *Simulator) bulkRegister(c *reqCtx) response {
 	}
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
-	sess := c.org.sessionByID[c.param("id")]
-	if sess == nil {
-		return errorResponse(http.StatusNotFound, "Session not found")
+	sess, e := c.pathSession()
+	if e != nil {
+		return apiErrorResponse(e)
 	}
 	now := c.now()
 	j := &job{id: s.ids.uuid(), org: c.org, sessionID: sess.id, status: "processing", createdAt: now, updatedAt: now}
@@ -152,9 +152,9 @@ func (s *Simulator) processTask(j *job, tk *task, last bool) {
 func (s *Simulator) getJob(c *reqCtx) response {
 	s.store.mu.RLock()
 	defer s.store.mu.RUnlock()
-	j := c.org.jobs[c.param("id")]
-	if j == nil {
-		return errorResponse(http.StatusNotFound, "Job not found")
+	j, e := c.pathJob()
+	if e != nil {
+		return apiErrorResponse(e)
 	}
 	return jsonResponse(http.StatusOK, document{Data: jobResource(j)})
 }
@@ -169,9 +169,9 @@ func (s *Simulator) listJobTasks(c *reqCtx) response {
 	}
 	s.store.mu.RLock()
 	defer s.store.mu.RUnlock()
-	j := c.org.jobs[c.param("id")]
-	if j == nil {
-		return errorResponse(http.StatusNotFound, "Job not found")
+	j, e := c.pathJob()
+	if e != nil {
+		return apiErrorResponse(e)
 	}
 	data := make([]resource, 0, len(j.tasks))
 	for _, tk := range j.tasks {

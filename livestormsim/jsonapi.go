@@ -332,15 +332,36 @@ func parseTime(v string, loc *time.Location, endOfDay bool) (int64, bool) {
 	return 0, false
 }
 
-// parseBoolFilter accepts "true"/"false" (any case).
-func parseBoolFilter(name, v string) (bool, *apiError) {
+// boolFilter parses filter[name] as "true" or "false" (any case); it returns
+// nil when the filter is absent.
+func boolFilter(q *listQuery, name string) (*bool, *apiError) {
+	v, ok := q.filter(name)
+	if !ok {
+		return nil, nil
+	}
+	var b bool
 	switch strings.ToLower(strings.TrimSpace(v)) {
 	case "true":
-		return true, nil
+		b = true
 	case "false":
-		return false, nil
+	default:
+		return nil, errorf(http.StatusBadRequest, "filter[%s] must be true or false", name)
 	}
-	return false, errorf(http.StatusBadRequest, "filter[%s] must be true or false", name)
+	return &b, nil
+}
+
+// timeFilter parses filter[name] with parseTime in UTC; it returns nil when
+// the filter is absent.
+func timeFilter(q *listQuery, name string, endOfDay bool) (*int64, *apiError) {
+	v, ok := q.filter(name)
+	if !ok {
+		return nil, nil
+	}
+	ts, ok := parseTime(v, time.UTC, endOfDay)
+	if !ok {
+		return nil, errorf(http.StatusBadRequest, "filter[%s] must be a Unix timestamp or an ISO 8601 date", name)
+	}
+	return &ts, nil
 }
 
 // timeRange is the created/updated since/until filter family.
@@ -354,20 +375,15 @@ var timeRangeFilters = []string{"created_since", "created_until", "updated_since
 func parseTimeRange(q *listQuery) (timeRange, *apiError) {
 	var tr timeRange
 	for _, f := range []struct {
-		name string
-		dst  **int64
-		end  bool
+		name     string
+		dst      **int64
+		endOfDay bool
 	}{{"created_since", &tr.createdSince, false}, {"created_until", &tr.createdUntil, true},
 		{"updated_since", &tr.updatedSince, false}, {"updated_until", &tr.updatedUntil, true}} {
-		v, ok := q.filter(f.name)
-		if !ok {
-			continue
+		var e *apiError
+		if *f.dst, e = timeFilter(q, f.name, f.endOfDay); e != nil {
+			return tr, e
 		}
-		ts, ok := parseTime(v, time.UTC, f.end)
-		if !ok {
-			return tr, errorf(http.StatusBadRequest, "filter[%s] must be a Unix timestamp or an ISO 8601 date", f.name)
-		}
-		*f.dst = &ts
 	}
 	return tr, nil
 }

@@ -125,31 +125,31 @@ var errUnknownSession = errors.New("livestormsim: unknown session")
 
 // StartSession forces upcoming -> live now (fires session.started).
 func (s *Simulator) StartSession(sessionID string) error {
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
-	sess := s.store.findSession(sessionID)
-	if sess == nil {
-		return errUnknownSession
-	}
-	if st := sessionStatus(sess, s.Now().Unix()); st != statusUpcoming {
-		return errors.New("livestormsim: session is " + st + ", not upcoming")
-	}
-	s.startSessionLocked(sess, s.Now().Unix())
-	return nil
+	return s.forceTransition(sessionID, statusUpcoming, func(sess *session) {
+		s.startSessionLocked(sess, s.Now().Unix())
+	})
 }
 
 // EndSession forces live -> past now (fires session.ended, then people.attended/not_attended per registrant).
 func (s *Simulator) EndSession(sessionID string) error {
+	return s.forceTransition(sessionID, statusLive, func(sess *session) {
+		s.endSessionLocked(sess, max(s.Now().Unix(), sess.startedAt))
+	})
+}
+
+// forceTransition applies transition, under the store lock, to the session
+// with that id when it is currently in status from.
+func (s *Simulator) forceTransition(sessionID, from string, transition func(*session)) error {
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
 	sess := s.store.findSession(sessionID)
 	if sess == nil {
 		return errUnknownSession
 	}
-	if st := sessionStatus(sess, s.Now().Unix()); st != statusLive {
-		return errors.New("livestormsim: session is " + st + ", not live")
+	if st := sessionStatus(sess, s.Now().Unix()); st != from {
+		return errors.New("livestormsim: session is " + st + ", not " + from)
 	}
-	s.endSessionLocked(sess, max(s.Now().Unix(), sess.startedAt))
+	transition(sess)
 	return nil
 }
 

@@ -45,11 +45,16 @@ func (in registrationIn) email() string {
 	for _, f := range in.Fields {
 		var s string
 		if f.ID == "email" && json.Unmarshal(f.Value, &s) == nil {
-			return strings.ToLower(strings.TrimSpace(s))
+			return normalizeEmail(s)
 		}
 	}
 	return ""
 }
+
+// normalizeEmail is how the simulator compares emails: registrations store
+// them trimmed and lower-cased, and email filters normalize their value the
+// same way.
+func normalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 func unprocessable(format string, args ...any) *apiError {
 	return errorf(http.StatusUnprocessableEntity, format, args...)
@@ -114,7 +119,7 @@ func validateFields(ev *event, in []registrationFieldIn) ([]fieldValue, string, 
 		}
 		if f.ID == "email" {
 			s, _ := v.(string)
-			email = strings.ToLower(strings.TrimSpace(s))
+			email = normalizeEmail(s)
 			if email != "" && !validEmail(email) {
 				return nil, "", unprocessable("The field 'email' is not a valid email address")
 			}

@@ -32,11 +32,18 @@ type requestLog struct {
 func (l *requestLog) add(r RequestRecord) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.records) >= maxRequestRecords {
-		l.records = append(l.records[:0], l.records[len(l.records)/2:]...)
-	}
-	l.records = append(l.records, r)
+	l.records = appendBounded(l.records, r, maxRequestRecords)
 	l.total++
+}
+
+// appendBounded appends v to log, first dropping the older half when log
+// already holds limit entries: a long-running demo keeps its recent history
+// without growing forever, and the halving keeps appends amortized O(1).
+func appendBounded[T any](log []T, v T, limit int) []T {
+	if len(log) >= limit {
+		log = append(log[:0], log[len(log)/2:]...)
+	}
+	return append(log, v)
 }
 
 // Requests returns a copy of the retained request log, oldest first.

@@ -90,6 +90,20 @@ func decodeEnvelope[A, R any](r *http.Request, typ string) (*dataEnvelope[A, R],
 	return &env, nil
 }
 
+// decodeUpdate reads the attributes of a PATCH or PUT body for the record of
+// the URL: data.id may be left out, but must not name another record.
+func decodeUpdate[A any](c *reqCtx, typ string) (A, *apiError) {
+	var zero A
+	env, e := decodeEnvelope[A, noRelationships](c.r, typ)
+	if e != nil {
+		return zero, e
+	}
+	if env.Data.ID != "" && env.Data.ID != c.param("id") {
+		return zero, errorf(http.StatusBadRequest, "data.id does not match the URL")
+	}
+	return env.Data.Attributes, nil
+}
+
 // noRelationships is the relationship shape of bodies that take none.
 type noRelationships struct{}
 

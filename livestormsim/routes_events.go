@@ -21,50 +21,17 @@ var eventSpec = querySpec{includes: []string{"sessions", "tags"}}
 func eventDocument(e *event, q *listQuery, now int64, inc *includer) resource {
 	res := eventResource(e, now)
 	if q.has("sessions") {
-		ids := make([]identifier, 0, len(e.sessions))
-		for _, sess := range e.sessions {
-			ids = append(ids, identifier{Type: "sessions", ID: sess.id})
-			inc.add(sessionResource(sess, now))
-		}
-		res.setRel("sessions", ids)
+		includeMany(&res, inc, "sessions", e.sessions, func(sess *session) resource { return sessionResource(sess, now) })
 	}
 	if q.has("tags") {
-		ids := make([]identifier, 0, len(e.tags))
-		for _, t := range e.tags {
-			ids = append(ids, identifier{Type: "tags", ID: t.id})
-			inc.add(tagResource(t))
-		}
-		res.setRel("tags", ids)
+		includeMany(&res, inc, "tags", e.tags, tagResource)
 	}
 	return res
 }
 
 func (s *Simulator) listEvents(c *reqCtx) response {
-	q, e := c.query(eventsSpec)
-	if e != nil {
-		return apiErrorResponse(e)
-	}
-	keep, e := eventFilter(q)
-	if e != nil {
-		return apiErrorResponse(e)
-	}
-	s.store.mu.RLock()
-	defer s.store.mu.RUnlock()
-	now := c.now()
-	var pred func(*event) bool
-	if keep != nil {
-		pred = func(ev *event) bool { return keep(ev, now) }
-	}
-	page, meta, e := paginate(filterSlice(c.org.events, pred), q)
-	if e != nil {
-		return apiErrorResponse(e)
-	}
-	var inc includer
-	data := make([]resource, 0, len(page))
-	for _, ev := range page {
-		data = append(data, eventDocument(ev, q, now, &inc))
-	}
-	return jsonResponse(http.StatusOK, document{Data: data, Meta: meta, Included: inc.list})
+	events := func() ([]*event, *apiError) { return c.org.events, nil }
+	return listDocuments(s, c, eventsSpec, eventFilter, events, eventDocument)
 }
 
 // eventFilter builds the predicate for GET /events filters (nil when none).
@@ -78,13 +45,9 @@ func eventFilter(q *listQuery) (func(*event, int64) bool, *apiError) {
 	}
 	title, hasTitle := q.filter("title")
 	title = strings.ToLower(strings.TrimSpace(title))
-	var canSpeak *bool
-	if v, ok := q.filter("everyone_can_speak"); ok {
-		b, e := parseBoolFilter("everyone_can_speak", v)
-		if e != nil {
-			return nil, e
-		}
-		canSpeak = &b
+	canSpeak, e := boolFilter(q, "everyone_can_speak")
+	if e != nil {
+		return nil, e
 	}
 	sched, hasSched := q.filter("scheduling_status")
 	if hasSched && !slices.Contains(schedulingStatuses, sched) {
@@ -116,19 +79,7 @@ func eventFilter(q *listQuery) (func(*event, int64) bool, *apiError) {
 }
 
 func (s *Simulator) getEvent(c *reqCtx) response {
-	q, e := c.query(eventSpec)
-	if e != nil {
-		return apiErrorResponse(e)
-	}
-	s.store.mu.RLock()
-	defer s.store.mu.RUnlock()
-	ev := c.org.eventByID[c.param("id")]
-	if ev == nil {
-		return errorResponse(http.StatusNotFound, "Event not found")
-	}
-	var inc includer
-	res := eventDocument(ev, q, c.now(), &inc)
-	return jsonResponse(http.StatusOK, document{Data: res, Included: inc.list})
+	return getDocument(s, c, eventSpec, c.pathEvent, eventDocument)
 }
 
 // eventAttributesIn are the writable event attributes (§6.1, §6.2).
@@ -384,24 +335,21 @@ func (o *orgData) addEvent(ev *event) {
 }
 
 func (s *Simulator) updateEvent(c *reqCtx) response {
-	env, e := decodeEnvelope[eventAttributesIn, noRelationships](c.r, "events")
+	in, e := decodeUpdate[eventAttributesIn](c, "events")
 	if e != nil {
 		return apiErrorResponse(e)
 	}
-	if env.Data.ID != "" && env.Data.ID != c.param("id") {
-		return errorResponse(http.StatusBadRequest, "data.id does not match the URL")
-	}
-	if env.Data.Attributes.CopyFromEventID != nil {
+	if in.CopyFromEventID != nil {
 		return errorResponse(http.StatusBadRequest, "copy_from_event_id is only accepted on creation")
 	}
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
-	ev := c.org.eventByID[c.param("id")]
-	if ev == nil {
-		return errorResponse(http.StatusNotFound, "Event not found")
+	ev, e := c.pathEvent()
+	if e != nil {
+		return apiErrorResponse(e)
 	}
 	now := c.now()
-	published, e := applyEventAttributes(c.org, ev, env.Data.Attributes, now)
+	published, e := applyEventAttributes(c.org, ev, in, now)
 	if e != nil {
 		return apiErrorResponse(e)
 	}
@@ -414,9 +362,9 @@ func (s *Simulator) updateEvent(c *reqCtx) response {
 func (s *Simulator) deleteEvent(c *reqCtx) response {
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
-	ev := c.org.eventByID[c.param("id")]
-	if ev == nil {
-		return errorResponse(http.StatusNotFound, "Event not found")
+	ev, e := c.pathEvent()
+	if e != nil {
+		return apiErrorResponse(e)
 	}
 	for _, sess := range slices.Clone(ev.sessions) {
 		c.org.removeSession(sess)
@@ -450,9 +398,9 @@ func (s *Simulator) addEventTag(c *reqCtx) response {
 	}
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
-	ev := c.org.eventByID[c.param("id")]
-	if ev == nil {
-		return errorResponse(http.StatusNotFound, "Event not found")
+	ev, e := c.pathEvent()
+	if e != nil {
+		return apiErrorResponse(e)
 	}
 	now := c.now()
 	t := c.org.tagByTitle[strings.ToLower(title)]
@@ -477,9 +425,9 @@ func (s *Simulator) removeEventTag(c *reqCtx) response {
 	}
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
-	ev := c.org.eventByID[c.param("id")]
-	if ev == nil {
-		return errorResponse(http.StatusNotFound, "Event not found")
+	ev, e := c.pathEvent()
+	if e != nil {
+		return apiErrorResponse(e)
 	}
 	i := slices.IndexFunc(ev.tags, func(t *tag) bool { return strings.EqualFold(t.title, title) })
 	if i < 0 {
@@ -515,52 +463,31 @@ func eventRows(ev *event) [][]*registration {
 	return rows
 }
 
-func roleFilter(q *listQuery) (string, *apiError) {
-	role, ok := q.filter("role")
-	if ok && role != roleParticipant && role != roleTeamMember {
-		return "", errorf(http.StatusBadRequest, "filter[role] must be 'participant' or 'team_member'")
-	}
-	return role, nil
-}
-
 func (s *Simulator) listEventPeople(c *reqCtx) response {
 	q, e := c.query(eventPeopleSpec)
 	if e != nil {
 		return apiErrorResponse(e)
 	}
-	role, e := roleFilter(q)
+	who, e := parsePeopleFilter(q)
 	if e != nil {
 		return apiErrorResponse(e)
 	}
-	email, hasEmail := q.filter("email")
-	email = strings.ToLower(strings.TrimSpace(email))
 	s.store.mu.RLock()
 	defer s.store.mu.RUnlock()
-	ev := c.org.eventByID[c.param("id")]
-	if ev == nil {
-		return errorResponse(http.StatusNotFound, "Event not found")
-	}
-	rows := filterSlice(eventRows(ev), func(regs []*registration) bool {
-		p := regs[0].person
-		return (role == "" || p.role == role) && (!hasEmail || p.email == email)
-	})
-	page, meta, e := paginate(rows, q)
+	ev, e := c.pathEvent()
 	if e != nil {
 		return apiErrorResponse(e)
 	}
-	data := make([]resource, 0, len(page))
-	for _, regs := range page {
-		data = append(data, eventRegistrantResource(regs))
-	}
-	return jsonResponse(http.StatusOK, document{Data: data, Meta: meta})
+	rows := filterSlice(eventRows(ev), func(regs []*registration) bool { return who.match(regs[0].person) })
+	return pageResponse(rows, q, eventRegistrantResource)
 }
 
 func (s *Simulator) getEventPerson(c *reqCtx) response {
 	s.store.mu.RLock()
 	defer s.store.mu.RUnlock()
-	ev := c.org.eventByID[c.param("id")]
-	if ev == nil {
-		return errorResponse(http.StatusNotFound, "Event not found")
+	ev, e := c.pathEvent()
+	if e != nil {
+		return apiErrorResponse(e)
 	}
 	var regs []*registration
 	for _, sess := range ev.sessions {

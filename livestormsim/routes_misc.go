@@ -58,13 +58,9 @@ func (s *Simulator) listUsers(c *reqCtx) response {
 	if hasRole && role != "host" && role != "moderator" {
 		return errorResponse(http.StatusBadRequest, "filter[role] must be 'host' or 'moderator'")
 	}
-	var pending *bool
-	if v, ok := q.filter("pending_invite"); ok {
-		b, e := parseBoolFilter("pending_invite", v)
-		if e != nil {
-			return apiErrorResponse(e)
-		}
-		pending = &b
+	pending, e := boolFilter(q, "pending_invite")
+	if e != nil {
+		return apiErrorResponse(e)
 	}
 	email, hasEmail := q.filter("email")
 	s.store.mu.RLock()
@@ -73,15 +69,7 @@ func (s *Simulator) listUsers(c *reqCtx) response {
 		return (!hasRole || u.role == role) && (pending == nil || u.pendingInvite == *pending) &&
 			(!hasEmail || strings.EqualFold(u.person.email, strings.TrimSpace(email)))
 	})
-	page, meta, e := paginate(users, q)
-	if e != nil {
-		return apiErrorResponse(e)
-	}
-	data := make([]resource, 0, len(page))
-	for _, u := range page {
-		data = append(data, userResource(u))
-	}
-	return jsonResponse(http.StatusOK, document{Data: data, Meta: meta})
+	return pageResponse(users, q, userResource)
 }
 
 type userAttributesIn struct {
@@ -99,7 +87,7 @@ func (s *Simulator) inviteUser(c *reqCtx) response {
 	in := env.Data.Attributes
 	email := ""
 	if in.Email != nil {
-		email = strings.ToLower(strings.TrimSpace(*in.Email))
+		email = normalizeEmail(*in.Email)
 	}
 	if !validEmail(email) {
 		return errorResponse(http.StatusUnprocessableEntity, "email must be a valid email address")
@@ -135,9 +123,9 @@ func (s *Simulator) removeUser(c *reqCtx) response {
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
 	org := c.org
-	u := org.userByID[c.param("id")]
-	if u == nil {
-		return errorResponse(http.StatusNotFound, "Team member not found")
+	u, e := findByID(org.userByID, c.param("id"), "Team member not found")
+	if e != nil {
+		return apiErrorResponse(e)
 	}
 	if u.id == org.ownerID {
 		return errorResponse(http.StatusUnprocessableEntity, "The workspace owner can't be removed")
@@ -165,15 +153,7 @@ func (s *Simulator) listWebhooks(c *reqCtx) response {
 	s.store.mu.RLock()
 	defer s.store.mu.RUnlock()
 	hooks := filterSlice(c.org.webhooks, func(w *webhook) bool { return !hasName || w.event == name })
-	page, meta, e := paginate(hooks, q)
-	if e != nil {
-		return apiErrorResponse(e)
-	}
-	data := make([]resource, 0, len(page))
-	for _, w := range page {
-		data = append(data, webhookResource(w))
-	}
-	return jsonResponse(http.StatusOK, document{Data: data, Meta: meta})
+	return pageResponse(hooks, q, webhookResource)
 }
 
 // webhookAttributesIn accepts url/event and the target_url/event_name
@@ -224,9 +204,9 @@ func (s *Simulator) createWebhook(c *reqCtx) response {
 func (s *Simulator) deleteWebhook(c *reqCtx) response {
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
-	w := c.org.webhookByID[c.param("id")]
-	if w == nil {
-		return errorResponse(http.StatusNotFound, "Webhook not found")
+	w, e := findByID(c.org.webhookByID, c.param("id"), "Webhook not found")
+	if e != nil {
+		return apiErrorResponse(e)
 	}
 	delete(c.org.webhookByID, w.id)
 	c.org.webhooks = removeOrdered(c.org.webhooks, w)

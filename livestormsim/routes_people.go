@@ -22,41 +22,31 @@ func (s *Simulator) listPeople(c *reqCtx) response {
 	if e != nil {
 		return apiErrorResponse(e)
 	}
-	role, e := roleFilter(q)
+	who, e := parsePeopleFilter(q)
 	if e != nil {
 		return apiErrorResponse(e)
 	}
-	email, hasEmail := q.filter("email")
-	email = strings.ToLower(strings.TrimSpace(email))
 	s.store.mu.RLock()
 	defer s.store.mu.RUnlock()
 	people := c.org.people
 	switch {
-	case hasEmail: // indexed: no scan of a large workspace
+	case who.hasEmail: // indexed: no scan of a large workspace
 		people = nil
-		if p := c.org.personByEmail[email]; p != nil && (role == "" || p.role == role) {
+		if p := c.org.personByEmail[who.email]; p != nil && who.roleMatches(p) {
 			people = []*person{p}
 		}
-	case role != "":
-		people = filterSlice(people, func(p *person) bool { return p.role == role })
+	case who.role != "":
+		people = filterSlice(people, who.roleMatches)
 	}
-	page, meta, e := paginate(people, q)
-	if e != nil {
-		return apiErrorResponse(e)
-	}
-	data := make([]resource, 0, len(page))
-	for _, p := range page {
-		data = append(data, personResource(p))
-	}
-	return jsonResponse(http.StatusOK, document{Data: data, Meta: meta})
+	return pageResponse(people, q, personResource)
 }
 
 func (s *Simulator) getPerson(c *reqCtx) response {
 	s.store.mu.RLock()
 	defer s.store.mu.RUnlock()
-	p := c.org.personByID[c.param("id")]
-	if p == nil {
-		return errorResponse(http.StatusNotFound, "Person not found")
+	p, e := findByID(c.org.personByID, c.param("id"), "Person not found")
+	if e != nil {
+		return apiErrorResponse(e)
 	}
 	return jsonResponse(http.StatusOK, document{Data: personResource(p)})
 }
@@ -66,13 +56,9 @@ func (s *Simulator) listPeopleAttributes(c *reqCtx) response {
 	if e != nil {
 		return apiErrorResponse(e)
 	}
-	var builtin *bool
-	if v, ok := q.filter("builtin"); ok {
-		b, e := parseBoolFilter("builtin", v)
-		if e != nil {
-			return apiErrorResponse(e)
-		}
-		builtin = &b
+	builtin, e := boolFilter(q, "builtin")
+	if e != nil {
+		return apiErrorResponse(e)
 	}
 	if t, ok := q.filter("type"); ok && !slices.Contains(peopleAttributeTypes, t) {
 		return errorResponse(http.StatusBadRequest, "filter[type] must be one of "+strings.Join(peopleAttributeTypes, ", "))
@@ -115,13 +101,5 @@ func (s *Simulator) listPeopleAttributes(c *reqCtx) response {
 			return 0
 		})
 	}
-	page, meta, e := paginate(attrs, q)
-	if e != nil {
-		return apiErrorResponse(e)
-	}
-	data := make([]resource, 0, len(page))
-	for _, a := range page {
-		data = append(data, peopleAttributeResource(a))
-	}
-	return jsonResponse(http.StatusOK, document{Data: data, Meta: meta})
+	return pageResponse(attrs, q, peopleAttributeResource)
 }

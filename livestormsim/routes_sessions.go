@@ -55,26 +55,18 @@ func sessionFilter(q *listQuery) (func(*session, int64) bool, *apiError) {
 	if hasStatus && !slices.Contains(sessionStatuses, status) {
 		return nil, errorf(http.StatusBadRequest, "filter[status] must be one of %s", strings.Join(sessionStatuses, ", "))
 	}
-	var from, to *int64
-	for _, f := range []struct {
-		name string
-		dst  **int64
-		end  bool
-	}{{"date_from", &from, false}, {"date_to", &to, true}} {
-		if v, ok := q.filter(f.name); ok {
-			ts, ok := parseTime(v, time.UTC, f.end)
-			if !ok {
-				return nil, errorf(http.StatusBadRequest, "filter[%s] must be a Unix timestamp or an ISO 8601 date", f.name)
-			}
-			*f.dst = &ts
-		}
+	from, e := timeFilter(q, "date_from", false)
+	if e != nil {
+		return nil, e
+	}
+	to, e := timeFilter(q, "date_to", true)
+	if e != nil {
+		return nil, e
 	}
 	// No breakout rooms are seeded, so both values return every session; the
 	// value is still validated like any other boolean filter.
-	if v, ok := q.filter("include_breakout_rooms"); ok {
-		if _, e := parseBoolFilter("include_breakout_rooms", v); e != nil {
-			return nil, e
-		}
+	if _, e := boolFilter(q, "include_breakout_rooms"); e != nil {
+		return nil, e
 	}
 	return func(sess *session, now int64) bool {
 		if hasStatus && sessionStatus(sess, now) != status {
@@ -94,88 +86,37 @@ func sessionFilter(q *listQuery) (func(*session, int64) bool, *apiError) {
 func sessionDocument(sess *session, q *listQuery, now int64, inc *includer) resource {
 	res := sessionResource(sess, now)
 	if q.has("event") {
-		res.setRel("event", identifier{Type: "events", ID: sess.event.id})
-		inc.add(eventResource(sess.event, now))
+		includeOne(&res, inc, "event", eventResource(sess.event, now))
 	}
 	if q.has("people") {
-		ids := make([]identifier, 0, len(sess.regs))
-		for _, r := range sess.regs {
-			ids = append(ids, identifier{Type: "people", ID: r.person.id})
-			inc.add(registrantResource(r))
-		}
-		res.setRel("people", ids)
+		includeMany(&res, inc, "people", sess.regs, registrantResource)
 	}
 	if q.has("recordings") {
-		ids := make([]identifier, 0, len(sess.recordings))
-		for _, rec := range sess.recordings {
-			ids = append(ids, identifier{Type: "recordings", ID: rec.id})
-			inc.add(recordingResource(rec, now, defaultURLExpiry))
-		}
-		res.setRel("recordings", ids)
+		includeMany(&res, inc, "recordings", sess.recordings, func(rec *recording) resource {
+			return recordingResource(rec, now, defaultURLExpiry)
+		})
 	}
 	return res
 }
 
-func (s *Simulator) listSessionsOf(c *reqCtx, spec querySpec, sessions func() ([]*session, *apiError)) response {
-	q, e := c.query(spec)
-	if e != nil {
-		return apiErrorResponse(e)
-	}
-	keep, e := sessionFilter(q)
-	if e != nil {
-		return apiErrorResponse(e)
-	}
-	s.store.mu.RLock()
-	defer s.store.mu.RUnlock()
-	all, e := sessions()
-	if e != nil {
-		return apiErrorResponse(e)
-	}
-	now := c.now()
-	var pred func(*session) bool
-	if keep != nil {
-		pred = func(sess *session) bool { return keep(sess, now) }
-	}
-	page, meta, e := paginate(filterSlice(all, pred), q)
-	if e != nil {
-		return apiErrorResponse(e)
-	}
-	var inc includer
-	data := make([]resource, 0, len(page))
-	for _, sess := range page {
-		data = append(data, sessionDocument(sess, q, now, &inc))
-	}
-	return jsonResponse(http.StatusOK, document{Data: data, Meta: meta, Included: inc.list})
-}
-
 func (s *Simulator) listSessions(c *reqCtx) response {
-	return s.listSessionsOf(c, sessionsSpec, func() ([]*session, *apiError) { return c.org.sessions, nil })
+	sessions := func() ([]*session, *apiError) { return c.org.sessions, nil }
+	return listDocuments(s, c, sessionsSpec, sessionFilter, sessions, sessionDocument)
 }
 
 func (s *Simulator) listEventSessions(c *reqCtx) response {
-	return s.listSessionsOf(c, eventSessionsSpec, func() ([]*session, *apiError) {
-		ev := c.org.eventByID[c.param("id")]
-		if ev == nil {
-			return nil, errorf(http.StatusNotFound, "Event not found")
+	sessions := func() ([]*session, *apiError) {
+		ev, e := c.pathEvent()
+		if e != nil {
+			return nil, e
 		}
 		return ev.sessions, nil
-	})
+	}
+	return listDocuments(s, c, eventSessionsSpec, sessionFilter, sessions, sessionDocument)
 }
 
 func (s *Simulator) getSession(c *reqCtx) response {
-	q, e := c.query(sessionSpec)
-	if e != nil {
-		return apiErrorResponse(e)
-	}
-	s.store.mu.RLock()
-	defer s.store.mu.RUnlock()
-	sess := c.org.sessionByID[c.param("id")]
-	if sess == nil {
-		return errorResponse(http.StatusNotFound, "Session not found")
-	}
-	var inc includer
-	res := sessionDocument(sess, q, c.now(), &inc)
-	return jsonResponse(http.StatusOK, document{Data: res, Included: inc.list})
+	return getDocument(s, c, sessionSpec, c.pathSession, sessionDocument)
 }
 
 // teamPeopleIn is one entry of POST /events/{id}/sessions relationships.people.
@@ -295,9 +236,9 @@ func (s *Simulator) createSession(c *reqCtx) response {
 	}
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
-	ev := c.org.eventByID[c.param("id")]
-	if ev == nil {
-		return errorResponse(http.StatusNotFound, "Event not found")
+	ev, e := c.pathEvent()
+	if e != nil {
+		return apiErrorResponse(e)
 	}
 	now := c.now()
 	owner := c.org.userByID[ev.ownerID]
@@ -324,19 +265,15 @@ func (s *Simulator) createSession(c *reqCtx) response {
 
 // updateSession serves PATCH and PUT (same writable fields, §5 #18-19).
 func (s *Simulator) updateSession(c *reqCtx) response {
-	env, e := decodeEnvelope[sessionAttrsIn, noRelationships](c.r, "sessions")
+	in, e := decodeUpdate[sessionAttrsIn](c, "sessions")
 	if e != nil {
 		return apiErrorResponse(e)
 	}
-	if env.Data.ID != "" && env.Data.ID != c.param("id") {
-		return errorResponse(http.StatusBadRequest, "data.id does not match the URL")
-	}
-	in := env.Data.Attributes
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
-	sess := c.org.sessionByID[c.param("id")]
-	if sess == nil {
-		return errorResponse(http.StatusNotFound, "Session not found")
+	sess, e := c.pathSession()
+	if e != nil {
+		return apiErrorResponse(e)
 	}
 	now := c.now()
 	tz := sess.timezone
@@ -370,9 +307,9 @@ func (s *Simulator) updateSession(c *reqCtx) response {
 func (s *Simulator) deleteSession(c *reqCtx) response {
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
-	sess := c.org.sessionByID[c.param("id")]
-	if sess == nil {
-		return errorResponse(http.StatusNotFound, "Session not found")
+	sess, e := c.pathSession()
+	if e != nil {
+		return apiErrorResponse(e)
 	}
 	c.org.removeSession(sess)
 	return noContent()
@@ -382,83 +319,43 @@ func (s *Simulator) deleteSession(c *reqCtx) response {
 func sessionPersonDocument(r *registration, q *listQuery, now int64, inc *includer) resource {
 	res := registrantResource(r)
 	if q.has("event") {
-		res.setRel("event", identifier{Type: "events", ID: r.session.event.id})
-		inc.add(eventResource(r.session.event, now))
+		includeOne(&res, inc, "event", eventResource(r.session.event, now))
 	}
 	if q.has("session") {
-		res.setRel("session", identifier{Type: "sessions", ID: r.session.id})
-		inc.add(sessionResource(r.session, now))
+		includeOne(&res, inc, "session", sessionResource(r.session, now))
 	}
 	return res
 }
 
-func (s *Simulator) listSessionPeople(c *reqCtx) response {
-	q, e := c.query(sessionPeopleSpec)
-	if e != nil {
-		return apiErrorResponse(e)
+// sessionPeopleFilter builds the predicate for the session people filters.
+func sessionPeopleFilter(q *listQuery) (func(*registration, int64) bool, *apiError) {
+	if len(q.filters) == 0 {
+		return nil, nil
 	}
-	role, e := roleFilter(q)
+	who, e := parsePeopleFilter(q)
 	if e != nil {
-		return apiErrorResponse(e)
+		return nil, e
 	}
 	tr, e := parseTimeRange(q)
 	if e != nil {
-		return apiErrorResponse(e)
+		return nil, e
 	}
-	var attended *bool
-	if v, ok := q.filter("attended"); ok {
-		b, e := parseBoolFilter("attended", v)
-		if e != nil {
-			return apiErrorResponse(e)
-		}
-		attended = &b
-	}
-	email, hasEmail := q.filter("email")
-	email = strings.ToLower(strings.TrimSpace(email))
-	s.store.mu.RLock()
-	defer s.store.mu.RUnlock()
-	sess := c.org.sessionByID[c.param("id")]
-	if sess == nil {
-		return errorResponse(http.StatusNotFound, "Session not found")
-	}
-	var pred func(*registration) bool
-	if len(q.filters) > 0 {
-		pred = func(r *registration) bool {
-			return (role == "" || r.person.role == role) && (attended == nil || r.attended == *attended) &&
-				(!hasEmail || r.person.email == email) && tr.match(r.createdAt, r.updatedAt)
-		}
-	}
-	page, meta, e := paginate(filterSlice(sess.regs, pred), q)
+	attended, e := boolFilter(q, "attended")
 	if e != nil {
-		return apiErrorResponse(e)
+		return nil, e
 	}
-	now := c.now()
-	var inc includer
-	data := make([]resource, 0, len(page))
-	for _, r := range page {
-		data = append(data, sessionPersonDocument(r, q, now, &inc))
-	}
-	return jsonResponse(http.StatusOK, document{Data: data, Meta: meta, Included: inc.list})
+	return func(r *registration, _ int64) bool {
+		return who.match(r.person) && (attended == nil || r.attended == *attended) && tr.match(r.createdAt, r.updatedAt)
+	}, nil
+}
+
+func (s *Simulator) listSessionPeople(c *reqCtx) response {
+	people := pathSessionItems(c, func(sess *session) []*registration { return sess.regs })
+	return listDocuments(s, c, sessionPeopleSpec, sessionPeopleFilter, people, sessionPersonDocument)
 }
 
 func (s *Simulator) getSessionPerson(c *reqCtx) response {
-	q, e := c.query(sessionPersonSpec)
-	if e != nil {
-		return apiErrorResponse(e)
-	}
-	s.store.mu.RLock()
-	defer s.store.mu.RUnlock()
-	sess := c.org.sessionByID[c.param("id")]
-	if sess == nil {
-		return errorResponse(http.StatusNotFound, "Session not found")
-	}
-	r := sess.regByPerson[c.param("people_id")]
-	if r == nil {
-		return errorResponse(http.StatusNotFound, "Person not found in this session")
-	}
-	var inc includer
-	res := sessionPersonDocument(r, q, c.now(), &inc)
-	return jsonResponse(http.StatusOK, document{Data: res, Included: inc.list})
+	return getDocument(s, c, sessionPersonSpec, c.pathRegistration, sessionPersonDocument)
 }
 
 func (s *Simulator) registerSessionPerson(c *reqCtx) response {
@@ -468,9 +365,9 @@ func (s *Simulator) registerSessionPerson(c *reqCtx) response {
 	}
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
-	sess := c.org.sessionByID[c.param("id")]
-	if sess == nil {
-		return errorResponse(http.StatusNotFound, "Session not found")
+	sess, e := c.pathSession()
+	if e != nil {
+		return apiErrorResponse(e)
 	}
 	r, e := s.registerLocked(sess, env.Data.Attributes, regTypeAPI, nil, c.now())
 	if e != nil {
@@ -488,13 +385,9 @@ func (s *Simulator) updateSessionPerson(c *reqCtx) response {
 	}
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
-	sess := c.org.sessionByID[c.param("id")]
-	if sess == nil {
-		return errorResponse(http.StatusNotFound, "Session not found")
-	}
-	r := sess.regByPerson[c.param("people_id")]
-	if r == nil {
-		return errorResponse(http.StatusNotFound, "Person not found in this session")
+	r, e := c.pathRegistration()
+	if e != nil {
+		return apiErrorResponse(e)
 	}
 	if e := updateRegistrationLocked(r, env.Data.Attributes, c.now()); e != nil {
 		return apiErrorResponse(e)
@@ -510,19 +403,19 @@ func (s *Simulator) unregisterByEmail(c *reqCtx) response {
 		return apiErrorResponse(e)
 	}
 	email, ok := q.filter("email")
-	email = strings.ToLower(strings.TrimSpace(email))
+	email = normalizeEmail(email)
 	if !ok || email == "" {
 		return errorResponse(http.StatusBadRequest, "filter[email] is required")
 	}
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
-	sess := c.org.sessionByID[c.param("id")]
-	if sess == nil {
-		return errorResponse(http.StatusNotFound, "Session not found")
+	sess, e := c.pathSession()
+	if e != nil {
+		return apiErrorResponse(e)
 	}
 	p := c.org.personByEmail[email]
 	if p == nil || sess.regByPerson[p.id] == nil {
-		return errorResponse(http.StatusNotFound, "Person not found in this session")
+		return errorResponse(http.StatusNotFound, personNotInSession)
 	}
 	sess.removeRegistration(sess.regByPerson[p.id])
 	return noContent()
@@ -531,15 +424,11 @@ func (s *Simulator) unregisterByEmail(c *reqCtx) response {
 func (s *Simulator) unregisterByID(c *reqCtx) response {
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
-	sess := c.org.sessionByID[c.param("id")]
-	if sess == nil {
-		return errorResponse(http.StatusNotFound, "Session not found")
+	r, e := c.pathRegistration()
+	if e != nil {
+		return apiErrorResponse(e)
 	}
-	r := sess.regByPerson[c.param("people_id")]
-	if r == nil {
-		return errorResponse(http.StatusNotFound, "Person not found in this session")
-	}
-	sess.removeRegistration(r)
+	r.session.removeRegistration(r)
 	return noContent()
 }
 
@@ -552,77 +441,48 @@ func authorDocument(sess *session, p *person) resource {
 	return personResource(p)
 }
 
-func (s *Simulator) listChatMessages(c *reqCtx) response {
-	q, e := c.query(chatSpec)
-	if e != nil {
-		return apiErrorResponse(e)
+// chatDocument renders a chat message; include=people adds its author.
+func chatDocument(m *chatMessage, q *listQuery, _ int64, inc *includer) resource {
+	res := chatResource(m)
+	if q.has("people") {
+		includeMany(&res, inc, "people", []*person{m.author}, func(p *person) resource { return authorDocument(m.session, p) })
 	}
-	s.store.mu.RLock()
-	defer s.store.mu.RUnlock()
-	sess := c.org.sessionByID[c.param("id")]
-	if sess == nil {
-		return errorResponse(http.StatusNotFound, "Session not found")
+	return res
+}
+
+// questionDocument renders a question; include=asker and include=responder
+// add one participant each, include=people both (the responder once answered).
+func questionDocument(qu *question, q *listQuery, _ int64, inc *includer) resource {
+	res := questionResource(qu)
+	participant := func(p *person) resource { return authorDocument(qu.session, p) }
+	if q.has("asker") {
+		includeOne(&res, inc, "asker", participant(qu.asker))
 	}
-	page, meta, e := paginate(sess.chat, q)
-	if e != nil {
-		return apiErrorResponse(e)
-	}
-	var inc includer
-	data := make([]resource, 0, len(page))
-	for _, m := range page {
-		res := chatResource(m)
-		if q.has("people") {
-			res.setRel("people", []identifier{{Type: "people", ID: m.author.id}})
-			inc.add(authorDocument(sess, m.author))
+	if q.has("responder") {
+		if qu.responder != nil {
+			includeOne(&res, inc, "responder", participant(qu.responder))
+		} else {
+			res.setRel("responder", nil)
 		}
-		data = append(data, res)
 	}
-	return jsonResponse(http.StatusOK, document{Data: data, Meta: meta, Included: inc.list})
+	if q.has("people") {
+		people := []*person{qu.asker}
+		if qu.responder != nil {
+			people = append(people, qu.responder)
+		}
+		includeMany(&res, inc, "people", people, participant)
+	}
+	return res
+}
+
+func (s *Simulator) listChatMessages(c *reqCtx) response {
+	chat := pathSessionItems(c, func(sess *session) []*chatMessage { return sess.chat })
+	return listDocuments(s, c, chatSpec, nil, chat, chatDocument)
 }
 
 func (s *Simulator) listQuestions(c *reqCtx) response {
-	q, e := c.query(questionsSpec)
-	if e != nil {
-		return apiErrorResponse(e)
-	}
-	s.store.mu.RLock()
-	defer s.store.mu.RUnlock()
-	sess := c.org.sessionByID[c.param("id")]
-	if sess == nil {
-		return errorResponse(http.StatusNotFound, "Session not found")
-	}
-	page, meta, e := paginate(sess.questions, q)
-	if e != nil {
-		return apiErrorResponse(e)
-	}
-	var inc includer
-	data := make([]resource, 0, len(page))
-	for _, qu := range page {
-		res := questionResource(qu)
-		if q.has("asker") {
-			res.setRel("asker", identifier{Type: "people", ID: qu.asker.id})
-			inc.add(authorDocument(sess, qu.asker))
-		}
-		if q.has("responder") {
-			if qu.responder != nil {
-				res.setRel("responder", identifier{Type: "people", ID: qu.responder.id})
-				inc.add(authorDocument(sess, qu.responder))
-			} else {
-				res.setRel("responder", nil)
-			}
-		}
-		if q.has("people") {
-			ids := []identifier{{Type: "people", ID: qu.asker.id}}
-			inc.add(authorDocument(sess, qu.asker))
-			if qu.responder != nil {
-				ids = append(ids, identifier{Type: "people", ID: qu.responder.id})
-				inc.add(authorDocument(sess, qu.responder))
-			}
-			res.setRel("people", ids)
-		}
-		data = append(data, res)
-	}
-	return jsonResponse(http.StatusOK, document{Data: data, Meta: meta, Included: inc.list})
+	questions := pathSessionItems(c, func(sess *session) []*question { return sess.questions })
+	return listDocuments(s, c, questionsSpec, nil, questions, questionDocument)
 }
 
 // recordingResource renders a recording with a freshly signed, S3-style URL
@@ -663,18 +523,10 @@ func (s *Simulator) listRecordings(c *reqCtx) response {
 	}
 	s.store.mu.RLock()
 	defer s.store.mu.RUnlock()
-	sess := c.org.sessionByID[c.param("id")]
-	if sess == nil {
-		return errorResponse(http.StatusNotFound, "Session not found")
-	}
-	page, meta, e := paginate(sess.recordings, q)
+	sess, e := c.pathSession()
 	if e != nil {
 		return apiErrorResponse(e)
 	}
 	now := c.now()
-	data := make([]resource, 0, len(page))
-	for _, rec := range page {
-		data = append(data, recordingResource(rec, now, expiresIn))
-	}
-	return jsonResponse(http.StatusOK, document{Data: data, Meta: meta})
+	return pageResponse(sess.recordings, q, func(rec *recording) resource { return recordingResource(rec, now, expiresIn) })
 }

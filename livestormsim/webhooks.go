@@ -222,10 +222,7 @@ func (d *webhookDispatcher) post(p pendingDelivery) (int, string) {
 func (d *webhookDispatcher) record(del Delivery) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if len(d.deliveries) >= maxDeliveryRecords {
-		d.deliveries = append(d.deliveries[:0], d.deliveries[len(d.deliveries)/2:]...)
-	}
-	d.deliveries = append(d.deliveries, del)
+	d.deliveries = appendBounded(d.deliveries, del, maxDeliveryRecords)
 }
 
 // close stops pending retries; workers end with the simulator's context.

@@ -90,34 +90,51 @@ func parseFlags(args []string, stderr io.Writer) (options, livestormsim.Config, 
 	return o, cfg, err
 }
 
-// config validates the options and turns them into a simulator Config; every
-// error names the offending flag.
+// config validates the options and turns them into a simulator Config.
 func (o options) config() (livestormsim.Config, error) {
 	size, err := livestormsim.ParseSize(o.size)
 	if err != nil {
 		return livestormsim.Config{}, usagef("invalid -size: %v", err)
 	}
+	if err := o.validate(); err != nil {
+		return livestormsim.Config{}, err
+	}
+	cfg := livestormsim.Config{
+		Seed: o.seed, Size: size, Organizations: o.orgs, IntervalLimit: o.intervalLimit, MonthlyQuota: o.monthlyQuota,
+		Latency: o.latency, LatencyJitter: o.jitter, WebhookSecret: o.webhookSecret, WebhookTimeScale: o.webhookTimeScale,
+		Faults: livestormsim.Faults{RateLimited: o.fault429, ServerError: o.fault5xx, Timeout: o.faultTimeout,
+			Truncated: o.faultTrunc, Malformed: o.faultMalformed},
+	}
+	if o.clockSpeed != 1 {
+		cfg.Clock = livestormsim.NewScaledClock(time.Now(), o.clockSpeed)
+	}
+	return cfg, nil
+}
+
+// validate checks the flags -size aside (config parses it); every error is a
+// usage error that names the offending flag.
+func (o options) validate() error {
 	switch {
 	case o.orgs < 1 || o.orgs > 50:
-		return livestormsim.Config{}, usagef("invalid -orgs %d: must be between 1 and 50", o.orgs)
+		return usagef("invalid -orgs %d: must be between 1 and 50", o.orgs)
 	case o.intervalLimit == 0:
-		return livestormsim.Config{}, usagef("invalid -interval-limit 0: use a positive limit or a negative value for unlimited")
+		return usagef("invalid -interval-limit 0: use a positive limit or a negative value for unlimited")
 	case o.monthlyQuota == 0:
-		return livestormsim.Config{}, usagef("invalid -monthly-quota 0: use a positive quota or a negative value for unlimited")
+		return usagef("invalid -monthly-quota 0: use a positive quota or a negative value for unlimited")
 	case o.latency < 0:
-		return livestormsim.Config{}, usagef("invalid -latency %v: must not be negative", o.latency)
+		return usagef("invalid -latency %v: must not be negative", o.latency)
 	case o.jitter < 0:
-		return livestormsim.Config{}, usagef("invalid -latency-jitter %v: must not be negative", o.jitter)
+		return usagef("invalid -latency-jitter %v: must not be negative", o.jitter)
 	case o.clockSpeed <= 0:
-		return livestormsim.Config{}, usagef("invalid -clock-speed %v: must be positive", o.clockSpeed)
+		return usagef("invalid -clock-speed %v: must be positive", o.clockSpeed)
 	case o.webhookTimeScale <= 0:
-		return livestormsim.Config{}, usagef("invalid -webhook-time-scale %v: must be positive", o.webhookTimeScale)
+		return usagef("invalid -webhook-time-scale %v: must be positive", o.webhookTimeScale)
 	case o.webhookSecret == "":
-		return livestormsim.Config{}, usagef("invalid -webhook-secret: must not be empty")
+		return usagef("invalid -webhook-secret: must not be empty")
 	case o.registrationEvery <= 0:
-		return livestormsim.Config{}, usagef("invalid -activity-registration-every %v: must be positive", o.registrationEvery)
+		return usagef("invalid -activity-registration-every %v: must be positive", o.registrationEvery)
 	case o.sessionCycle <= 0:
-		return livestormsim.Config{}, usagef("invalid -activity-session-cycle %v: must be positive", o.sessionCycle)
+		return usagef("invalid -activity-session-cycle %v: must be positive", o.sessionCycle)
 	}
 	total := 0.0
 	for _, f := range []struct {
@@ -126,26 +143,17 @@ func (o options) config() (livestormsim.Config, error) {
 	}{{"fault-429", o.fault429}, {"fault-5xx", o.fault5xx}, {"fault-timeout", o.faultTimeout},
 		{"fault-truncated", o.faultTrunc}, {"fault-malformed", o.faultMalformed}} {
 		if f.v < 0 || f.v > 1 {
-			return livestormsim.Config{}, usagef("invalid -%s %v: must be a fraction between 0 and 1", f.name, f.v)
+			return usagef("invalid -%s %v: must be a fraction between 0 and 1", f.name, f.v)
 		}
 		total += f.v
 	}
 	if total > 1 {
-		return livestormsim.Config{}, usagef("invalid -fault-* flags: the fractions add up to %v, more than 1", total)
-	}
-	cfg := livestormsim.Config{
-		Seed: o.seed, Size: size, Organizations: o.orgs, IntervalLimit: o.intervalLimit, MonthlyQuota: o.monthlyQuota,
-		Latency: o.latency, LatencyJitter: o.jitter, WebhookSecret: o.webhookSecret, WebhookTimeScale: o.webhookTimeScale,
-		Faults: livestormsim.Faults{RateLimited: o.fault429, ServerError: o.fault5xx, Timeout: o.faultTimeout,
-			Truncated: o.faultTrunc, Malformed: o.faultMalformed},
+		return usagef("invalid -fault-* flags: the fractions add up to %v, more than 1", total)
 	}
 	if o.seed == 0 {
-		return livestormsim.Config{}, usagef("invalid -seed 0: use a non-zero seed")
+		return usagef("invalid -seed 0: use a non-zero seed")
 	}
-	if o.clockSpeed != 1 {
-		cfg.Clock = livestormsim.NewScaledClock(time.Now(), o.clockSpeed)
-	}
-	return cfg, nil
+	return nil
 }
 
 // tokenEntry is one element of the -tokens-out file.

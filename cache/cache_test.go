@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -82,39 +83,36 @@ func TestScopesAreIsolated(t *testing.T) {
 }
 
 func TestConcurrentFetchesCollapse(t *testing.T) {
-	c := New(Options{})
-	key := Key{Scope: "org:a", Resource: "eventsPage", ID: "p0"}
-	release := make(chan struct{})
-	var calls atomic.Int32
-	fetch := func(context.Context) (int, error) {
-		calls.Add(1)
-		<-release
-		return 42, nil
-	}
-	const callers = 20
-	var wg sync.WaitGroup
-	var started sync.WaitGroup
-	results := make([]int, callers)
-	for i := range callers {
-		wg.Add(1)
-		started.Add(1)
-		go func() {
-			defer wg.Done()
-			started.Done()
-			v, err := Fetch(context.Background(), c, key, fetch, nil)
-			assert.NoError(t, err)
-			results[i] = v
-		}()
-	}
-	started.Wait()
-	// Let the callers reach the singleflight before releasing the one fetch.
-	require.Eventually(t, func() bool { return calls.Load() == 1 }, time.Second, time.Millisecond)
-	close(release)
-	wg.Wait()
-	for _, r := range results {
-		assert.Equal(t, 42, r)
-	}
-	assert.EqualValues(t, 1, calls.Load())
+	// synctest.Wait returns once every caller is blocked: in the one fetch, or waiting
+	// for its result. Only then is the fetch released, so the test is deterministic.
+	synctest.Test(t, func(t *testing.T) {
+		c := New(Options{})
+		key := Key{Scope: "org:a", Resource: "eventsPage", ID: "p0"}
+		release := make(chan struct{})
+		var calls atomic.Int32
+		fetch := func(context.Context) (int, error) {
+			calls.Add(1)
+			<-release
+			return 42, nil
+		}
+		const callers = 20
+		results := make(chan int, callers)
+		for range callers {
+			go func() {
+				v, err := Fetch(context.Background(), c, key, fetch, nil)
+				if err != nil {
+					v = -1
+				}
+				results <- v
+			}()
+		}
+		synctest.Wait()
+		close(release)
+		for range callers {
+			assert.Equal(t, 42, <-results)
+		}
+		assert.EqualValues(t, 1, calls.Load())
+	})
 }
 
 func TestErrorsAreNotCached(t *testing.T) {

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/livestorm-gateway/gateway/graph/model"
@@ -77,8 +75,10 @@ func (r *Resolver) subscribe(ctx context.Context, filter pubsub.Filter) (<-chan 
 }
 
 // endStream tells the client why the bus ended its stream (nothing when the client ended
-// it). WebSocket transports send an error message for the operation; SSE has no such
-// frame, so a last event carrying the error is sent instead.
+// it): a last event carrying the error, then the stream completes. The same on every
+// transport: gqlgen's transport.AddSubscriptionError would give WebSockets an "error"
+// frame, but its error list is not synchronised with the transport goroutine reading it
+// (a data race when the client disconnects at the same moment).
 func (r *Resolver) endStream(ctx context.Context, out chan<- *pubsub.Message, reason error) {
 	if reason == nil || ctx.Err() != nil {
 		return
@@ -93,33 +93,10 @@ func (r *Resolver) endStream(ctx context.Context, out chan<- *pubsub.Message, re
 	if r.Logger != nil {
 		r.Logger.InfoContext(ctx, "subscription ended by the gateway", "reason", reason.Error())
 	}
-	if isWebSocket(ctx) && addSubscriptionError(ctx, e) {
-		return
-	}
 	select {
 	case out <- &pubsub.Message{Err: e}:
 	case <-ctx.Done():
 	}
-}
-
-func isWebSocket(ctx context.Context) bool {
-	if !graphql.HasOperationContext(ctx) {
-		return false
-	}
-	return strings.EqualFold(graphql.GetOperationContext(ctx).Headers.Get("Upgrade"), "websocket")
-}
-
-// addSubscriptionError hands e to gqlgen's WebSocket transport; it reports false when ctx
-// is not a WebSocket operation's (the transport's hook is then missing and gqlgen would
-// dereference nil).
-func addSubscriptionError(ctx context.Context, e *gqlerror.Error) (ok bool) {
-	defer func() {
-		if recover() != nil {
-			ok = false
-		}
-	}()
-	transport.AddSubscriptionError(ctx, e)
-	return true
 }
 
 // names accepts the messages of the given Livestorm event names.

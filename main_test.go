@@ -98,12 +98,22 @@ func TestRunDemoMode(t *testing.T) {
 		assert.Contains(t, stderr.String(), "webhooks registered with Livestorm")
 	})
 
+	// A WebSocket left open must not hold shutdown up, and shutdown must close it.
+	held := openSubscriber(t, protoTransportWS, base, "").(*wsClient)
+	defer held.close()
+	held.subscribe(t, "held", `subscription { sessionChanged { type } }`, nil)
+
 	cancel()
 	select {
 	case err := <-done:
 		assert.NoError(t, err)
 	case <-time.After(15 * time.Second):
 		t.Fatal("run did not return after its context was cancelled")
+	}
+	select {
+	case <-held.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("shutdown left a WebSocket connection open")
 	}
 }
 

@@ -49,3 +49,31 @@ func TestGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestSchemaIsDescribed: every type, field, argument-free input field and enum value of
+// the schema carries a description (GraphiQL's docs panel is the graph's manual).
+func TestSchemaIsDescribed(t *testing.T) {
+	h := newHarness(t, withSize(livestormsim.SizeTiny))
+	r := h.query(t, `{ __schema { types { name kind description
+		fields { name description } inputFields { name description } enumValues { name description } } } }`, nil)
+	type named struct{ Name, Description string }
+	var s struct {
+		Schema struct {
+			Types []struct {
+				Name, Kind, Description         string
+				Fields, InputFields, EnumValues []named
+			}
+		} `json:"__schema"`
+	}
+	r.decode(t, &s)
+	require.NotEmpty(t, s.Schema.Types)
+	for _, ty := range s.Schema.Types {
+		if strings.HasPrefix(ty.Name, "__") || (ty.Kind == "SCALAR" && ty.Name != "DateTime") {
+			continue // introspection and built-in scalars
+		}
+		assert.NotEmpty(t, ty.Description, "type %s", ty.Name)
+		for _, f := range append(append(ty.Fields, ty.InputFields...), ty.EnumValues...) {
+			assert.NotEmpty(t, f.Description, "%s.%s", ty.Name, f.Name)
+		}
+	}
+}

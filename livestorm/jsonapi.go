@@ -512,18 +512,6 @@ func (a attrMap) array(keys ...string) ([]json.RawMessage, bool) {
 	return items, true
 }
 
-// strings returns a string array, coercing scalar elements.
-func (a attrMap) strings(keys ...string) []string {
-	items, _ := a.array(keys...)
-	var out []string
-	for _, it := range items {
-		if s, ok := scalarString(it); ok {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // rawCopy returns a copy of the raw value at key (nil when absent or null), so
 // a decoded struct does not pin the whole response body.
 func (a attrMap) rawCopy(key string) json.RawMessage {

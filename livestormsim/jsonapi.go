@@ -78,16 +78,6 @@ func errorResponse(status int, detail string) response {
 	return response{status: status, body: body}
 }
 
-// fromError converts a handler error into a response; anything that is not
-// an *apiError is an internal error.
-func fromError(err error) response {
-	var ae *apiError
-	if errors.As(err, &ae) {
-		return errorResponse(ae.status, ae.detail)
-	}
-	return errorResponse(http.StatusInternalServerError, "Internal server error")
-}
-
 func jsonResponse(status int, v any) response {
 	body, err := json.Marshal(v)
 	if err != nil {

@@ -293,7 +293,6 @@ func (w *webhook) orderKey() (int64, string)         { return w.createdAt, w.id 
 func (r *registration) orderKey() (int64, string)    { return r.createdAt, r.person.id }
 func (m *chatMessage) orderKey() (int64, string)     { return m.createdAt, m.id }
 func (q *question) orderKey() (int64, string)        { return q.createdAt, q.id }
-func (r *recording) orderKey() (int64, string)       { return r.createdAt, r.id }
 
 func compareOrdered[T ordered](a, b T) int {
 	ac, aid := a.orderKey()

@@ -10,7 +10,6 @@ package tenant
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
@@ -177,13 +176,4 @@ func NewContext(ctx context.Context, t Tenant) context.Context {
 func FromContext(ctx context.Context) (Tenant, bool) {
 	t, ok := ctx.Value(ctxKey{}).(Tenant)
 	return t, ok
-}
-
-// MustScope returns the scope of ctx's tenant or an error naming the missing tenant.
-func MustScope(ctx context.Context) (string, error) {
-	t, ok := FromContext(ctx)
-	if !ok || t.Scope == "" {
-		return "", fmt.Errorf("tenant: no verified tenant in context")
-	}
-	return t.Scope, nil
 }

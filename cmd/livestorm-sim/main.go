@@ -204,6 +204,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// writeTokens writes the -tokens-out file atomically.
 func writeTokens(path string, orgs []livestormsim.Organization) error {
 	entries := make([]tokenEntry, 0, len(orgs))
 	for _, org := range orgs {
@@ -213,7 +214,14 @@ func writeTokens(path string, orgs []livestormsim.Organization) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(path, append(data, '\n'), 0o600); err != nil {
+	// Written beside the target then renamed, so a script waiting for the file to appear
+	// never reads it half-written.
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o600); err != nil {
+		return fmt.Errorf("write -tokens-out file: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
 		return fmt.Errorf("write -tokens-out file: %w", err)
 	}
 	return nil

@@ -73,7 +73,7 @@ func execute(ctx context.Context, exec graphql.GraphExecutor, op operation) outc
 		return *refused(&requestError{status: http.StatusServiceUnavailable, code: CodeUnavailable,
 			message: "the request ended before its result was ready"})
 	}
-	return outcome{resp: resp, status: http.StatusOK}
+	return outcome{resp: completeDeferred(ctx, resp, responses), status: http.StatusOK}
 }
 
 // preExecutionStatus is the HTTP status of an operation refused before execution.

@@ -7,18 +7,20 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
 // Scope holds what the queries of one batch share: the server keeps its per-operation
-// dataloaders here (see Shared), so two queries of a batch that read the same event cost
-// one upstream call, as two fields of one query would.
+// dataloaders here (see Shared), so a batch dedupes across its operations as one query
+// dedupes across its fields: two queries of a batch reading the same event cost one
+// upstream call, and what a list primed in one (events → eventByID) serves the next.
 //
-// A batch is cut into segments at its mutations: the consecutive queries of a segment
-// run concurrently and share one Scope; each mutation runs alone, in order, after
-// everything before it finished and before anything after it starts, with no Scope
-// (fresh loaders: a mutation reads what it just wrote), and the queries after it get a
-// new Scope, so they never see what loaders cached before the mutation.
+// The operations of a batch run one after the other, in order. Concurrent execution would
+// save latency when the operations read unrelated data, but it would lose most of that
+// sharing (the second operation's fetches would start before the first one's list call
+// returned and primed the loaders), and upstream calls are the scarcer resource.
+// Mutations cut the batch into segments: the queries of a segment share one Scope; a
+// mutation runs with none (fresh loaders: it reads what it just wrote), and the queries
+// after it get a new Scope, so they never see what loaders held before the mutation.
 type Scope struct {
 	mu     sync.Mutex
 	values map[any]any
@@ -51,58 +53,23 @@ func Shared[T any](ctx context.Context, key any, create func() T) T {
 	return v
 }
 
-// runBatch prepares and executes a batch's operations (see Scope for the order) and
-// returns their answers in request order.
+// runBatch prepares and executes a batch's operations in order (see Scope) and returns
+// their answers in the same order. Each operation is prepared only once everything before
+// it has run, exactly as if the client had sent them one by one.
 func runBatch(ctx context.Context, exec graphql.GraphExecutor, media string, ps []*params) []outcome {
 	out := make([]outcome, len(ps))
-	ops := make([]operation, len(ps))
-	var segment []int
-	flush := func() {
-		scope := &Scope{}
-		var wg sync.WaitGroup
-		for _, i := range segment {
-			wg.Go(func() { out[i] = executeRecovering(withScope(ops[i].ctx, scope), exec, ops[i]) })
-		}
-		wg.Wait()
-		segment = segment[:0]
-	}
+	scope := &Scope{}
 	for i, p := range ps {
-		ops[i] = prepare(ctx, exec, media, p, http.MethodPost)
+		op := prepare(ctx, exec, media, p, http.MethodPost)
 		switch {
-		case ops[i].done != nil:
-			out[i] = *ops[i].done
-		case ops[i].rc.Operation.Operation == ast.Mutation:
-			flush()
-			out[i] = executeRecovering(ops[i].ctx, exec, ops[i])
+		case op.done != nil:
+			out[i] = *op.done
+		case op.rc.Operation.Operation == ast.Mutation:
+			out[i] = execute(op.ctx, exec, op)
+			scope = &Scope{}
 		default:
-			segment = append(segment, i)
+			out[i] = execute(withScope(op.ctx, scope), exec, op)
 		}
 	}
-	flush()
 	return out
-}
-
-// recoveredErrorPresenter is implemented by gqlgen's executor: the server's recover
-// function (which logs) and error presenter applied to a panic value.
-type recoveredErrorPresenter interface {
-	PresentRecoveredError(ctx context.Context, err any) error
-}
-
-// executeRecovering is execute on a goroutine of its own: a panic outside the resolvers
-// (which gqlgen recovers itself) becomes this operation's INTERNAL error instead of
-// taking the process down.
-func executeRecovering(ctx context.Context, exec graphql.GraphExecutor, op operation) (o outcome) {
-	defer func() {
-		if v := recover(); v != nil {
-			var gqlErr *gqlerror.Error
-			if p, ok := exec.(recoveredErrorPresenter); ok {
-				gqlErr, _ = p.PresentRecoveredError(ctx, v).(*gqlerror.Error)
-			}
-			if gqlErr == nil {
-				gqlErr = &gqlerror.Error{Message: "internal error", Extensions: map[string]any{"code": "INTERNAL"}}
-			}
-			o = outcome{resp: &graphql.Response{Errors: gqlerror.List{gqlErr}}, status: http.StatusInternalServerError}
-		}
-	}()
-	return execute(ctx, exec, op)
 }

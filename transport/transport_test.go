@@ -156,7 +156,7 @@ func TestMergeDeferred(t *testing.T) {
 		{Path: ast.Path{ast.PathName("events"), ast.PathName("nodes"), ast.PathIndex(1)},
 			Data: json.RawMessage(`{"sessions":{"nodes":[{"id":"s","people":null}]},"extra":"<&>"}`), HasNext: &yes},
 		{Path: ast.Path{ast.PathName("missing")}, Data: json.RawMessage(`{"x":1}`), HasNext: &yes}, // dropped
-		{Path: ast.Path{ast.PathName("events")}, Data: json.RawMessage(`null`), HasNext: &no},    // nulled by its own error
+		{Path: ast.Path{ast.PathName("events")}, Data: json.RawMessage(`null`), HasNext: &no},      // nulled by its own error
 	}
 	got, err := mergeDeferred(initial, payloads)
 	require.NoError(t, err)

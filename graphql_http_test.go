@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -535,4 +536,42 @@ func TestDeferIsAnsweredWhole(t *testing.T) {
 	assert.NotContains(t, string(d.Data), "null")
 	assert.NotContains(t, d.Extensions, "hasNext")
 	assert.Positive(t, coldDeferred)
+}
+
+// BenchmarkHTTPRefusals measures what a hostile request costs the gateway before it is
+// refused, through the full handler (routing, CORS, credentials, body limit, transport).
+func BenchmarkHTTPRefusals(b *testing.B) {
+	h := newHarness(b)
+	handler := NewServer(h.deps)
+	nested := `{"query":"query($v: [String]) { __typename }","variables":{"v":` + strings.Repeat("[", 10_000) + strings.Repeat("]", 10_000) + `}}`
+	flatDeepEnd := `{"query":"{ __typename }","variables":{"x":"` + strings.Repeat("a", maxBodyBytes-200) + `","v":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `}}`
+	oversized := strings.Repeat(" ", 2*maxBodyBytes)
+	batch := "[" + strings.TrimSuffix(strings.Repeat(`{"query":"{ __typename }"},`, 11), ",") + "]"
+	cases := []struct {
+		name   string
+		body   func() io.Reader
+		status int
+	}{
+		{"10,000 nested arrays (40 KB)", func() io.Reader { return strings.NewReader(nested) }, 400},
+		{"1 MiB body nested too deep at its end", func() io.Reader { return strings.NewReader(flatDeepEnd) }, 400},
+		{"2 MiB chunked body", func() io.Reader { return chunked{strings.NewReader(oversized)} }, 413},
+		{"batch over the limit", func() io.Reader { return strings.NewReader(batch) }, 400},
+	}
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			h.resetCalls()
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodPost, "/graphql", tc.body())
+				req.Header.Set("Content-Type", mediaJSON)
+				rec := httptest.NewRecorder()
+				handler.ServeHTTP(rec, req)
+				if rec.Code != tc.status {
+					b.Fatalf("status %d, want %d: %.200s", rec.Code, tc.status, rec.Body.String())
+				}
+			}
+			b.StopTimer()
+			require.Equal(b, 0, h.upstreamCalls())
+		})
+	}
 }

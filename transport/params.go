@@ -48,26 +48,20 @@ func tooLarge(max int64) *requestError {
 }
 
 // tooDeep reports whether the JSON text b nests arrays and objects deeper than max. It is
-// one pass over the bytes (string contents skipped), so a hostile body of 10,000 nested
-// arrays is refused before a recursive decoder or variable coercion walks it. b need not
-// be valid JSON: the decoder that follows rejects what is not.
+// one pass over the bytes, jumping over string contents with bytes.IndexByte, so a hostile
+// body of 10,000 nested arrays is refused before a recursive decoder or variable coercion
+// walks it, and a 1 MiB body costs well under a millisecond. b need not be valid JSON:
+// the decoder that follows rejects what is not.
 func tooDeep(b []byte, max int) bool {
-	depth, inString, escaped := 0, false, false
-	for _, c := range b {
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-			continue
-		}
-		switch c {
+	depth := 0
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
 		case '"':
-			inString = true
+			end, ok := stringEnd(b, i)
+			if !ok {
+				return false // unterminated: not JSON, and nothing nested after it
+			}
+			i = end
 		case '{', '[':
 			depth++
 			if depth > max {
@@ -78,6 +72,27 @@ func tooDeep(b []byte, max int) bool {
 		}
 	}
 	return false
+}
+
+// stringEnd returns the index of the quote closing the string opened at b[open]: the
+// first quote preceded by an even number of backslashes.
+func stringEnd(b []byte, open int) (int, bool) {
+	from := open + 1
+	for {
+		j := bytes.IndexByte(b[from:], '"')
+		if j < 0 {
+			return 0, false
+		}
+		end := from + j
+		backslashes := 0
+		for k := end - 1; k > open && b[k] == '\\'; k-- {
+			backslashes++
+		}
+		if backslashes%2 == 0 {
+			return end, true
+		}
+		from = end + 1
+	}
 }
 
 // wireParams is a GraphQL-over-HTTP request body, each member kept raw so that a member of

@@ -62,6 +62,9 @@ func TestTooDeep(t *testing.T) {
 		{"over the limit", `{"a":[{"b":[1]}]}`, 3, true},
 		{"brackets inside strings do not count", `{"query":"[[[[[[{{{{{{"}`, 2, false},
 		{"escaped quotes keep the string open", `{"q":"\"[[[[[[\\"}`, 2, false},
+		{"an escaped backslash ends before the quote", `{"q":"\\\\"}` + `[[[`, 2, true},
+		{"an escaped quote after backslashes", `{"q":"\\\"[[[["}`, 2, false},
+		{"unterminated string", `{"q":"[[[[`, 2, false},
 		{"10,000 nested arrays", strings.Repeat("[", 10_000) + strings.Repeat("]", 10_000), DefaultMaxJSONDepth, true},
 	}
 	for _, tc := range cases {

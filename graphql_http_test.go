@@ -552,7 +552,7 @@ func BenchmarkHTTPRefusals(b *testing.B) {
 		body   func() io.Reader
 		status int
 	}{
-		{"10,000 nested arrays (40 KB)", func() io.Reader { return strings.NewReader(nested) }, 400},
+		{"10,000 nested arrays (20 KB)", func() io.Reader { return strings.NewReader(nested) }, 400},
 		{"1 MiB body nested too deep at its end", func() io.Reader { return strings.NewReader(flatDeepEnd) }, 400},
 		{"2 MiB chunked body", func() io.Reader { return chunked{strings.NewReader(oversized)} }, 413},
 		{"batch over the limit", func() io.Reader { return strings.NewReader(batch) }, 400},

@@ -1,6 +1,7 @@
 # Livestorm GraphQL gateway — developer tasks.
 #
 #   make assets    fetch GraphiQL's pinned browser bundles into graphiql/dist/ (embedded)
+#   make clients   install the pinned Node client libraries of clients/ (npm ci, once)
 #   make build     assets, then bin/livestorm-gateway
 #   make run       build, then run the gateway (demo mode without LIVESTORM_API_TOKEN)
 #   make sim       run the Livestorm API simulator alone
@@ -12,12 +13,19 @@
 GO ?= go
 BIN = bin/livestorm-gateway
 
-.PHONY: all assets build run sim test generate lint ci
+.PHONY: all assets clients build run sim test generate lint ci
 
 all: build
 
 assets:
 	./graphiql/fetch-assets.sh
+
+# npm ci only when clients/node_modules is missing or older than the lockfile.
+clients: clients/node_modules/.package-lock.json
+
+clients/node_modules/.package-lock.json: clients/package.json clients/package-lock.json
+	cd clients && npm ci --no-audit --no-fund
+	@touch $@
 
 build: assets
 	$(GO) build -o $(BIN) .
@@ -28,7 +36,7 @@ run: build
 sim:
 	$(GO) run ./cmd/livestorm-sim
 
-test: assets
+test: assets clients
 	$(GO) test -race -count=1 ./...
 
 generate:

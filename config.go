@@ -24,6 +24,9 @@ type Config struct {
 	LogLevel       slog.Level    // LOG_LEVEL
 	MaxComplexity  int           // GRAPHQL_MAX_COMPLEXITY
 	MaxDepth       int           // GRAPHQL_MAX_DEPTH
+	// MaxBatch is how many operations one POST may carry as a JSON array
+	// (GRAPHQL_MAX_BATCH; 0 refuses batches).
+	MaxBatch int
 	// DemoActivity controls the simulated live activity of demo mode (DEMO_ACTIVITY).
 	DemoActivity bool
 	// WebhookResync is how often the webhooks registered with Livestorm are checked and
@@ -49,6 +52,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		LogLevel:      slog.LevelInfo,
 		MaxComplexity: 200_000,
 		MaxDepth:      12,
+		MaxBatch:      10,
 		DemoActivity:  true,
 		WebhookResync: time.Hour,
 	}
@@ -130,6 +134,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	intVar("GRAPHQL_MAX_COMPLEXITY", &c.MaxComplexity, 1, 10_000_000)
 	intVar("GRAPHQL_MAX_DEPTH", &c.MaxDepth, 1, 100)
+	intVar("GRAPHQL_MAX_BATCH", &c.MaxBatch, 0, 100)
 	boolVar("DEMO_ACTIVITY", &c.DemoActivity)
 	if v := strings.TrimSpace(getenv("WEBHOOK_RESYNC_INTERVAL")); v != "" {
 		d, err := time.ParseDuration(v)

@@ -94,6 +94,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		CacheTTL:      hc.cacheTTL,
 		MaxComplexity: 200_000,
 		MaxDepth:      12,
+		MaxBatch:      10,
 		WebhookSecret: "test-secret",
 	}
 	if !hc.forwardAuth {

@@ -130,6 +130,7 @@ func TestLoadConfig(t *testing.T) {
 		assert.Equal(t, 8080, c.Port)
 		assert.Equal(t, "https://api.livestorm.co/v1", c.APIURL)
 		assert.Equal(t, 5*time.Minute, c.CacheTTL)
+		assert.Equal(t, 10, c.MaxBatch)
 		assert.True(t, c.Demo())
 	})
 	t.Run("a token leaves demo mode", func(t *testing.T) {
@@ -148,6 +149,7 @@ func TestLoadConfig(t *testing.T) {
 		{"CACHE_TTL", "-5m", "CACHE_TTL"},
 		{"LOG_LEVEL", "loud", "LOG_LEVEL"},
 		{"GRAPHQL_MAX_DEPTH", "0", "GRAPHQL_MAX_DEPTH"},
+		{"GRAPHQL_MAX_BATCH", "101", "GRAPHQL_MAX_BATCH"},
 	}
 	for _, tc := range bad {
 		t.Run("invalid "+tc.name, func(t *testing.T) {

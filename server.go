@@ -15,7 +15,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
+	gqltransport "github.com/99designs/gqlgen/graphql/handler/transport"
 	coderws "github.com/coder/websocket"
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -29,6 +29,7 @@ import (
 	"github.com/livestorm-gateway/gateway/metrics"
 	"github.com/livestorm-gateway/gateway/pubsub"
 	"github.com/livestorm-gateway/gateway/tenant"
+	"github.com/livestorm-gateway/gateway/transport"
 )
 
 // maxBodyBytes bounds a GraphQL request body.
@@ -116,25 +117,29 @@ func newGraphQLHandler(d Deps) http.Handler {
 	if keepAlive <= 0 {
 		keepAlive = defaultKeepAlive
 	}
-	srv.AddTransport(transport.Websocket{
+	srv.AddTransport(gqltransport.Websocket{
 		// graphql-ws (legacy): a "ka" message every interval.
 		KeepAlivePingInterval: keepAlive,
 		// graphql-transport-ws: a "ping" every interval; a client that answers no "pong"
 		// within two intervals is gone, and its connection is closed.
 		PingPongInterval: keepAlive,
 		InitFunc:         websocketInit(d),
-		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: coderws.AcceptOptions{
+		Implementation: gqltransport.CoderWebsocketImplementation{AcceptOptions: coderws.AcceptOptions{
 			OriginPatterns: originPatterns(d.Config.AllowedOrigins),
 		}},
 	})
-	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.SSE{KeepAlivePingInterval: keepAlive})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(gqltransport.Options{})
+	srv.AddTransport(gqltransport.SSE{KeepAlivePingInterval: keepAlive})
+	// Queries and mutations over plain HTTP, after every streaming transport (POST and GET
+	// decline streaming requests anyway); Fallback last answers what none claimed (405/415).
+	httpLimits := transport.Limits{MaxBodyBytes: maxBodyBytes, MaxBatch: d.Config.MaxBatch}
+	srv.AddTransport(transport.GET{Limits: httpLimits})
+	srv.AddTransport(transport.POST{Limits: httpLimits})
+	srv.AddTransport(transport.Fallback{})
 
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(transport.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(extension.FixedComplexityLimit(d.Config.MaxComplexity))
 	srv.Use(graph.DepthLimit(d.Config.MaxDepth))
 	srv.SetErrorPresenter(graph.ErrorPresenter(d.Logger))
@@ -146,8 +151,10 @@ func newGraphQLHandler(d Deps) http.Handler {
 	deps := loaders.Deps{Client: d.Client, Cache: d.Cache, Tenants: d.Tenants, NoReuse: d.noReuse}
 	// Fresh loaders per response: one per query or mutation, one per subscription event,
 	// so an event's nested fields are read anew rather than from the subscription's start.
+	// The queries of one batch share theirs (transport.Shared), so a batch dedupes across
+	// its operations; mutations always get fresh ones.
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-		ctx = loaders.NewContext(ctx, loaders.New(deps, credentialFrom(ctx)))
+		ctx = loaders.NewContext(ctx, responseLoaders(ctx, deps))
 		ctx, stale := cache.WithStaleTracker(ctx)
 		resp := next(ctx)
 		if resp != nil {
@@ -187,6 +194,20 @@ func newGraphQLHandler(d Deps) http.Handler {
 	return limitBody(srv)
 }
 
+type batchLoadersKey struct{}
+
+// responseLoaders returns the loaders of one response: those of the query's batch segment
+// when it is part of a batch, fresh ones otherwise.
+func responseLoaders(ctx context.Context, deps loaders.Deps) *loaders.Loaders {
+	fresh := func() *loaders.Loaders { return loaders.New(deps, credentialFrom(ctx)) }
+	if graphql.HasOperationContext(ctx) {
+		if op := graphql.GetOperationContext(ctx).Operation; op != nil && op.Operation == ast.Query {
+			return transport.Shared(ctx, batchLoadersKey{}, fresh)
+		}
+	}
+	return fresh()
+}
+
 // limitBody refuses request bodies over maxBodyBytes with 413 before gqlgen reads them
 // (gqlgen would answer a truncated body with a generic decoding error).
 func limitBody(next http.Handler) http.Handler {
@@ -194,7 +215,7 @@ func limitBody(next http.Handler) http.Handler {
 		if r.ContentLength > maxBodyBytes {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusRequestEntityTooLarge)
-			_, _ = fmt.Fprintf(w, `{"errors":[{"message":"request body exceeds %d bytes","extensions":{"code":"BAD_USER_INPUT"}}]}`, maxBodyBytes)
+			_, _ = fmt.Fprintf(w, `{"errors":[{"message":"the request body exceeds %d bytes","extensions":{"code":"%s"}}]}`, maxBodyBytes, transport.CodeBadRequest)
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
@@ -243,8 +264,8 @@ func isStream(r *http.Request) bool {
 // websocketInit authenticates a WebSocket connection from its connection_init payload in
 // forwarded mode (a missing or rejected credential closes the connection), and verifies
 // the server credential otherwise, so subscriptions know their workspace from the start.
-func websocketInit(d Deps) transport.WebsocketInitFunc {
-	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+func websocketInit(d Deps) gqltransport.WebsocketInitFunc {
+	return func(ctx context.Context, payload gqltransport.InitPayload) (context.Context, *gqltransport.InitPayload, error) {
 		cred := credentialFrom(ctx)
 		if d.Config.ForwardAuth {
 			var err error

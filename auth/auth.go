@@ -130,32 +130,10 @@ func New(cfg Config) (*Authenticator, error) {
 	if a.observe == nil {
 		a.observe = func(string, string) {}
 	}
-	if cfg.Forwarded {
-		var set []string
-		for name, v := range map[string]string{"AUTH_JWKS_URL": cfg.JWKSURL, "AUTH_JWT_SECRET": cfg.JWTSecret, "AUTH_API_KEYS_FILE": cfg.APIKeysFile, "AUTH_ANONYMOUS_ROLE": cfg.AnonymousRole} {
-			if v != "" {
-				set = append(set, name)
-			}
-		}
-		if len(set) > 0 {
-			return nil, fmt.Errorf("%s: cannot be combined with forwarded mode (LIVESTORM_FORWARD_AUTH), where the caller's Livestorm credential is its identity", strings.Join(set, ", "))
-		}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
-	switch {
-	case cfg.AnonymousRole != "":
-		r, ok := ParseRole(cfg.AnonymousRole)
-		if !ok {
-			return nil, fmt.Errorf("AUTH_ANONYMOUS_ROLE: must be public, viewer, editor, admin or none, got %q", cfg.AnonymousRole)
-		}
-		a.anonymous = r
-	case cfg.Demo:
-		a.anonymous = RoleAdmin
-	default:
-		a.anonymous = RolePublic
-	}
-	if cfg.JWKSURL == "" && cfg.JWTSecret == "" && (cfg.Issuer != "" || cfg.Audience != "" || cfg.RoleClaim != "") {
-		return nil, errors.New("AUTH_JWT_ISSUER, AUTH_JWT_AUDIENCE and AUTH_ROLE_CLAIM need AUTH_JWKS_URL or AUTH_JWT_SECRET")
-	}
+	a.anonymous = cfg.anonymousRole()
 	if cfg.APIKeysFile != "" {
 		keys, err := loadAPIKeys(cfg.APIKeysFile)
 		if err != nil {
@@ -169,6 +147,51 @@ func New(cfg Config) (*Authenticator, error) {
 	}
 	a.jwt = v
 	return a, nil
+}
+
+// Validate checks the options that need no file or network, each error naming the
+// variable at fault; New calls it, and configuration loading can call it early.
+func (cfg Config) Validate() error {
+	var errs []error
+	if cfg.Forwarded {
+		var set []string
+		for _, v := range []struct{ name, value string }{
+			{"AUTH_JWKS_URL", cfg.JWKSURL}, {"AUTH_JWT_SECRET", cfg.JWTSecret}, {"AUTH_JWT_ISSUER", cfg.Issuer},
+			{"AUTH_JWT_AUDIENCE", cfg.Audience}, {"AUTH_ROLE_CLAIM", cfg.RoleClaim}, {"AUTH_API_KEYS_FILE", cfg.APIKeysFile},
+			{"AUTH_ANONYMOUS_ROLE", cfg.AnonymousRole},
+		} {
+			if v.value != "" {
+				set = append(set, v.name)
+			}
+		}
+		if len(set) > 0 {
+			return fmt.Errorf("LIVESTORM_FORWARD_AUTH: cannot be combined with %s: in forwarded mode the caller's own Livestorm credential is its identity", strings.Join(set, ", "))
+		}
+	}
+	if cfg.AnonymousRole != "" {
+		if _, ok := ParseRole(cfg.AnonymousRole); !ok {
+			errs = append(errs, fmt.Errorf("AUTH_ANONYMOUS_ROLE: must be public, viewer, editor, admin or none, got %q", cfg.AnonymousRole))
+		}
+	}
+	switch {
+	case cfg.JWKSURL != "" && cfg.JWTSecret != "":
+		errs = append(errs, errors.New("AUTH_JWKS_URL and AUTH_JWT_SECRET: set one (a JWKS for an identity provider, a secret for development)"))
+	case cfg.JWTSecret != "" && len(cfg.JWTSecret) < MinSecretBytes:
+		errs = append(errs, fmt.Errorf("AUTH_JWT_SECRET: must be at least %d bytes (openssl rand -hex 32)", MinSecretBytes))
+	case cfg.JWKSURL == "" && cfg.JWTSecret == "" && (cfg.Issuer != "" || cfg.Audience != "" || cfg.RoleClaim != ""):
+		errs = append(errs, errors.New("AUTH_JWT_ISSUER, AUTH_JWT_AUDIENCE and AUTH_ROLE_CLAIM need AUTH_JWKS_URL or AUTH_JWT_SECRET"))
+	}
+	return errors.Join(errs...)
+}
+
+func (cfg Config) anonymousRole() Role {
+	if r, ok := ParseRole(cfg.AnonymousRole); ok && cfg.AnonymousRole != "" {
+		return r
+	}
+	if cfg.Demo {
+		return RoleAdmin
+	}
+	return RolePublic
 }
 
 // Close stops the JWKS refresh goroutine, if any.

@@ -382,7 +382,7 @@ type jwksServer struct {
 	fetches atomic.Int32
 }
 
-func newJWKSServer(t *testing.T) *jwksServer {
+func newJWKSServer(t testing.TB) *jwksServer {
 	t.Helper()
 	s := &jwksServer{}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -403,7 +403,7 @@ func newJWKSServer(t *testing.T) *jwksServer {
 }
 
 // publish replaces the served keys.
-func (s *jwksServer) publish(t *testing.T, keys map[string]any) {
+func (s *jwksServer) publish(t testing.TB, keys map[string]any) {
 	t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()

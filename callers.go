@@ -28,6 +28,9 @@ func newAuthenticator(cfg Config, m *metrics.Metrics, logger *slog.Logger) (*aut
 	ac.Forwarded = cfg.ForwardAuth
 	ac.Logger = logger.With("component", "auth")
 	ac.Observe = func(method, result string) { m.Auth.WithLabelValues(method, result).Inc() }
+	if strings.HasPrefix(ac.JWKSURL, "http://") {
+		logger.Warn("AUTH_JWKS_URL is plain HTTP: anyone on the path can replace the signing keys; use https")
+	}
 	return auth.New(ac)
 }
 

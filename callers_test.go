@@ -412,7 +412,7 @@ func TestPersistedDocuments(t *testing.T) {
 				h.resetCalls()
 				refused(t, postGraphQL(t, base, map[string]any{"extensions": apq(sha256Hex(other))}), persisted.CodeNotFound)
 			})
-			assert.Contains(t, logs.String(), `caller=ip:127.0.0.1 role=public operation=Team reason=persisted_query_required`)
+			assert.Contains(t, logs.String(), `caller=ip:127.0.0.1 role=public auth=anonymous operation=Team code=PERSISTED_QUERY_REQUIRED`)
 			assert.Contains(t, metricsText(t, base), `gateway_access_denied_total{role="public"} 2`)
 		})
 	}

@@ -237,7 +237,8 @@ func credentials(d Deps, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		presented, err := presentedCredentials(r)
 		if err != nil {
-			refuse(w, r, d, auth.Caller{ID: "ip:" + auth.ClientIP(r.RemoteAddr, "", nil).String()}, err)
+			ip := auth.ClientIP(r.RemoteAddr, strings.Join(r.Header.Values("X-Forwarded-For"), ","), d.Config.Auth.TrustedProxies)
+			refuse(w, r, d, auth.Caller{ID: "ip:" + ip.String(), IP: ip}, err)
 			return
 		}
 		ctx := r.Context()

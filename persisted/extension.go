@@ -222,8 +222,12 @@ func badRequest(msg string) *gqlerror.Error {
 // than a plain unknown id.
 func (e Extension) refuse(ctx context.Context, c auth.Caller, p *graphql.RawParams, denied bool, code, msg string) *gqlerror.Error {
 	if e.Logger != nil {
-		e.Logger.InfoContext(ctx, "request refused", "caller", c.ID, "role", c.Role.String(),
-			"operation", truncate(p.OperationName, 100), "reason", strings.ToLower(code))
+		reason := "unknown document id"
+		if denied {
+			reason = "query text from a role restricted to persisted documents"
+		}
+		e.Logger.InfoContext(ctx, "request refused", "caller", c.ID, "role", c.Role.String(), "auth", c.Method,
+			"operation", truncate(p.OperationName, 100), "code", code, "reason", reason)
 	}
 	if denied && e.Denied != nil {
 		e.Denied(c.Role.String())

@@ -165,7 +165,7 @@ func TestExtension(t *testing.T) {
 		})
 	}
 	assert.Equal(t, []string{"public", "public", "none"}, denied, "unknown ids are not denials; restrictions are")
-	assert.Contains(t, logs.String(), `caller=ip:203.0.113.1 role=public operation=Op reason=persisted_query_required`)
+	assert.Contains(t, logs.String(), `caller=ip:203.0.113.1 role=public auth=anonymous operation=Op code=PERSISTED_QUERY_REQUIRED`)
 	assert.NotContains(t, logs.String(), "users", "the query text is never logged")
 }
 

@@ -3,16 +3,22 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/livestorm-gateway/gateway/auth"
+	"github.com/livestorm-gateway/gateway/persisted"
 )
 
 // Config is the gateway's configuration, read from the environment (design.md §3.3).
 type Config struct {
 	Port           int           // PORT
+	Host           string        // HOST: the listen address ("" = every interface; loopback in demo mode)
 	APIURL         string        // LIVESTORM_API_URL
 	APIToken       string        // LIVESTORM_API_TOKEN
 	ForwardAuth    bool          // LIVESTORM_FORWARD_AUTH
@@ -33,6 +39,22 @@ type Config struct {
 	// re-created if Livestorm disabled them (WEBHOOK_RESYNC_INTERVAL; with PUBLIC_URL).
 	// Each check is one upstream call: hourly is 720 of the 10,000 calls of 30 days.
 	WebhookResync time.Duration
+	// WebhookTolerance is the freshness window of webhook signatures
+	// (LIVESTORM_WEBHOOK_TOLERANCE; 0 = webhook.DefaultTolerance).
+	WebhookTolerance time.Duration
+	// WebhookSecretsFile holds per-workspace webhook secrets (LIVESTORM_WEBHOOK_SECRETS,
+	// forwarded mode); run loads it into WebhookSecrets.
+	WebhookSecretsFile string
+	WebhookSecrets     map[string]string
+
+	// Auth is caller identity: AUTH_JWKS_URL, AUTH_JWT_SECRET, AUTH_JWT_ISSUER,
+	// AUTH_JWT_AUDIENCE, AUTH_ROLE_CLAIM, AUTH_API_KEYS_FILE, AUTH_ANONYMOUS_ROLE and
+	// TRUSTED_PROXIES; run adds the logger, metrics and HTTP client.
+	Auth auth.Config
+	// PersistedDocuments is the trusted documents manifest (PERSISTED_DOCUMENTS), and
+	// PersistedOnly the roles restricted to it (PERSISTED_DOCUMENTS_ONLY).
+	PersistedDocuments string
+	PersistedOnly      persisted.Policy
 }
 
 // Demo reports whether the gateway runs its embedded simulator: no credential configured
@@ -98,6 +120,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 
 	intVar("PORT", &c.Port, 0, 65535)
+	if v := strings.TrimSpace(getenv("HOST")); v != "" {
+		if !validHost(v) {
+			fail("HOST", "must be an IP address or a host name such as 127.0.0.1, :: or localhost, got %q", v)
+		} else {
+			c.Host = strings.Trim(v, "[]")
+		}
+	}
 	urlVar("LIVESTORM_API_URL", &c.APIURL, "https", "http")
 	c.APIToken = strings.TrimSpace(getenv("LIVESTORM_API_TOKEN"))
 	boolVar("LIVESTORM_FORWARD_AUTH", &c.ForwardAuth)
@@ -145,14 +174,72 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 	}
 
+	if v := strings.TrimSpace(getenv("LIVESTORM_WEBHOOK_TOLERANCE")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Minute || d > 24*time.Hour {
+			fail("LIVESTORM_WEBHOOK_TOLERANCE", "must be a duration between 1m and 24h such as 30m, got %q", v)
+		} else {
+			c.WebhookTolerance = d
+		}
+	}
+	c.WebhookSecretsFile = strings.TrimSpace(getenv("LIVESTORM_WEBHOOK_SECRETS"))
+
+	c.Auth = auth.Config{
+		JWTSecret:     getenv("AUTH_JWT_SECRET"),
+		Issuer:        strings.TrimSpace(getenv("AUTH_JWT_ISSUER")),
+		Audience:      strings.TrimSpace(getenv("AUTH_JWT_AUDIENCE")),
+		RoleClaim:     strings.TrimSpace(getenv("AUTH_ROLE_CLAIM")),
+		APIKeysFile:   strings.TrimSpace(getenv("AUTH_API_KEYS_FILE")),
+		AnonymousRole: strings.TrimSpace(getenv("AUTH_ANONYMOUS_ROLE")),
+		Forwarded:     c.ForwardAuth,
+		Demo:          c.Demo(),
+	}
+	urlVar("AUTH_JWKS_URL", &c.Auth.JWKSURL, "https", "http")
+	if err := c.Auth.Validate(); err != nil {
+		errs = append(errs, strings.Split(err.Error(), "\n")...)
+	}
+	if v := getenv("TRUSTED_PROXIES"); strings.TrimSpace(v) != "" {
+		p, err := auth.ParsePrefixes(v)
+		if err != nil {
+			fail("TRUSTED_PROXIES", "must be comma-separated CIDRs or addresses of your proxies: %v", err)
+		}
+		c.Auth.TrustedProxies = p
+	}
+	c.PersistedDocuments = strings.TrimSpace(getenv("PERSISTED_DOCUMENTS"))
+	if only := getenv("PERSISTED_DOCUMENTS_ONLY"); c.PersistedDocuments == "" && strings.TrimSpace(only) != "" && !strings.EqualFold(strings.TrimSpace(only), "none") {
+		fail("PERSISTED_DOCUMENTS_ONLY", "needs PERSISTED_DOCUMENTS, the manifest the restricted roles may run")
+	} else if p, err := persisted.ParsePolicy(only); err != nil {
+		errs = append(errs, err.Error())
+	} else {
+		c.PersistedOnly = p
+	}
+
+	if c.WebhookSecretsFile != "" {
+		switch {
+		case !c.ForwardAuth:
+			fail("LIVESTORM_WEBHOOK_SECRETS", "is for forwarded mode (LIVESTORM_FORWARD_AUTH=true), where each workspace signs with its own secret; with a server token use LIVESTORM_WEBHOOK_SECRET")
+		case c.WebhookSecret != "":
+			fail("LIVESTORM_WEBHOOK_SECRETS", "cannot be combined with LIVESTORM_WEBHOOK_SECRET: with per-workspace secrets, every workspace is verified with its own")
+		}
+	}
 	if c.ForwardAuth && c.APIToken != "" {
 		fail("LIVESTORM_FORWARD_AUTH", "cannot be combined with LIVESTORM_API_TOKEN: choose the server token or the callers' credentials")
 	}
-	if c.PublicURL != "" && c.WebhookSecret == "" && !c.Demo() {
+	if c.PublicURL != "" && c.WebhookSecret == "" && c.WebhookSecretsFile == "" && !c.Demo() {
 		fail("LIVESTORM_WEBHOOK_SECRET", "is required with PUBLIC_URL: unsigned webhooks would let anyone push events")
 	}
 	if len(errs) > 0 {
 		return c, fmt.Errorf("invalid configuration:\n  %s", strings.Join(errs, "\n  "))
 	}
 	return c, nil
+}
+
+var hostName = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*$`)
+
+// validHost accepts an IP address (IPv6 with or without brackets) or a DNS name.
+func validHost(h string) bool {
+	if _, err := netip.ParseAddr(strings.Trim(h, "[]")); err == nil {
+		return true
+	}
+	return len(h) <= 253 && hostName.MatchString(h)
 }

@@ -14,14 +14,17 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 	_ "time/tzdata" // session timezones must resolve even on images without zoneinfo
 
+	"github.com/livestorm-gateway/gateway/auth"
 	"github.com/livestorm-gateway/gateway/cache"
 	"github.com/livestorm-gateway/gateway/livestorm"
 	"github.com/livestorm-gateway/gateway/metrics"
 	"github.com/livestorm-gateway/gateway/tenant"
+	"github.com/livestorm-gateway/gateway/webhook"
 )
 
 func main() {
@@ -51,8 +54,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		logger.Warn("REDIS_URL is set but this version has no Redis tier yet: cache, bus and rate limiter stay in this process (run one replica)")
 	}
 
+	if cfg.WebhookSecretsFile != "" {
+		if cfg.WebhookSecrets, err = webhook.LoadSecrets(cfg.WebhookSecretsFile); err != nil {
+			return err
+		}
+	}
+	host := cfg.Host
 	var demo *demoUpstream
 	if cfg.Demo() {
+		if host == "" {
+			host = "127.0.0.1" // demo callers are admin: never reachable from the network unless HOST says so
+		}
 		demo, err = startDemo(cfg, logger)
 		if err != nil {
 			return fmt.Errorf("demo mode: %w", err)
@@ -67,10 +79,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	deps := newDeps(cfg, logger)
 	defer deps.Client.CloseIdleConnections()
 	defer deps.push.Close() // after the HTTP server stopped: drain the receiver, end subscriptions
+	if deps.Auth, err = newAuthenticator(cfg, deps.Metrics, logger); err != nil {
+		return err
+	}
+	defer deps.Auth.Close()
+	if deps.Persisted, err = openPersisted(cfg, logger); err != nil {
+		return err
+	}
+	defer reloadOnSignal(deps.Persisted)()
 
-	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.Port))
+	addr := net.JoinHostPort(host, strconv.Itoa(cfg.Port))
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("PORT: cannot listen on %d: %w", cfg.Port, err)
+		return fmt.Errorf("HOST, PORT: cannot listen on %s: %w", addr, err)
 	}
 	streams, endStreams := context.WithCancel(context.Background())
 	defer endStreams()
@@ -98,9 +119,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if reg := startRegistrar(cfg, deps, publicURL, startActivity); reg != nil {
 		defer reg.Close() // before the receiver closes
 	}
-	printBanner(stdout, cfg, ln.Addr(), demo)
+	printBanner(stdout, cfg, ln.Addr(), demo, deps.Auth.AnonymousRole())
 	logger.Info("gateway started", "addr", ln.Addr().String(), "demo", demo != nil, "forward_auth", cfg.ForwardAuth,
-		"upstream", cfg.APIURL, "cache_ttl", cfg.CacheTTL)
+		"upstream", cfg.APIURL, "cache_ttl", cfg.CacheTTL, "anonymous_role", deps.Auth.AnonymousRole().String(),
+		"jwt", deps.Auth.JWT(), "api_keys", cfg.Auth.APIKeysFile != "")
 
 	select {
 	case err := <-serveErr:
@@ -164,13 +186,23 @@ func quotaNearlyExhausted(rl livestorm.RateLimit) bool {
 	return rl.MonthlyRemaining < max(20, rl.MonthlyLimit/50)
 }
 
-func printBanner(w io.Writer, cfg Config, addr net.Addr, demo *demoUpstream) {
-	port := addr.(*net.TCPAddr).Port
+func printBanner(w io.Writer, cfg Config, addr net.Addr, demo *demoUpstream, anonymous auth.Role) {
+	tcp := addr.(*net.TCPAddr)
+	port := tcp.Port
 	base := fmt.Sprintf("http://localhost:%d", port)
+	if !tcp.IP.IsUnspecified() && !tcp.IP.IsLoopback() {
+		base = "http://" + tcp.String()
+	}
 	fmt.Fprintf(w, "Livestorm GraphQL gateway listening on %s\n", addr)
 	fmt.Fprintf(w, "  GraphiQL:  %s/\n  GraphQL:   %s/graphql (POST, GET, WebSocket, SSE)\n  Metrics:   %s/metrics\n", base, base, base)
 	if demo != nil {
 		fmt.Fprintf(w, "\nDemo mode: upstream is the embedded Livestorm simulator at %s\n", demo.BaseURL)
+		if tcp.IP.IsLoopback() {
+			fmt.Fprintf(w, "  listening on loopback only (set HOST=0.0.0.0 to reach it from other machines);")
+		} else {
+			fmt.Fprintf(w, "  listening on %s as HOST asked: reachable from the network;", tcp.IP)
+		}
+		fmt.Fprintf(w, " callers without credentials are %s\n", anonymous)
 		fmt.Fprintf(w, "  workspace %q (%s)\n", demo.OrgName, demo.OrgID)
 		fmt.Fprintf(w, "\nTry it:\n  curl -s %s/graphql -H 'Content-Type: application/json' \\\n    -d '{\"query\":\"{ events(first: 3) { totalCount nodes { title sessions { nodes { status registrantsCount } } } } }\"}'\n", base)
 		fmt.Fprintf(w, "\nLive updates: the simulator registers someone every few seconds and runs a session every\n"+
@@ -180,5 +212,9 @@ func printBanner(w io.Writer, cfg Config, addr net.Addr, demo *demoUpstream) {
 			"    -d '{\"query\":\"subscription { registrationCreated { person { email } session { registrantsCount } } }\"}'\n", base)
 		fmt.Fprintf(w, "\nTo use a real workspace instead: LIVESTORM_API_TOKEN=<your token> make run\n")
 		fmt.Fprintf(w, "  (or LIVESTORM_FORWARD_AUTH=true to use each caller's own Authorization header)\n")
+		return
+	}
+	if !cfg.ForwardAuth {
+		fmt.Fprintf(w, "  Callers without credentials: %s (AUTH_ANONYMOUS_ROLE)\n", anonymous)
 	}
 }

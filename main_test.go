@@ -69,7 +69,8 @@ func TestRunDemoMode(t *testing.T) {
 	t.Logf("demo mode ready in %s", time.Since(start))
 
 	banner := stdout.String()
-	for _, want := range []string{"GraphiQL:", "Demo mode", "LIVESTORM_API_TOKEN", "subscription { livestormEvents"} {
+	for _, want := range []string{"GraphiQL:", "Demo mode", "LIVESTORM_API_TOKEN", "subscription { livestormEvents",
+		"listening on 127.0.0.1:", "loopback only", "callers without credentials are admin"} {
 		assert.Contains(t, banner, want)
 	}
 

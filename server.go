@@ -20,6 +20,7 @@ import (
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/livestorm-gateway/gateway/auth"
 	"github.com/livestorm-gateway/gateway/cache"
 	"github.com/livestorm-gateway/gateway/graph"
 	"github.com/livestorm-gateway/gateway/graph/generated"
@@ -27,6 +28,7 @@ import (
 	"github.com/livestorm-gateway/gateway/livestorm"
 	"github.com/livestorm-gateway/gateway/loaders"
 	"github.com/livestorm-gateway/gateway/metrics"
+	"github.com/livestorm-gateway/gateway/persisted"
 	"github.com/livestorm-gateway/gateway/pubsub"
 	"github.com/livestorm-gateway/gateway/tenant"
 	"github.com/livestorm-gateway/gateway/transport"
@@ -58,6 +60,10 @@ type Deps struct {
 	// Streams is cancelled when the server shuts down, ending WebSocket and SSE streams
 	// that http.Server.Shutdown would otherwise wait for forever.
 	Streams context.Context
+	// Auth resolves each request's caller (nil: one built from Config.Auth).
+	Auth *auth.Authenticator
+	// Persisted is the trusted documents manifest (nil: none).
+	Persisted *persisted.Store
 
 	// push owns the bus and receiver that run closes on shutdown.
 	push pushDeps
@@ -69,12 +75,13 @@ type Deps struct {
 
 // NewServer returns the gateway's HTTP handler: every route of design.md §3.2.
 func NewServer(d Deps) http.Handler {
+	d.Auth = d.authenticator()
 	mux := http.NewServeMux()
 	gql := newGraphQLHandler(d)
 	corsMW := cors.New(cors.Options{
 		AllowedOrigins: d.Config.AllowedOrigins,
 		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
-		AllowedHeaders: []string{"Authorization", "Content-Type", "Accept"},
+		AllowedHeaders: []string{"Authorization", APIKeyHeader, "Content-Type", "Accept"},
 		MaxAge:         600,
 	})
 	mux.Handle("/graphql", corsMW.Handler(credentials(d, gql)))
@@ -139,6 +146,12 @@ func newGraphQLHandler(d Deps) http.Handler {
 
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
+	if d.Persisted != nil {
+		// Before APQ, which must never see a restricted caller's new hash or a hash the
+		// manifest does not hold (see persisted.Extension).
+		srv.Use(persisted.Extension{Store: d.Persisted, Policy: d.Config.PersistedOnly, Logger: d.Logger,
+			Denied: func(role string) { d.Metrics.AccessDenied.WithLabelValues(role).Inc() }})
+	}
 	srv.Use(transport.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(extension.FixedComplexityLimit(d.Config.MaxComplexity))
 	srv.Use(graph.DepthLimit(d.Config.MaxDepth))
@@ -234,17 +247,37 @@ func credentialFrom(ctx context.Context) livestorm.Credential {
 	return c
 }
 
-// credentials decides which Livestorm credential an HTTP request runs with: the server's
-// token, or in forwarded mode the caller's Authorization header (verified lazily, on the
-// first upstream call, so introspection needs none). Streaming requests are tied to the
-// server's stream context so shutdown ends them.
+// credentials resolves each request's caller (auth.Caller, in the context; a credential
+// that fails is answered 401 here, before any GraphQL work) and decides which Livestorm
+// credential it runs with: the server's token, or in forwarded mode the caller's
+// Authorization header (verified lazily, on the first upstream call, so introspection
+// needs none). A WebSocket's caller is resolved from its connection_init instead
+// (websocketInit). Streaming requests are tied to the server's stream context so
+// shutdown ends them.
 func credentials(d Deps, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		presented, err := presentedCredentials(r)
+		if err != nil {
+			ip := auth.ClientIP(r.RemoteAddr, strings.Join(r.Header.Values("X-Forwarded-For"), ","), d.Config.Auth.TrustedProxies)
+			refuse(w, r, d, auth.Caller{ID: "ip:" + ip.String(), IP: ip}, err)
+			return
+		}
+		ctx := r.Context()
+		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			ctx = withUpgradeCredentials(ctx, presented)
+		} else {
+			caller, err := d.Auth.Authenticate(ctx, presented)
+			if err != nil {
+				refuse(w, r, d, caller, err)
+				return
+			}
+			ctx = auth.NewContext(ctx, caller)
+		}
 		cred := d.ServerCredential
 		if d.Config.ForwardAuth {
-			cred, _ = livestorm.ParseAuthorization(r.Header.Get("Authorization"))
+			cred, _ = livestorm.ParseAuthorization(presented.Authorization)
 		}
-		ctx := withCredential(r.Context(), cred)
+		ctx = withCredential(ctx, cred)
 		if d.Streams != nil && isStream(r) {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithCancel(ctx)
@@ -261,15 +294,25 @@ func isStream(r *http.Request) bool {
 		strings.Contains(r.Header.Get("Accept"), "text/event-stream")
 }
 
-// websocketInit authenticates a WebSocket connection from its connection_init payload in
-// forwarded mode (a missing or rejected credential closes the connection), and verifies
-// the server credential otherwise, so subscriptions know their workspace from the start.
+// websocketInit resolves a WebSocket connection's caller from its connection_init
+// payload (Authorization, X-API-Key; see initCredentials), fixed for the connection: a
+// credential that fails, or none when anonymous callers are refused, closes the
+// connection at init. In forwarded mode the payload's Authorization is the Livestorm
+// credential (a missing or rejected one closes the connection); otherwise the server
+// credential is verified, so subscriptions know their workspace from the start.
 func websocketInit(d Deps) gqltransport.WebsocketInitFunc {
 	return func(ctx context.Context, payload gqltransport.InitPayload) (context.Context, *gqltransport.InitPayload, error) {
+		presented := initCredentials(ctx, payload)
+		caller, err := d.Auth.Authenticate(ctx, presented)
+		if err != nil {
+			logRefusal(ctx, d, caller, "", err)
+			code, _ := refusalCode(err)
+			return ctx, nil, fmt.Errorf("%s: %s", code, err)
+		}
+		ctx = auth.NewContext(ctx, caller)
 		cred := credentialFrom(ctx)
 		if d.Config.ForwardAuth {
-			var err error
-			cred, err = livestorm.ParseAuthorization(payload.Authorization())
+			cred, err = livestorm.ParseAuthorization(presented.Authorization)
 			if err != nil {
 				return ctx, nil, errors.New("UNAUTHENTICATED: send your Livestorm credential as Authorization in the connection_init payload")
 			}

@@ -25,14 +25,20 @@ type pushDeps struct {
 // evict cache entries and push made-up events to subscribers.
 func newPushDeps(cfg Config, c *cache.Cache, m *metrics.Metrics, serverCred livestorm.Credential, logger *slog.Logger) pushDeps {
 	p := pushDeps{bus: pubsub.NewLocal()}
-	if cfg.WebhookSecret == "" {
+	if cfg.WebhookSecret == "" && len(cfg.WebhookSecrets) == 0 {
 		return p
+	}
+	if cfg.ForwardAuth && cfg.WebhookSecret != "" {
+		logger.Warn("LIVESTORM_WEBHOOK_SECRET in forwarded mode: every workspace is verified with the same secret, so anyone " +
+			"holding it can sign deliveries naming any workspace; list each workspace's own secret in LIVESTORM_WEBHOOK_SECRETS")
 	}
 	// Deliveries that name no workspace belong to the server token's (a token the
 	// operator configured: its organization claim is trusted).
 	fallbackOrg, _ := serverCred.UnverifiedOrg()
 	r, err := webhook.NewReceiver(webhook.Options{
 		Secret:        cfg.WebhookSecret,
+		Secrets:       cfg.WebhookSecrets,
+		Tolerance:     cfg.WebhookTolerance,
 		FallbackOrgID: fallbackOrg,
 		Cache:         c,
 		Bus:           p.bus,
@@ -88,7 +94,13 @@ func startRegistrar(cfg Config, d Deps, publicURL string, ready func()) *webhook
 	return r
 }
 
-// loopbackURL is how the embedded simulator reaches this gateway in demo mode.
+// loopbackURL is how the embedded simulator reaches this gateway in demo mode: on
+// 127.0.0.1 when it listens there or on every interface, else on the address HOST
+// named.
 func loopbackURL(addr net.Addr) string {
-	return fmt.Sprintf("http://127.0.0.1:%d", addr.(*net.TCPAddr).Port)
+	a := addr.(*net.TCPAddr)
+	if a.IP == nil || a.IP.IsUnspecified() {
+		return fmt.Sprintf("http://127.0.0.1:%d", a.Port)
+	}
+	return "http://" + a.String()
 }

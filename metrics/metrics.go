@@ -26,6 +26,11 @@ type Metrics struct {
 	WebhooksReceived    *prometheus.CounterVec
 	SubscriptionsActive prometheus.Gauge
 	Operations          *prometheus.CounterVec
+	// Auth counts authentications by method (jwt, api_key, anonymous, forwarded, demo)
+	// and result (ok, unauthenticated, forbidden).
+	Auth *prometheus.CounterVec
+	// AccessDenied counts requests refused for the caller's role, by role.
+	AccessDenied *prometheus.CounterVec
 }
 
 // New creates and registers the collectors (plus Go runtime and process collectors).
@@ -61,10 +66,18 @@ func New() *Metrics {
 			Name: "gateway_graphql_operations_total",
 			Help: "GraphQL operations executed, by operation type and whether they returned errors.",
 		}, []string{"type", "result"}),
+		Auth: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_auth_total",
+			Help: "Caller authentications (one per HTTP request or WebSocket connection), by method and result.",
+		}, []string{"method", "result"}),
+		AccessDenied: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_access_denied_total",
+			Help: "Requests refused because of the caller's role (persisted documents only, no role), by role.",
+		}, []string{"role"}),
 	}
 	m.Registry.MustRegister(
 		m.UpstreamRequests, m.UpstreamDuration, m.RateLimitRemaining, m.CacheRequests,
-		m.WebhooksReceived, m.SubscriptionsActive, m.Operations,
+		m.WebhooksReceived, m.SubscriptionsActive, m.Operations, m.Auth, m.AccessDenied,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	return m

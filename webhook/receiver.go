@@ -9,6 +9,7 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -33,8 +34,8 @@ import (
 const (
 	ResultOK           = "ok"            // verified, queued for invalidation and publication
 	ResultDuplicate    = "duplicate"     // a retry of a delivery already accepted
-	ResultUnauthorized = "unauthorized"  // unsigned, tampered or stale
-	ResultMalformed    = "malformed"     // not a Livestorm delivery (bad JSON, no workspace)
+	ResultUnauthorized = "unauthorized"  // unsigned, tampered, stale, or a workspace without a secret (401)
+	ResultMalformed    = "malformed"     // not a Livestorm delivery: not one JSON object, unreadable, no workspace (401)
 	ResultUnknownEvent = "unknown_event" // an event name this gateway does not know (acknowledged)
 	ResultTooLarge     = "too_large"     // body over the cap
 	ResultOverloaded   = "overloaded"    // queue full or shutting down (503: Livestorm retries)
@@ -63,11 +64,23 @@ var knownEvents = func() map[string]bool {
 	return m
 }()
 
+// DefaultTolerance is the default freshness window of a delivery's signature. Livestorm
+// retries a failed delivery for about 22 minutes, possibly with the timestamp of its
+// first attempt, so the window covers that; replays inside it are stopped by the body
+// de-duplication, not by the clock.
+const DefaultTolerance = 30 * time.Minute
+
 // Options configure a Receiver. Zero values take the documented defaults.
 type Options struct {
-	// Secret is LIVESTORM_WEBHOOK_SECRET. Required: without it every delivery is refused.
+	// Secret is LIVESTORM_WEBHOOK_SECRET: the one secret every delivery is signed with.
 	Secret string
-	// Tolerance is the freshness window of a signature's timestamp (default 5 minutes).
+	// Secrets are per-workspace secrets by organization id (LIVESTORM_WEBHOOK_SECRETS,
+	// forwarded mode): a delivery is verified with the secret of the organization_id it
+	// names, so one workspace's secret cannot sign events for another's subscribers; a
+	// delivery naming no workspace, or one not listed, is refused. Exclusive with Secret.
+	Secrets map[string]string
+	// Tolerance is the freshness window of a signature's timestamp, either way (default
+	// DefaultTolerance).
 	Tolerance time.Duration
 	// MaxBody caps a delivery's body (default 1 MiB); larger ones get 413.
 	MaxBody int64
@@ -75,8 +88,9 @@ type Options struct {
 	// beyond it deliveries get 503 and Livestorm retries them later.
 	QueueSize int
 	// DedupeTTL is how long a delivery is remembered to recognise its retries (default
-	// 1 hour: Livestorm's retries span about 22 minutes); DedupeSize bounds how many are
-	// remembered (default 100,000).
+	// the larger of 1 hour and twice Tolerance, so a delivery is remembered for as long as
+	// its signature could be replayed); DedupeSize bounds how many are remembered
+	// (default 100,000).
 	DedupeTTL  time.Duration
 	DedupeSize int
 	// FallbackOrgID is the workspace of deliveries that do not name one (the server
@@ -115,14 +129,22 @@ type delivery struct {
 
 // NewReceiver returns a running Receiver.
 func NewReceiver(opts Options) (*Receiver, error) {
-	if opts.Secret == "" {
-		return nil, errors.New("webhook: a secret is required (LIVESTORM_WEBHOOK_SECRET)")
+	switch {
+	case opts.Secret == "" && len(opts.Secrets) == 0:
+		return nil, errors.New("webhook: a secret is required (LIVESTORM_WEBHOOK_SECRET or LIVESTORM_WEBHOOK_SECRETS)")
+	case opts.Secret != "" && len(opts.Secrets) > 0:
+		return nil, errors.New("webhook: LIVESTORM_WEBHOOK_SECRET and LIVESTORM_WEBHOOK_SECRETS: set one")
+	}
+	for org, secret := range opts.Secrets {
+		if org == "" || secret == "" {
+			return nil, errors.New("webhook: per-workspace secrets need an organization id and a secret each")
+		}
 	}
 	if opts.Cache == nil || opts.Bus == nil {
 		return nil, errors.New("webhook: a cache and a bus are required")
 	}
 	if opts.Tolerance <= 0 {
-		opts.Tolerance = livestorm.DefaultWebhookTolerance
+		opts.Tolerance = DefaultTolerance
 	}
 	if opts.MaxBody <= 0 {
 		opts.MaxBody = 1 << 20
@@ -131,7 +153,7 @@ func NewReceiver(opts Options) (*Receiver, error) {
 		opts.QueueSize = 1024
 	}
 	if opts.DedupeTTL <= 0 {
-		opts.DedupeTTL = time.Hour
+		opts.DedupeTTL = max(time.Hour, 2*opts.Tolerance)
 	}
 	if opts.DedupeSize <= 0 {
 		opts.DedupeSize = 100_000
@@ -155,54 +177,77 @@ func NewReceiver(opts Options) (*Receiver, error) {
 }
 
 // ServeHTTP verifies, de-duplicates and queues one delivery, answering within
-// milliseconds: 202 accepted (or already seen, or an unknown event), 401 unsigned,
-// tampered or stale, 400 malformed, 413 too large, 503 when it cannot take it now.
+// milliseconds: 202 accepted (or an unknown event, acknowledged), 200 already seen, 413
+// too large, 503 when it cannot take it now, and 401, always with the same body,
+// for every other refusal.
+//
+// Every refusal before a delivery is accepted looks the same on the wire (status and
+// body), whatever the cause: unsigned, bad or malformed signature, stale, not a
+// single JSON object (trailing bytes included), naming a workspace without a secret
+// here, or unreadable once verified. Livestorm's signature is sha256(ts + secret +
+// body), which allows length extension: a forger who guesses the secret's length can
+// sign the original body plus padding plus bytes of its own. Such a body is never one
+// JSON value, so it is refused at the strict parse, before its signature is even
+// checked, and with the same answer as a wrong signature: the replies say nothing
+// about the secret (a 400-vs-401 difference once revealed its length in 28 guesses).
+// The log says why.
 func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	log := r.opts.Logger
 	body, err := readBody(w, req, r.opts.MaxBody)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
+		if errors.As(err, &tooLarge) { // a matter of size alone, whoever sends it
 			r.reply(w, http.StatusRequestEntityTooLarge, LabelUnverified, ResultTooLarge, "body too large")
 			return
 		}
-		r.reply(w, http.StatusBadRequest, LabelUnverified, ResultMalformed, "cannot read body")
+		r.refuse(w, req, LabelUnverified, ResultMalformed, "cannot read body", len(body))
 		return
 	}
 	now := r.opts.Now()
-	if err := livestorm.VerifyWebhook(r.opts.Secret, req.Header.Get(livestorm.SignatureHeader), body, now, r.opts.Tolerance); err != nil {
-		log.WarnContext(req.Context(), "webhook rejected", "reason", err.Error(), "remote", req.RemoteAddr, "bytes", len(body))
-		r.reply(w, http.StatusUnauthorized, LabelUnverified, ResultUnauthorized, "invalid or stale signature")
+	// The body is read strictly first: the workspace it names chooses the secret that
+	// verifies it.
+	if !isJSONObject(body) {
+		r.refuse(w, req, LabelUnverified, ResultMalformed, "not a single JSON object", len(body))
 		return
 	}
-	if !json.Valid(body) {
-		r.reply(w, http.StatusBadRequest, LabelUnknown, ResultMalformed, "body is not JSON")
+	claimed := claimedOrganization(body)
+	secret, orgID := r.opts.Secret, claimed
+	if r.opts.Secrets != nil {
+		if claimed == "" {
+			r.refuse(w, req, LabelUnverified, ResultUnauthorized, "no organization_id (required with per-workspace secrets)", len(body))
+			return
+		}
+		var ok bool
+		if secret, ok = r.opts.Secrets[claimed]; !ok {
+			r.refuse(w, req, LabelUnverified, ResultUnauthorized, "no secret for the organization_id named", len(body))
+			return
+		}
+	}
+	if err := livestorm.VerifyWebhook(secret, req.Header.Get(livestorm.SignatureHeader), body, now, r.opts.Tolerance); err != nil {
+		r.refuse(w, req, LabelUnverified, ResultUnauthorized, err.Error(), len(body))
 		return
 	}
 	ev, err := livestorm.ParseWebhook(body)
 	if err != nil || !knownEvents[ev.Name] {
 		name := eventNameOf(body, ev)
 		if knownEvents[name] { // a known event in a shape we cannot read
-			log.WarnContext(req.Context(), "webhook malformed", "event", name, "err", err)
-			r.reply(w, http.StatusBadRequest, name, ResultMalformed, "unreadable payload")
+			r.refuse(w, req, name, ResultMalformed, "unreadable payload: "+err.Error(), len(body))
 			return
 		}
-		log.InfoContext(req.Context(), "webhook of an unknown event acknowledged", "event", truncate(name, 64))
+		r.opts.Logger.InfoContext(req.Context(), "webhook of an unknown event acknowledged", "event", truncate(name, 64))
 		r.reply(w, http.StatusAccepted, LabelUnknown, ResultUnknownEvent, "unknown event ignored")
 		return
 	}
-	orgID := ev.OrganizationID
 	if orgID == "" {
 		orgID = r.opts.FallbackOrgID
 	}
 	if orgID == "" {
-		r.reply(w, http.StatusBadRequest, ev.Name, ResultMalformed, "no organization_id")
+		r.refuse(w, req, ev.Name, ResultMalformed, "no organization_id", len(body))
 		return
 	}
 
 	key := sha256.Sum256(body)
 	if !r.remember(key, now) {
-		log.DebugContext(req.Context(), "webhook duplicate ignored", "event", ev.Name)
+		r.opts.Logger.DebugContext(req.Context(), "webhook duplicate ignored", "event", ev.Name)
 		r.reply(w, http.StatusOK, ev.Name, ResultDuplicate, "duplicate ignored")
 		return
 	}
@@ -214,6 +259,59 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	r.reply(w, http.StatusAccepted, ev.Name, ResultOK, "accepted")
+}
+
+// RefusedBody is the body of every 401: one constant, so no refusal can be told from
+// another.
+const RefusedBody = "unauthorized\n"
+
+// refuse answers 401 with RefusedBody, counts the refusal under event and result, and
+// logs why (never the body or the secret).
+func (r *Receiver) refuse(w http.ResponseWriter, req *http.Request, event, result, reason string, size int) {
+	r.opts.Logger.WarnContext(req.Context(), "webhook refused", "reason", reason, "remote", req.RemoteAddr, "bytes", size)
+	r.opts.Observe(event, result)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusUnauthorized)
+	_, _ = w.Write([]byte(RefusedBody))
+}
+
+// isJSONObject reports whether body is exactly one JSON object, with nothing but
+// whitespace around it.
+func isJSONObject(body []byte) bool {
+	t := bytes.TrimLeft(body, " \t\r\n")
+	return len(t) > 0 && t[0] == '{' && json.Valid(body)
+}
+
+// claimedOrganization is the organization_id a delivery names, where ParseWebhook
+// reads it (data.meta.webhook, then meta.webhook), before anything is verified.
+func claimedOrganization(body []byte) string {
+	type meta struct {
+		Webhook struct {
+			OrganizationID json.RawMessage `json:"organization_id"`
+		} `json:"webhook"`
+	}
+	var doc struct {
+		Data json.RawMessage `json:"data"`
+		Meta meta            `json:"meta"`
+	}
+	if json.Unmarshal(body, &doc) != nil {
+		return ""
+	}
+	var data struct {
+		Meta meta `json:"meta"`
+	}
+	_ = json.Unmarshal(doc.Data, &data) // data may be an array or absent
+	for _, raw := range []json.RawMessage{data.Meta.Webhook.OrganizationID, doc.Meta.Webhook.OrganizationID} {
+		var s string
+		if json.Unmarshal(raw, &s) == nil && s != "" {
+			return s
+		}
+		var n json.Number
+		if json.Unmarshal(raw, &n) == nil && n != "" {
+			return n.String()
+		}
+	}
+	return ""
 }
 
 func (r *Receiver) reply(w http.ResponseWriter, status int, event, result, msg string) {

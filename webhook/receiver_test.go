@@ -3,9 +3,14 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -188,6 +193,9 @@ func TestPeopleMessageCarriesThePerson(t *testing.T) {
 
 func TestRefusedDeliveries(t *testing.T) {
 	valid := payload("people.registered", "people", "p1", "o", `{"email":"a@example.com"}`)
+	now := time.Now()
+	forged, forgedSig := lengthExtend(valid, now, len(secret), []byte(`,"x":{"data":{"id":"p9"}}`))
+	guess, guessSig := lengthExtend(valid, now, len(secret)+3, []byte(`,"x":{"data":{"id":"p9"}}`))
 	cases := []struct {
 		name          string
 		body          []byte
@@ -197,18 +205,28 @@ func TestRefusedDeliveries(t *testing.T) {
 		event, result string
 	}{
 		{"unsigned", valid, time.Time{}, "", http.StatusUnauthorized, LabelUnverified, ResultUnauthorized},
-		{"wrong secret", valid, time.Time{}, livestorm.SignWebhook("other", time.Now(), valid), http.StatusUnauthorized, LabelUnverified, ResultUnauthorized},
-		{"stale", valid, time.Now().Add(-6 * time.Minute), "", http.StatusUnauthorized, LabelUnverified, ResultUnauthorized},
-		{"not JSON", []byte("hello"), time.Now(), "", http.StatusBadRequest, LabelUnknown, ResultMalformed},
-		{"no event name", []byte(`{"data":{"id":"x","type":"people","attributes":{}}}`), time.Now(), "", http.StatusAccepted, LabelUnknown, ResultUnknownEvent},
-		{"unknown event", payload("poll.answered", "polls", "x", "o", `{}`), time.Now(), "", http.StatusAccepted, LabelUnknown, ResultUnknownEvent},
-		{"known event, unreadable shape", []byte(`{"data":[1,2],"meta":{"webhook":{"event":"people.registered"}}}`), time.Now(), "", http.StatusBadRequest, "people.registered", ResultMalformed},
-		{"no workspace", payload("people.registered", "people", "p1", "", `{}`), time.Now(), "", http.StatusBadRequest, "people.registered", ResultMalformed},
-		{"too large", bytes.Repeat([]byte("x"), 2048), time.Now(), "", http.StatusRequestEntityTooLarge, LabelUnverified, ResultTooLarge},
+		{"wrong secret", valid, time.Time{}, livestorm.SignWebhook("other", now, valid), http.StatusUnauthorized, LabelUnverified, ResultUnauthorized},
+		{"malformed signature", valid, time.Time{}, "not,a-signature", http.StatusUnauthorized, LabelUnverified, ResultUnauthorized},
+		{"stale (past the 30 min window)", valid, now.Add(-31 * time.Minute), "", http.StatusUnauthorized, LabelUnverified, ResultUnauthorized},
+		{"from the future", valid, now.Add(31 * time.Minute), "", http.StatusUnauthorized, LabelUnverified, ResultUnauthorized},
+		{"not JSON", []byte("hello"), now, "", http.StatusUnauthorized, LabelUnverified, ResultMalformed},
+		{"trailing bytes after the JSON value", append(append([]byte{}, valid...), []byte(` {"data":{}}`)...), now, "", http.StatusUnauthorized, LabelUnverified, ResultMalformed},
+		{"trailing garbage", append(append([]byte{}, valid...), 'x'), now, "", http.StatusUnauthorized, LabelUnverified, ResultMalformed},
+		{"a JSON array", []byte(`[` + string(valid) + `]`), now, "", http.StatusUnauthorized, LabelUnverified, ResultMalformed},
+		// The signature of the forgery is valid: sha256(ts + secret + body + padding +
+		// suffix), computed without the secret from the original signature and its length.
+		{"length-extended forgery (right secret length)", forged, time.Time{}, forgedSig, http.StatusUnauthorized, LabelUnverified, ResultMalformed},
+		{"length-extended forgery (wrong secret length)", guess, time.Time{}, guessSig, http.StatusUnauthorized, LabelUnverified, ResultMalformed},
+		{"no event name", []byte(`{"data":{"id":"x","type":"people","attributes":{}}}`), now, "", http.StatusAccepted, LabelUnknown, ResultUnknownEvent},
+		{"unknown event", payload("poll.answered", "polls", "x", "o", `{}`), now, "", http.StatusAccepted, LabelUnknown, ResultUnknownEvent},
+		{"known event, unreadable shape", []byte(`{"data":[1,2],"meta":{"webhook":{"event":"people.registered"}}}`), now, "", http.StatusUnauthorized, "people.registered", ResultMalformed},
+		{"no workspace", payload("people.registered", "people", "p1", "", `{}`), now, "", http.StatusUnauthorized, "people.registered", ResultMalformed},
+		{"too large", bytes.Repeat([]byte("x"), 2048), now, "", http.StatusRequestEntityTooLarge, LabelUnverified, ResultTooLarge},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, Options{MaxBody: 1024})
+			f.now = now
 			f.cache.Set(cache.Key{Scope: tenant.ScopeForOrg("o"), Resource: "answer", ID: "x"}, "v", tags.People, tags.Person("p1"))
 			sub, err := f.bus.Subscribe(t.Context(), tenant.ScopeForOrg("o"), nil, 4)
 			require.NoError(t, err)
@@ -222,6 +240,11 @@ func TestRefusedDeliveries(t *testing.T) {
 			rec := httptest.NewRecorder()
 			f.recv.ServeHTTP(rec, req)
 			assert.Equal(t, tc.status, rec.Code)
+			if tc.status == http.StatusUnauthorized {
+				// Every refusal is the same answer: nothing tells one cause from another.
+				assert.Equal(t, RefusedBody, rec.Body.String())
+				assert.Equal(t, http.Header{"Content-Type": {"text/plain; charset=utf-8"}}, rec.Header())
+			}
 			assert.Equal(t, 1, f.seen.get(tc.event, tc.result))
 			assert.NotContains(t, rec.Body.String(), secret)
 
@@ -233,6 +256,139 @@ func TestRefusedDeliveries(t *testing.T) {
 			}
 			assert.Equal(t, 1, f.cache.Len(), "nothing evicted")
 		})
+	}
+}
+
+// lengthExtend forges a delivery from a genuine one signed at ts, knowing only its
+// signature and guessing the secret's length: the SHA-256 state after the original
+// message is restored from the signature, and suffix is hashed on after the padding.
+func lengthExtend(body []byte, ts time.Time, secretLen int, suffix []byte) ([]byte, string) {
+	sig := livestorm.SignWebhook(secret, ts, body)
+	unix, hexSig, _ := strings.Cut(sig, ",")
+	digest, _ := hex.DecodeString(hexSig)
+	msgLen := len(unix) + secretLen + len(body)
+	pad := []byte{0x80}
+	for (msgLen+len(pad))%64 != 56 {
+		pad = append(pad, 0)
+	}
+	pad = binary.BigEndian.AppendUint64(pad, uint64(msgLen)*8)
+	// crypto/sha256's marshalled state: magic, 8 words, a 64-byte block, the length.
+	state := append([]byte("sha\x03"), digest...)
+	state = append(state, make([]byte, 64)...)
+	state = binary.BigEndian.AppendUint64(state, uint64(msgLen+len(pad)))
+	h := sha256.New()
+	if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(state); err != nil {
+		panic(err)
+	}
+	h.Write(suffix)
+	forged := append(append(append([]byte{}, body...), pad...), suffix...)
+	return forged, unix + "," + hex.EncodeToString(h.Sum(nil))
+}
+
+func TestLengthExtensionForgeryIsValidlySigned(t *testing.T) {
+	// The premise of the test above: the forgery really carries a valid signature, so
+	// only the strict parse stands between it and the subscribers.
+	body := payload("people.registered", "people", "p1", "o", `{}`)
+	now := time.Now()
+	forged, sig := lengthExtend(body, now, len(secret), []byte(`{"evil":true}`))
+	require.NoError(t, livestorm.VerifyWebhook(secret, sig, forged, now, time.Minute))
+	wrongBody, wrongSig := lengthExtend(body, now, len(secret)+1, []byte(`{"evil":true}`))
+	require.Error(t, livestorm.VerifyWebhook(secret, wrongSig, wrongBody, now, time.Minute), "a wrong length guess fails")
+}
+
+func TestFreshnessWindow(t *testing.T) {
+	body := payload("people.registered", "people", "p1", "o", `{}`)
+	cases := []struct {
+		name      string
+		tolerance time.Duration
+		age       time.Duration
+		status    int
+	}{
+		{"default: a retry 25 minutes after the first attempt's timestamp", 0, 25 * time.Minute, http.StatusAccepted},
+		{"default: 31 minutes", 0, 31 * time.Minute, http.StatusUnauthorized},
+		{"configured 10m: 11 minutes", 10 * time.Minute, 11 * time.Minute, http.StatusUnauthorized},
+		{"configured 2h: 90 minutes", 2 * time.Hour, 90 * time.Minute, http.StatusAccepted},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, Options{Tolerance: tc.tolerance})
+			assert.Equal(t, tc.status, f.post(body, f.now.Add(-tc.age)))
+		})
+	}
+	f := newFixture(t, Options{Tolerance: 2 * time.Hour})
+	assert.Equal(t, 4*time.Hour, f.recv.opts.DedupeTTL, "deliveries are remembered for as long as they could be replayed")
+}
+
+func TestPerWorkspaceSecrets(t *testing.T) {
+	const orgA, orgB, secretA, secretB = "org-a", "org-b", "secret-of-a", "secret-of-b"
+	bus := pubsub.NewLocal()
+	defer bus.Close()
+	seen := &observed{}
+	r, err := NewReceiver(Options{Secrets: map[string]string{orgA: secretA, orgB: secretB}, Cache: cache.New(cache.Options{}), Bus: bus, Observe: seen.observe})
+	require.NoError(t, err)
+	subA, err := bus.Subscribe(t.Context(), tenant.ScopeForOrg(orgA), nil, 4)
+	require.NoError(t, err)
+	subB, err := bus.Subscribe(t.Context(), tenant.ScopeForOrg(orgB), nil, 4)
+	require.NoError(t, err)
+
+	post := func(body []byte, secret string) (int, string) {
+		req := httptest.NewRequest(http.MethodPost, ReceiverPath, bytes.NewReader(body))
+		req.Header.Set(livestorm.SignatureHeader, livestorm.SignWebhook(secret, time.Now(), body))
+		rec := httptest.NewRecorder()
+		r.ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	toB := payload("people.registered", "people", "p-injected", orgB, `{"email":"mallory@example.com"}`)
+	cases := []struct {
+		name   string
+		body   []byte
+		secret string
+		status int
+	}{
+		{"A's secret cannot sign an event for B", toB, secretA, http.StatusUnauthorized},
+		{"no organization_id", payload("people.registered", "people", "p1", "", `{}`), secretA, http.StatusUnauthorized},
+		{"an unknown organization", payload("people.registered", "people", "p1", "org-c", `{}`), secretA, http.StatusUnauthorized},
+		{"organization_id at the top level is read too", []byte(`{"data":{"id":"p2","type":"people","attributes":{}},"meta":{"webhook":{"event":"people.registered","organization_id":"org-a"}}}`), secretA, http.StatusAccepted},
+		{"B's own secret", payload("people.registered", "people", "p-b", orgB, `{}`), secretB, http.StatusAccepted},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := post(tc.body, tc.secret)
+			assert.Equal(t, tc.status, status)
+			if status == http.StatusUnauthorized {
+				assert.Equal(t, RefusedBody, body)
+			}
+		})
+	}
+	require.NoError(t, r.Close())
+	assert.Equal(t, "p2", next(t, subA).PersonID)
+	assert.Equal(t, "p-b", next(t, subB).PersonID, "B receives its own event, not the injected one")
+	select {
+	case m := <-subB.C:
+		t.Fatalf("B received %q", m.PersonID)
+	default:
+	}
+	assert.Equal(t, 3, seen.get(LabelUnverified, ResultUnauthorized))
+
+	_, err = NewReceiver(Options{Secret: "x", Secrets: map[string]string{"a": "b"}, Cache: cache.New(cache.Options{}), Bus: bus})
+	assert.Error(t, err, "one secret or per-workspace secrets, not both")
+}
+
+func TestParseSecrets(t *testing.T) {
+	got, err := ParseSecrets([]byte("# workspaces\n\norg-a  s3cret-a\n org-b\ts3cret-b \n"))
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"org-a": "s3cret-a", "org-b": "s3cret-b"}, got)
+	for _, tc := range []struct{ data, want string }{
+		{"org-a\n", "line 1"},
+		{"org-a s1 extra\n", "line 1"},
+		{"org-a s1\norg-a s2\n", `line 2: organization "org-a" is already on line 1`},
+		{"# nothing\n", "no workspaces"},
+	} {
+		_, err := ParseSecrets([]byte(tc.data))
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), tc.want)
+		assert.Contains(t, err.Error(), "LIVESTORM_WEBHOOK_SECRETS")
+		assert.NotContains(t, err.Error(), "s1")
 	}
 }
 

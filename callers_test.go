@@ -387,7 +387,9 @@ func TestPersistedDocuments(t *testing.T) {
 				if name == "flat map" {
 					id = "relay-md5-3f2a"
 				}
-				ok(t, postGraphQL(t, base, map[string]any{"extensions": map[string]any{persisted.DocumentIDExtension: map[string]any{"id": id}}}))
+				ok(t, postGraphQL(t, base, map[string]any{"documentId": id}))
+				ok(t, postGraphQL(t, base, map[string]any{"doc_id": id}))
+				ok(t, getGraphQL(t, base, url.Values{"documentId": {id}}))
 			})
 			t.Run("public: free text refused", func(t *testing.T) {
 				h.resetCalls()

@@ -2,11 +2,13 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -188,4 +190,10 @@ func newHarnessServer(t testing.TB, deps Deps) string {
 	gw := httptest.NewServer(NewServer(deps))
 	t.Cleanup(gw.Close)
 	return gw.URL
+}
+
+// globalIDOf is a Node's global id as the README documents it: base64url (unpadded) of
+// "Type:livestormId" ("Registration:sessionId:personId" for a registration).
+func globalIDOf(kind string, ids ...string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(kind + ":" + strings.Join(ids, ":")))
 }

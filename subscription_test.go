@@ -24,10 +24,12 @@ import (
 
 // sessionInfo is an upcoming session a test registers people to, as the gateway shows it.
 type sessionInfo struct {
-	ID               string `json:"id"`
+	ID               string `json:"id"`          // the global id, as clients use it
+	LivestormID      string `json:"livestormId"` // what the simulator and webhooks name
 	RegistrantsCount int    `json:"registrantsCount"`
 	Event            struct {
-		ID string `json:"id"`
+		ID          string `json:"id"`
+		LivestormID string `json:"livestormId"`
 	} `json:"event"`
 }
 
@@ -41,7 +43,7 @@ func (h *harness) openSession(t testing.TB, header ...string) sessionInfo {
 	h.query(t, `{ sessions(first: 50, filter: {status: UPCOMING}) { nodes { id } } }`, nil, header...).decode(t, &list)
 	require.NotEmpty(t, list.Sessions.Nodes, "the seed has upcoming sessions")
 	var one struct{ Session sessionInfo }
-	h.query(t, `query($id: ID!) { session(id: $id) { id registrantsCount event { id } } }`,
+	h.query(t, `query($id: ID!) { session(id: $id) { id livestormId registrantsCount event { id livestormId } } }`,
 		map[string]any{"id": list.Sessions.Nodes[0].ID}, header...).decode(t, &one)
 	return one.Session
 }
@@ -81,7 +83,7 @@ func TestSubscriptionsEndToEnd(t *testing.T) {
 			// A registration made in Livestorm (the simulator), not through the gateway.
 			email := "e2e." + strings.ReplaceAll(proto, "-", ".") + "@example.com"
 			start := time.Now()
-			_, err := h.sim.RegisterPerson(sess.ID, email, "Ada", "Lovelace")
+			_, err := h.sim.RegisterPerson(sess.LivestormID, email, "Ada", "Lovelace")
 			require.NoError(t, err)
 			var reg registrationPayload
 			nextEvent(t, c, "reg", time.Second).result(t).decode(t, &reg)
@@ -95,7 +97,7 @@ func TestSubscriptionsEndToEnd(t *testing.T) {
 			assert.WithinDuration(t, time.Now(), got.OccurredAt, 5*time.Second)
 
 			start = time.Now()
-			require.NoError(t, h.sim.StartSession(sess.ID))
+			require.NoError(t, h.sim.StartSession(sess.LivestormID))
 			var changed struct {
 				SessionChanged struct {
 					Type    string
@@ -227,7 +229,7 @@ func TestWebhookDeliveriesAreVerified(t *testing.T) {
 	bus := h.subscribeBus(t, org.ID)
 	h.resetCalls()
 
-	valid := registrationDelivery(org.ID, "p-forged", "mallory@example.com", sess.Event.ID, sess.ID)
+	valid := registrationDelivery(org.ID, "p-forged", "mallory@example.com", sess.Event.LivestormID, sess.LivestormID)
 	tampered := sign(valid, time.Now())
 	tampered.body = bytes.Replace(tampered.body, []byte("mallory"), []byte("malloryy"), 1)
 	unknown := []byte(`{"data":{"id":"x","type":"widgets","attributes":{},"meta":{"webhook":{"event":"widget.spun","organization_id":"` + org.ID + `"}}}}`)
@@ -261,7 +263,7 @@ func TestWebhookDeliveriesAreVerified(t *testing.T) {
 
 	// Nothing refused evicted the cached session either.
 	var again struct{ Session sessionInfo }
-	h.query(t, `query($id: ID!) { session(id: $id) { id registrantsCount event { id } } }`, map[string]any{"id": sess.ID}).decode(t, &again)
+	h.query(t, `query($id: ID!) { session(id: $id) { id livestormId registrantsCount event { id livestormId } } }`, map[string]any{"id": sess.ID}).decode(t, &again)
 	assert.Equal(t, sess, again.Session)
 	assert.Equal(t, 0, h.upstreamCalls(), "the session is still served from the cache")
 
@@ -288,10 +290,10 @@ func TestDuplicateDeliveryYieldsOneEvent(t *testing.T) {
 	c.subscribe(t, "1", `subscription { registrationCreated { person { email } } }`, nil)
 	h.waitSubscribers(t, org.ID, 1)
 
-	body := registrationDelivery(org.ID, "p-dup", "twice@example.com", sess.Event.ID, sess.ID)
+	body := registrationDelivery(org.ID, "p-dup", "twice@example.com", sess.Event.LivestormID, sess.LivestormID)
 	assert.Equal(t, http.StatusAccepted, postWebhook(t, h.gw.URL, sign(body, time.Now().Add(-time.Minute))))
 	assert.Equal(t, http.StatusOK, postWebhook(t, h.gw.URL, sign(body, time.Now())), "the retry is acknowledged")
-	marker := registrationDelivery(org.ID, "p-next", "next@example.com", sess.Event.ID, sess.ID)
+	marker := registrationDelivery(org.ID, "p-next", "next@example.com", sess.Event.LivestormID, sess.LivestormID)
 	assert.Equal(t, http.StatusAccepted, postWebhook(t, h.gw.URL, sign(marker, time.Now())))
 
 	var first, second struct {
@@ -334,15 +336,15 @@ func TestSubscribersSeeOnlyTheirWorkspace(t *testing.T) {
 		return p
 	}
 	// B's workspace first; once B has it, it has been published, before A's exists.
-	_, err := h.sim.RegisterPerson(sessB.ID, "b1@example.com", "", "")
+	_, err := h.sim.RegisterPerson(sessB.LivestormID, "b1@example.com", "", "")
 	require.NoError(t, err)
 	assert.Equal(t, "b1@example.com", receive(subB, "b").LivestormEvents.Person.Email)
-	_, err = h.sim.RegisterPerson(sessA.ID, "a1@example.com", "", "")
+	_, err = h.sim.RegisterPerson(sessA.LivestormID, "a1@example.com", "", "")
 	require.NoError(t, err)
 	gotA := receive(subA, "a")
 	assert.Equal(t, "a1@example.com", gotA.LivestormEvents.Person.Email, "A never sees B's registration")
 	assert.Equal(t, sessA.ID, gotA.LivestormEvents.Session.ID)
-	_, err = h.sim.RegisterPerson(sessB.ID, "b2@example.com", "", "")
+	_, err = h.sim.RegisterPerson(sessB.LivestormID, "b2@example.com", "", "")
 	require.NoError(t, err)
 	assert.Equal(t, "b2@example.com", receive(subB, "b").LivestormEvents.Person.Email, "B never sees A's registration")
 
@@ -389,7 +391,7 @@ func TestSlowSubscriberIsDropped(t *testing.T) {
 			const n = 8
 			start := time.Now()
 			for i := range n {
-				body := registrationDelivery(org.ID, fmt.Sprint("p-slow-", i), fmt.Sprintf("slow%d@example.com", i), sess.Event.ID, sess.ID)
+				body := registrationDelivery(org.ID, fmt.Sprint("p-slow-", i), fmt.Sprintf("slow%d@example.com", i), sess.Event.LivestormID, sess.LivestormID)
 				require.Equal(t, http.StatusAccepted, postWebhook(t, h.gw.URL, sign(body, time.Now())))
 			}
 			for i := range n {
@@ -506,7 +508,7 @@ func TestWebhookInvalidatesExactlyWhatChanged(t *testing.T) {
 	require.Equal(t, 0, h.upstreamCalls(), "warm")
 
 	bus := h.subscribeBus(t, h.orgs[0].ID)
-	_, err := h.sim.RegisterPerson(sess.ID, "fresh@example.com", "Fresh", "Face")
+	_, err := h.sim.RegisterPerson(sess.LivestormID, "fresh@example.com", "Fresh", "Face")
 	require.NoError(t, err)
 	m := busMessage(t, bus) // published only after the eviction
 	require.Equal(t, livestorm.PeopleRegistered, m.Name)

@@ -38,9 +38,13 @@ func gatherNodeIDs(t *testing.T, h *harness) (ids nodeIDs, livestormIDs map[stri
 				}
 			}
 		}
-		Organization     struct{ ID, LivestormID string }
-		Users            struct{ Nodes []struct{ ID, LivestormID string } }
-		PeopleAttributes struct{ Nodes []struct{ ID, LivestormID string } }
+		Organization struct{ ID, LivestormID string }
+		Users        struct {
+			Nodes []struct{ ID, LivestormID string }
+		}
+		PeopleAttributes struct {
+			Nodes []struct{ ID, LivestormID string }
+		}
 	}
 	h.query(t, `query($e: ID!) {
 		event(id: $e) { id livestormId sessions(first: 1) { nodes { id livestormId
@@ -53,11 +57,15 @@ func gatherNodeIDs(t *testing.T, h *harness) (ids nodeIDs, livestormIDs map[stri
 	reg := session.Registrations.Nodes[0]
 
 	var wh struct {
-		CreateWebhook struct{ Webhook struct{ ID, LivestormID string } }
+		CreateWebhook struct {
+			Webhook struct{ ID, LivestormID string }
+		}
 	}
 	h.query(t, `mutation { createWebhook(input: {url: "https://hooks.example.org/x", event: SESSION_ENDED}) { webhook { id livestormId } } }`, nil).decode(t, &wh)
 	var job struct {
-		BulkRegister struct{ Job struct{ ID, LivestormID string } }
+		BulkRegister struct {
+			Job struct{ ID, LivestormID string }
+		}
 	}
 	h.query(t, `mutation($s: ID!) { bulkRegister(input: {sessionId: $s, registrations: [{email: "node@example.org"}]}) { job { id livestormId } } }`,
 		map[string]any{"s": session.ID}).decode(t, &job)

@@ -130,6 +130,7 @@ func TestLoadConfig(t *testing.T) {
 		assert.Equal(t, 8080, c.Port)
 		assert.Equal(t, "https://api.livestorm.co/v1", c.APIURL)
 		assert.Equal(t, 5*time.Minute, c.CacheTTL)
+		assert.Contains(t, c.AllowedHeaders, "apollographql-client-name")
 		assert.True(t, c.Demo())
 	})
 	t.Run("a token leaves demo mode", func(t *testing.T) {
@@ -145,6 +146,7 @@ func TestLoadConfig(t *testing.T) {
 		{"PUBLIC_URL", "not a url", "PUBLIC_URL"},
 		{"REDIS_URL", "http://x", "REDIS_URL"},
 		{"CORS_ALLOWED_ORIGINS", "https://a.example/path", "CORS_ALLOWED_ORIGINS"},
+		{"CORS_ALLOWED_HEADERS", "Authorization, X Bad", "CORS_ALLOWED_HEADERS"},
 		{"CACHE_TTL", "-5m", "CACHE_TTL"},
 		{"LOG_LEVEL", "loud", "LOG_LEVEL"},
 		{"GRAPHQL_MAX_DEPTH", "0", "GRAPHQL_MAX_DEPTH"},

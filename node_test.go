@@ -225,6 +225,14 @@ func TestRootLookupsTakeBothIDForms(t *testing.T) {
 		assert.JSONEq(t, string(byLivestorm.Data), string(byGlobal.Data))
 		assert.Contains(t, string(byGlobal.Data), ids["Registration"])
 	})
+	t.Run("filters take global ids", func(t *testing.T) {
+		q := `query($u: ID!) { peopleAttributes(filter: {userId: $u}) { totalCount } }`
+		byGlobal := h.query(t, q, map[string]any{"u": ids["User"]})
+		byLivestorm := h.query(t, q, map[string]any{"u": livestormIDs["User"]})
+		require.Empty(t, byGlobal.Errors)
+		assert.JSONEq(t, string(byLivestorm.Data), string(byGlobal.Data))
+		requireCode(t, h.query(t, q, map[string]any{"u": ids["Person"]}), "BAD_USER_INPUT", "filter.userId")
+	})
 	t.Run("mutation inputs and subscription filters take global ids", func(t *testing.T) {
 		r := h.query(t, `mutation($s: ID!) { updateSession(input: {id: $s, name: "Renamed"}) { session { id name } } }`,
 			map[string]any{"s": ids["Session"]})

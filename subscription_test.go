@@ -50,7 +50,7 @@ func (h *harness) openSession(t testing.TB, header ...string) sessionInfo {
 
 const (
 	registrationSubscription = `subscription($s: ID) { registrationCreated(sessionId: $s) {
-		type occurredAt person { email } session { id registrantsCount } event { id } } }`
+		type occurredAt registration { id person { id email } session { id } } person { email } session { id registrantsCount } event { id } } }`
 	sessionSubscription = `subscription($s: ID) { sessionChanged(sessionId: $s) { type session { id status } event { id } } }`
 )
 
@@ -58,8 +58,13 @@ type registrationPayload struct {
 	RegistrationCreated struct {
 		Type       string
 		OccurredAt time.Time
-		Person     struct{ Email string }
-		Session    struct {
+		Registration struct {
+			ID      string
+			Person  struct{ ID, Email string }
+			Session struct{ ID string }
+		}
+		Person  struct{ Email string }
+		Session struct {
 			ID               string
 			RegistrantsCount int
 		}
@@ -83,7 +88,7 @@ func TestSubscriptionsEndToEnd(t *testing.T) {
 			// A registration made in Livestorm (the simulator), not through the gateway.
 			email := "e2e." + strings.ReplaceAll(proto, "-", ".") + "@example.com"
 			start := time.Now()
-			_, err := h.sim.RegisterPerson(sess.LivestormID, email, "Ada", "Lovelace")
+			personID, err := h.sim.RegisterPerson(sess.LivestormID, email, "Ada", "Lovelace")
 			require.NoError(t, err)
 			var reg registrationPayload
 			nextEvent(t, c, "reg", time.Second).result(t).decode(t, &reg)
@@ -91,6 +96,10 @@ func TestSubscriptionsEndToEnd(t *testing.T) {
 			got := reg.RegistrationCreated
 			assert.Equal(t, "PEOPLE_REGISTERED", got.Type)
 			assert.Equal(t, email, got.Person.Email)
+			assert.Equal(t, globalIDOf("Registration", sess.LivestormID, personID), got.Registration.ID,
+				"the same id the session's registrations list gives it")
+			assert.Equal(t, globalIDOf("Person", personID), got.Registration.Person.ID)
+			assert.Equal(t, sess.ID, got.Registration.Session.ID)
 			assert.Equal(t, sess.ID, got.Session.ID)
 			assert.Equal(t, sess.RegistrantsCount+1, got.Session.RegistrantsCount, "fresh count, not the cached one")
 			assert.Equal(t, sess.Event.ID, got.Event.ID)
@@ -525,4 +534,64 @@ func TestWebhookInvalidatesExactlyWhatChanged(t *testing.T) {
 	assert.Equal(t, before.Users, after.Users)
 	assert.Equal(t, 2, h.upstreamCalls(), "only the session and its people page are fetched again; the team list stays cached")
 	assert.Contains(t, metricsText(t, h.gw.URL), `gateway_webhooks_received_total{event="people.registered",result="ok"} 1`)
+}
+
+// TestAttendanceAndReplayCarryTheRegistration: attendance and replay notifications carry
+// the registration they are about (as the webhook delivered it), with the same id as in
+// the session's registrations.
+func TestAttendanceAndReplayCarryTheRegistration(t *testing.T) {
+	h := newHarness(t, withWebhooks())
+	sess := h.openSession(t)
+	personID, err := h.sim.RegisterPerson(sess.LivestormID, "watcher@example.com", "Wat", "Cher")
+	require.NoError(t, err)
+	c := openSubscriber(t, protoTransportWS, h.gw.URL, "")
+	defer c.close()
+	c.subscribe(t, "att", `subscription($s: ID) { attendanceRecorded(sessionId: $s) {
+		type attended registration { id attended session { id } person { livestormId } } person { livestormId } } }`, map[string]any{"s": sess.ID})
+	c.subscribe(t, "replay", `subscription($e: ID) { replayWatched(eventId: $e) {
+		type registration { id hasViewedReplay replayViewDetail { watchedAt } person { email } } } }`, map[string]any{"e": sess.Event.ID})
+	h.waitSubscribers(t, h.orgs[0].ID, 2)
+
+	require.NoError(t, h.sim.StartSession(sess.LivestormID))
+	require.NoError(t, h.sim.EndSession(sess.LivestormID))
+	var att struct {
+		AttendanceRecorded struct {
+			Type         string
+			Attended     bool
+			Registration struct {
+				ID       string
+				Attended bool
+				Session  struct{ ID string }
+				Person   struct{ LivestormID string }
+			}
+			Person struct{ LivestormID string }
+		}
+	}
+	nextEvent(t, c, "att", 5*time.Second).result(t).decode(t, &att)
+	a := att.AttendanceRecorded
+	assert.Contains(t, []string{"PEOPLE_ATTENDED", "PEOPLE_NOT_ATTENDED"}, a.Type)
+	assert.Equal(t, a.Attended, a.Registration.Attended)
+	assert.Equal(t, sess.ID, a.Registration.Session.ID)
+	assert.Equal(t, a.Person.LivestormID, a.Registration.Person.LivestormID)
+	assert.Equal(t, globalIDOf("Registration", sess.LivestormID, a.Person.LivestormID), a.Registration.ID)
+
+	require.NoError(t, h.sim.WatchReplay(sess.LivestormID, personID))
+	var replay struct {
+		ReplayWatched struct {
+			Type         string
+			Registration struct {
+				ID               string
+				HasViewedReplay  bool
+				ReplayViewDetail *struct{ WatchedAt *string }
+				Person           struct{ Email string }
+			}
+		}
+	}
+	nextEvent(t, c, "replay", 5*time.Second).result(t).decode(t, &replay)
+	r := replay.ReplayWatched
+	assert.Equal(t, "PEOPLE_WATCHED_REPLAY", r.Type)
+	assert.Equal(t, globalIDOf("Registration", sess.LivestormID, personID), r.Registration.ID)
+	assert.Equal(t, "watcher@example.com", r.Registration.Person.Email)
+	assert.True(t, r.Registration.HasViewedReplay)
+	require.NotNil(t, r.Registration.ReplayViewDetail)
 }

@@ -190,6 +190,10 @@ func notificationRegistration(m *pubsub.Message) *model.Registration {
 	if m.Err != nil || m.Person == nil {
 		return nil
 	}
+	if m.SessionID == "" && m.EventID == "" && (m.Person.RegistrantDetail == nil ||
+		m.Person.RegistrantDetail.SessionID == "" && m.Person.RegistrantDetail.EventID == "") {
+		return nil // a delivery that names no session or event: no registration to identify
+	}
 	return model.NewRegistration(m.Person, m.SessionID, m.EventID)
 }
 

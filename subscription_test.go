@@ -56,8 +56,8 @@ const (
 
 type registrationPayload struct {
 	RegistrationCreated struct {
-		Type       string
-		OccurredAt time.Time
+		Type         string
+		OccurredAt   time.Time
 		Registration struct {
 			ID      string
 			Person  struct{ ID, Email string }

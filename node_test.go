@@ -256,3 +256,41 @@ func decodeGlobalID(t *testing.T, id string) (string, []string) {
 	require.True(t, ok)
 	return kind, strings.Split(rest, ":")
 }
+
+// TestEventWideRegistrationsResolveFromTheirID: rows of an event's people list that
+// Livestorm gives without a session (the simulator does, as the captured examples do) are
+// registrations to the event, with an id of their own that node(id:) reads back with one
+// call (GET /events/{id}/people/{person_id}); their counters cover the event, so they never
+// share an id with a session's registration.
+func TestEventWideRegistrationsResolveFromTheirID(t *testing.T) {
+	h := newHarness(t, withSize(livestormsim.SizeTiny))
+	ev := h.sim.Events(h.orgs[0].ID)[0]
+	var got struct {
+		Event struct {
+			Registrations struct {
+				Nodes []struct {
+					ID      string
+					Session *struct{ ID string }
+					Person  struct{ LivestormID string }
+				}
+			}
+		}
+	}
+	h.query(t, `query($e: ID!) { event(id: $e) { registrations(first: 1) { nodes { id session { id } person { livestormId } } } } }`,
+		map[string]any{"e": ev.ID}).decode(t, &got)
+	require.NotEmpty(t, got.Event.Registrations.Nodes)
+	row := got.Event.Registrations.Nodes[0]
+	assert.Nil(t, row.Session, "the simulator's event rows name no session")
+	kind, parts := decodeGlobalID(t, row.ID)
+	assert.Equal(t, "Registration", kind)
+	assert.Equal(t, []string{"event", ev.ID, row.Person.LivestormID}, parts)
+
+	cold := h.coldGateway(t)
+	h.resetCalls()
+	r := queryAt(t, cold, `query($id: ID!) { node(id: $id) { id ... on Registration { person { livestormId } event { livestormId } } } }`,
+		map[string]any{"id": row.ID})
+	require.Empty(t, r.Errors)
+	assert.JSONEq(t, fmt.Sprintf(`{"node":{"id":%q,"person":{"livestormId":%q},"event":{"livestormId":%q}}}`, row.ID, row.Person.LivestormID, ev.ID), string(r.Data))
+	assert.Equal(t, 2, h.upstreamCalls(), "the registration, then its event (selected)")
+	assert.Equal(t, 1, h.sim.CountRequests(func(r livestormsim.RequestRecord) bool { return r.Route == "/events/{id}/people/{people_id}" }))
+}

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const benchNestedQuery = `{ events(first: 10) { nodes { id title sessions { nodes { id status registrantsCount people(first: 20) { totalCount nodes { email registrantDetail { attended } } } } } } } }`
+const benchNestedQuery = `{ events(first: 10) { nodes { id title sessions { nodes { id status registrantsCount registrations(first: 20) { totalCount nodes { person { email } attended } } } } } } }`
 
 // BenchmarkWarmNestedQuery measures the gateway's own cost: a nested query answered
 // entirely from the shared cache, through the full HTTP handler (routing, CORS,

@@ -52,7 +52,7 @@ var callCases = []callCase{
 		query: `query($e: ID!, $s: ID!) {
 			event(id: $e) { title }
 			session(id: $s) { event { title } }
-			again: session(id: $s) { people(first: 5) { nodes { event { title } } } }
+			again: session(id: $s) { registrations(first: 5) { nodes { event { title } } } }
 		}`,
 		vars: func(d seedData) map[string]any {
 			return map[string]any{"e": d.firstEvent().ID, "s": d.firstEvent().SessionIDs[0]}
@@ -62,7 +62,7 @@ var callCases = []callCase{
 	},
 	{
 		name:  "people of two sessions of one event",
-		query: `query($e: ID!) { event(id: $e) { sessions(first: 2) { nodes { people(first: 20) { nodes { email registrantDetail { attended } } } } } } }`,
+		query: `query($e: ID!) { event(id: $e) { sessions(first: 2) { nodes { registrations(first: 20) { nodes { person { email } attended } } } } } }`,
 		vars:  func(d seedData) map[string]any { return map[string]any{"e": d.firstEvent().ID} },
 		cold:  func(seedData) int { return 1 + 2 },
 	},
@@ -80,7 +80,7 @@ var callCases = []callCase{
 	},
 	{
 		name:  "registration form with its attributes",
-		query: `query($e: ID!) { event(id: $e) { registrationFields { id required attribute { name type } } } }`,
+		query: `query($e: ID!) { event(id: $e) { registrationFields { fieldId required attribute { name type } } } }`,
 		vars:  func(d seedData) map[string]any { return map[string]any{"e": d.firstEvent().ID} },
 		cold:  func(seedData) int { return 1 + 1 },
 	},

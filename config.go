@@ -26,6 +26,7 @@ type Config struct {
 	PublicURL      string        // PUBLIC_URL
 	RedisURL       string        // REDIS_URL
 	AllowedOrigins []string      // CORS_ALLOWED_ORIGINS
+	AllowedHeaders []string      // CORS_ALLOWED_HEADERS
 	CacheTTL       time.Duration // CACHE_TTL
 	LogLevel       slog.Level    // LOG_LEVEL
 	MaxComplexity  int           // GRAPHQL_MAX_COMPLEXITY
@@ -64,19 +65,34 @@ func (c Config) Demo() bool { return c.APIToken == "" && !c.ForwardAuth }
 // defaultAPIURL is Livestorm's public API.
 const defaultAPIURL = "https://api.livestorm.co/v1"
 
+// DefaultAllowedHeaders are the request headers browsers may send cross-origin
+// (CORS_ALLOWED_HEADERS): the credential and content negotiation; what GraphQL clients
+// add (Apollo Client's client awareness, graphql-sse's single-connection token, API keys);
+// and W3C trace context and request ids, so traces cross from the frontend.
+var DefaultAllowedHeaders = []string{
+	"Authorization", "Content-Type", "Accept",
+	"apollographql-client-name", "apollographql-client-version", "graphql-client-name", "X-API-Key",
+	"X-GraphQL-Event-Stream-Token",
+	"traceparent", "tracestate", "baggage", "X-Request-Id",
+}
+
+// headerName matches an HTTP header field name (RFC 9110 token).
+var headerName = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
 // LoadConfig reads the configuration through getenv and validates it; every error names
 // the variable at fault.
 func LoadConfig(getenv func(string) string) (Config, error) {
 	c := Config{
-		Port:          8080,
-		APIURL:        defaultAPIURL,
-		CacheTTL:      5 * time.Minute,
-		LogLevel:      slog.LevelInfo,
-		MaxComplexity: 200_000,
-		MaxDepth:      12,
-		MaxBatch:      10,
-		DemoActivity:  true,
-		WebhookResync: time.Hour,
+		AllowedHeaders: DefaultAllowedHeaders,
+		Port:           8080,
+		APIURL:         defaultAPIURL,
+		CacheTTL:       5 * time.Minute,
+		LogLevel:       slog.LevelInfo,
+		MaxComplexity:  200_000,
+		MaxDepth:       12,
+		MaxBatch:       10,
+		DemoActivity:   true,
+		WebhookResync:  time.Hour,
 	}
 	var errs []string
 	fail := func(name, format string, args ...any) {
@@ -147,6 +163,21 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			o = strings.TrimRight(o, "/")
 		}
 		c.AllowedOrigins = append(c.AllowedOrigins, o)
+	}
+	if v := strings.TrimSpace(getenv("CORS_ALLOWED_HEADERS")); v != "" {
+		var headers []string
+		for _, h := range strings.Split(v, ",") {
+			h = strings.TrimSpace(h)
+			if h == "" {
+				continue
+			}
+			if h != "*" && !headerName.MatchString(h) {
+				fail("CORS_ALLOWED_HEADERS", "entries must be header names like Authorization or *, got %q", h)
+				continue
+			}
+			headers = append(headers, h)
+		}
+		c.AllowedHeaders = headers
 	}
 	if v := strings.TrimSpace(getenv("CACHE_TTL")); v != "" {
 		d, err := time.ParseDuration(v)

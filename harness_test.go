@@ -2,16 +2,19 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/livestorm-gateway/gateway/cache"
 	"github.com/livestorm-gateway/gateway/livestorm"
 	"github.com/livestorm-gateway/gateway/livestormsim"
 	"github.com/livestorm-gateway/gateway/webhook"
@@ -150,9 +153,15 @@ func (e gqlError) code() string { s, _ := e.Extensions["code"].(string); return 
 // query POSTs a GraphQL operation; header pairs ("Authorization", "x") are added.
 func (h *harness) query(t testing.TB, q string, vars map[string]any, header ...string) gqlResponse {
 	t.Helper()
+	return queryAt(t, h.gw.URL, q, vars, header...)
+}
+
+// queryAt POSTs a GraphQL operation to the gateway at base (e.g. a coldGateway).
+func queryAt(t testing.TB, base, q string, vars map[string]any, header ...string) gqlResponse {
+	t.Helper()
 	body, err := json.Marshal(map[string]any{"query": q, "variables": vars})
 	require.NoError(t, err)
-	req, err := http.NewRequest(http.MethodPost, h.gw.URL+"/graphql", bytes.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(body))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/json")
 	for i := 0; i+1 < len(header); i += 2 {
@@ -189,4 +198,19 @@ func newHarnessServer(t testing.TB, deps Deps) string {
 	gw := httptest.NewServer(NewServer(deps))
 	t.Cleanup(gw.Close)
 	return gw.URL
+}
+
+// globalIDOf is a Node's global id as the README documents it: base64url (unpadded) of
+// "Type:livestormId" ("Registration:sessionId:personId" for a registration).
+func globalIDOf(kind string, ids ...string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(kind + ":" + strings.Join(ids, ":")))
+}
+
+// coldGateway serves another gateway over the same simulator and client but with an empty
+// shared cache, so a test can gather ids through h and then count what a cold read costs.
+func (h *harness) coldGateway(t testing.TB) string {
+	t.Helper()
+	d := h.deps
+	d.Cache = cache.New(cache.Options{TTL: h.deps.Config.CacheTTL})
+	return newHarnessServer(t, d)
 }

@@ -209,7 +209,7 @@ func printBanner(w io.Writer, cfg Config, addr net.Addr, demo *demoUpstream, ano
 			"30 s, delivered through signed webhooks. Open GraphiQL and run (WebSocket), or stream with curl (SSE):\n"+
 			"  subscription { livestormEvents { type occurredAt person { email } session { name status registrantsCount } } }\n")
 		fmt.Fprintf(w, "  curl -N %s/graphql -H 'Content-Type: application/json' -H 'Accept: text/event-stream' \\\n"+
-			"    -d '{\"query\":\"subscription { registrationCreated { person { email } session { registrantsCount } } }\"}'\n", base)
+			"    -d '{\"query\":\"subscription { registrationCreated { registration { id person { email } } session { id registrantsCount } } }\"}'\n", base)
 		fmt.Fprintf(w, "\nTo use a real workspace instead: LIVESTORM_API_TOKEN=<your token> make run\n")
 		fmt.Fprintf(w, "  (or LIVESTORM_FORWARD_AUTH=true to use each caller's own Authorization header)\n")
 		return

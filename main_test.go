@@ -68,6 +68,35 @@ func TestRunDemoMode(t *testing.T) {
 	}, 5*time.Second, 10*time.Millisecond)
 	t.Logf("demo mode ready in %s", time.Since(start))
 
+	// Subscribed as soon as the gateway answers, the way GraphiQL opened right after start
+	// would be: the demo's first registration must reach it within seconds.
+	registrations := openSubscriber(t, protoTransportWS, base, "")
+	defer registrations.close()
+	registrations.subscribe(t, "reg", `subscription { registrationCreated { type registration { id person { email } } session { registrantsCount } } }`, nil)
+
+	// Demo mode registers its webhooks with the simulator (eleven calls, paced at
+	// Livestorm's 5 per second: ~2 s), then the simulator registers someone at once and
+	// every 3 s after.
+	t.Run("the first registration arrives within seconds of start", func(t *testing.T) {
+		var got struct {
+			RegistrationCreated struct {
+				Type         string
+				Registration struct {
+					ID     string
+					Person struct{ Email string }
+				}
+			}
+		}
+		nextEvent(t, registrations, "reg", 30*time.Second).result(t).decode(t, &got)
+		first := time.Since(start)
+		t.Logf("first registrationCreated %s after run started", first.Round(time.Millisecond))
+		assert.Equal(t, "PEOPLE_REGISTERED", got.RegistrationCreated.Type)
+		assert.NotEmpty(t, got.RegistrationCreated.Registration.ID)
+		assert.NotEmpty(t, got.RegistrationCreated.Registration.Person.Email)
+		nextEvent(t, registrations, "reg", 30*time.Second).result(t).decode(t, &got)
+		t.Logf("second registrationCreated %s after the first", (time.Since(start) - first).Round(time.Millisecond))
+	})
+
 	banner := stdout.String()
 	for _, want := range []string{"GraphiQL:", "Demo mode", "LIVESTORM_API_TOKEN", "subscription { livestormEvents",
 		"listening on 127.0.0.1:", "loopback only", "callers without credentials are admin"} {
@@ -132,6 +161,7 @@ func TestLoadConfig(t *testing.T) {
 		assert.Equal(t, "https://api.livestorm.co/v1", c.APIURL)
 		assert.Equal(t, 5*time.Minute, c.CacheTTL)
 		assert.Equal(t, 10, c.MaxBatch)
+		assert.Contains(t, c.AllowedHeaders, "apollographql-client-name")
 		assert.True(t, c.Demo())
 	})
 	t.Run("a token leaves demo mode", func(t *testing.T) {
@@ -147,6 +177,7 @@ func TestLoadConfig(t *testing.T) {
 		{"PUBLIC_URL", "not a url", "PUBLIC_URL"},
 		{"REDIS_URL", "http://x", "REDIS_URL"},
 		{"CORS_ALLOWED_ORIGINS", "https://a.example/path", "CORS_ALLOWED_ORIGINS"},
+		{"CORS_ALLOWED_HEADERS", "Authorization, X Bad", "CORS_ALLOWED_HEADERS"},
 		{"CACHE_TTL", "-5m", "CACHE_TTL"},
 		{"LOG_LEVEL", "loud", "LOG_LEVEL"},
 		{"GRAPHQL_MAX_DEPTH", "0", "GRAPHQL_MAX_DEPTH"},

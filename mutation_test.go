@@ -49,7 +49,11 @@ func (h *harness) sessionState(t *testing.T, sessionID string) sessionState {
 
 const registerMutation = `mutation($in: RegisterPersonInput!) {
 	registerPerson(input: $in) {
-		person { id email firstName registrantDetail { sessionId connectionLink fields { id value values } utm { source } } }
+		registration {
+			id connectionLink answers { fieldId value values } utm { source }
+			person { id email firstName }
+			session { id }
+		}
 		session { id registrantsCount }
 	}
 }`
@@ -64,25 +68,31 @@ func TestRegisterPerson(t *testing.T) {
 	r := h.query(t, registerMutation, map[string]any{"in": in})
 	var got struct {
 		RegisterPerson struct {
-			Person struct {
-				ID, Email, FirstName string
-				RegistrantDetail     struct {
-					SessionID, ConnectionLink string
-					Utm                       struct{ Source string }
-				}
+			Registration struct {
+				ID, ConnectionLink string
+				Utm                struct{ Source string }
+				Person             struct{ ID, Email, FirstName string }
+				Session            struct{ ID string }
 			}
 			Session struct{ RegistrantsCount int }
 		}
 	}
 	r.decode(t, &got)
 	p := got.RegisterPerson
-	assert.Equal(t, "grace.hopper@example.org", p.Person.Email)
-	assert.Equal(t, "Grace", p.Person.FirstName)
-	assert.Equal(t, sessionID, p.Person.RegistrantDetail.SessionID)
-	assert.NotEmpty(t, p.Person.RegistrantDetail.ConnectionLink)
-	assert.Equal(t, "newsletter", p.Person.RegistrantDetail.Utm.Source)
+	assert.Equal(t, "grace.hopper@example.org", p.Registration.Person.Email)
+	assert.Equal(t, "Grace", p.Registration.Person.FirstName)
+	assert.Equal(t, sessionID, p.Registration.Session.ID)
+	assert.NotEmpty(t, p.Registration.ConnectionLink)
+	assert.Equal(t, "newsletter", p.Registration.Utm.Source)
 	assert.Equal(t, before.Session.RegistrantsCount+1, p.Session.RegistrantsCount)
 	assert.Equal(t, 1, h.upstreamWrites(), "one POST, never retried")
+
+	t.Run("the new registration is readable by its id", func(t *testing.T) {
+		r := h.query(t, `query($id: ID!) { node(id: $id) { ... on Registration { id person { email } utm { source } } } }`,
+			map[string]any{"id": p.Registration.ID})
+		require.Empty(t, r.Errors)
+		assert.JSONEq(t, fmt.Sprintf(`{"node":{"id":%q,"person":{"email":"grace.hopper@example.org"},"utm":{"source":"newsletter"}}}`, p.Registration.ID), string(r.Data))
+	})
 
 	t.Run("a query right after sees the new person and count", func(t *testing.T) {
 		after := h.sessionState(t, sessionID)
@@ -100,9 +110,9 @@ func TestRegisterPerson(t *testing.T) {
 
 	t.Run("single and multiple choice custom fields", func(t *testing.T) {
 		in := map[string]any{"sessionId": sessionID, "email": "ada@example.org", "fields": []map[string]any{
-			{"id": "company", "value": "Analytical Engines"},
-			{"id": "department", "value": "Engineering"},
-			{"id": "interests", "values": []string{"Roadmap", "Integrations"}},
+			{"fieldId": "company", "value": "Analytical Engines"},
+			{"fieldId": "department", "value": "Engineering"},
+			{"fieldId": "interests", "values": []string{"Roadmap", "Integrations"}},
 		}}
 		r := h.query(t, registerMutation, map[string]any{"in": in})
 		require.Empty(t, r.Errors)
@@ -111,7 +121,7 @@ func TestRegisterPerson(t *testing.T) {
 	})
 
 	t.Run("an unknown field is BAD_USER_INPUT with Livestorm's detail", func(t *testing.T) {
-		in := map[string]any{"sessionId": sessionID, "email": "new@example.org", "fields": []map[string]any{{"id": "shoe_size", "value": "42"}}}
+		in := map[string]any{"sessionId": sessionID, "email": "new@example.org", "fields": []map[string]any{{"fieldId": "shoe_size", "value": "42"}}}
 		r := h.query(t, registerMutation, map[string]any{"in": in})
 		requireCode(t, r, "BAD_USER_INPUT", "")
 		assert.Contains(t, r.Errors[0].Message, "shoe_size")
@@ -158,8 +168,9 @@ func TestMutationInputValidation(t *testing.T) {
 	}{
 		{"register: bad email", registerMutation, map[string]any{"sessionId": sid, "email": "not-an-email"}, "input.email"},
 		{"register: bad session id", registerMutation, map[string]any{"sessionId": "../events", "email": "a@example.org"}, "input.sessionId"},
-		{"register: email as a custom field", registerMutation, map[string]any{"sessionId": sid, "email": "a@example.org", "fields": []map[string]any{{"id": "email", "value": "b@example.org"}}}, "input.fields[0].id"},
-		{"register: value and values", registerMutation, map[string]any{"sessionId": sid, "email": "a@example.org", "fields": []map[string]any{{"id": "interests", "value": "x", "values": []string{"y"}}}}, "input.fields[0]"},
+		{"register: the id of another type as the session", registerMutation, map[string]any{"sessionId": globalIDOf("Event", sid), "email": "a@example.org"}, "input.sessionId"},
+		{"register: email as a custom field", registerMutation, map[string]any{"sessionId": sid, "email": "a@example.org", "fields": []map[string]any{{"fieldId": "email", "value": "b@example.org"}}}, "input.fields[0].fieldId"},
+		{"register: value and values", registerMutation, map[string]any{"sessionId": sid, "email": "a@example.org", "fields": []map[string]any{{"fieldId": "interests", "value": "x", "values": []string{"y"}}}}, "input.fields[0]"},
 		{"createEvent: empty title", `mutation($in: CreateEventInput!) { createEvent(input: $in) { event { id } } }`, map[string]any{"title": " "}, "input.title"},
 		{"createEvent: bad timezone", `mutation($in: CreateEventInput!) { createEvent(input: $in) { event { id } } }`, map[string]any{"title": "T", "sessions": []map[string]any{{"estimatedStartedAt": "2026-06-01T10:00:00Z", "timezone": "Mars/Olympus"}}}, "input.sessions[0].timezone"},
 		{"updateEvent: nothing to change", `mutation($in: UpdateEventInput!) { updateEvent(input: $in) { event { id } } }`, map[string]any{"id": "abc"}, "input"},
@@ -261,7 +272,7 @@ func TestEventAndSessionMutations(t *testing.T) {
 	})
 
 	t.Run("tags", func(t *testing.T) {
-		r := h.query(t, `mutation { addEventTag(input: {eventId: "`+ev.ID+`", title: "Roadmap"}) { tag { id title } event { tags { title } } } }`, nil)
+		r := h.query(t, `mutation { addEventTag(input: {eventId: "`+ev.ID+`", title: "Roadmap"}) { tag { livestormId title } event { tags { title } } } }`, nil)
 		require.Empty(t, r.Errors)
 		assert.Contains(t, string(r.Data), `"tags":[{"title":"Roadmap"}]`)
 		r = h.query(t, `{ events(filter: {tags: ["roadmap"]}) { nodes { id } } }`, nil)
@@ -299,6 +310,7 @@ func TestEventAndSessionMutations(t *testing.T) {
 	t.Run("deleteEvent", func(t *testing.T) {
 		r := h.query(t, `mutation { deleteEvent(input: {id: "`+ev.ID+`"}) { deletedEventId } }`, nil)
 		require.Empty(t, r.Errors)
+		assert.JSONEq(t, `{"deleteEvent":{"deletedEventId":"`+ev.ID+`"}}`, string(r.Data), "the global id a normalized cache evicts")
 		assert.Equal(t, before, count())
 		requireCode(t, h.query(t, `{ event(id: "`+ev.ID+`") { id } }`, nil), "NOT_FOUND", "")
 		requireCode(t, h.query(t, `mutation { deleteEvent(input: {id: "`+ev.ID+`"}) { deletedEventId } }`, nil), "NOT_FOUND", "")
@@ -310,21 +322,27 @@ func TestRegistrationUpdatesAndUnregistration(t *testing.T) {
 	h := newHarness(t)
 	sid := h.upcomingSession(t)
 	var reg struct {
-		RegisterPerson struct{ Person struct{ ID string } }
+		RegisterPerson struct {
+			Registration struct {
+				ID     string
+				Person struct{ ID, LivestormID string }
+			}
+		}
 	}
 	h.query(t, registerMutation, map[string]any{"in": map[string]any{"sessionId": sid, "email": "lin@example.org"}}).decode(t, &reg)
-	pid := reg.RegisterPerson.Person.ID
+	pid, regID := reg.RegisterPerson.Registration.Person.ID, reg.RegisterPerson.Registration.ID
 	base := h.sessionState(t, sid)
 
-	r := h.query(t, `mutation($in: UpdateRegistrationInput!) { updateRegistration(input: $in) { person { registrantDetail { utm { campaign } fields { id value } } } } }`,
-		map[string]any{"in": map[string]any{"sessionId": sid, "personId": pid, "utmCampaign": "spring", "fields": []map[string]any{{"id": "company", "value": "Initech"}}}})
+	r := h.query(t, `mutation($in: UpdateRegistrationInput!) { updateRegistration(input: $in) { registration { id utm { campaign } answers { fieldId value } } } }`,
+		map[string]any{"in": map[string]any{"sessionId": sid, "personId": pid, "utmCampaign": "spring", "fields": []map[string]any{{"fieldId": "company", "value": "Initech"}}}})
 	require.Empty(t, r.Errors)
 	assert.Contains(t, string(r.Data), `"campaign":"spring"`)
 	assert.Contains(t, string(r.Data), `"value":"Initech"`)
+	assert.Contains(t, string(r.Data), `"id":"`+regID+`"`, "the same registration, so a normalized cache updates it in place")
 
-	r = h.query(t, `mutation { unregisterPerson(input: {sessionId: "`+sid+`", personId: "`+pid+`"}) { personId session { registrantsCount } } }`, nil)
+	r = h.query(t, `mutation { unregisterPerson(input: {sessionId: "`+sid+`", personId: "`+pid+`"}) { personId deletedRegistrationId session { registrantsCount } } }`, nil)
 	require.Empty(t, r.Errors)
-	assert.JSONEq(t, fmt.Sprintf(`{"unregisterPerson":{"personId":%q,"session":{"registrantsCount":%d}}}`, pid, base.Session.RegistrantsCount-1), string(r.Data))
+	assert.JSONEq(t, fmt.Sprintf(`{"unregisterPerson":{"personId":%q,"deletedRegistrationId":%q,"session":{"registrantsCount":%d}}}`, pid, regID, base.Session.RegistrantsCount-1), string(r.Data))
 	assert.NotContains(t, emails(h.sessionState(t, sid)), "lin@example.org")
 
 	h.query(t, registerMutation, map[string]any{"in": map[string]any{"sessionId": sid, "email": "lin@example.org"}})
@@ -343,7 +361,7 @@ func TestBulkRegister(t *testing.T) {
 		"registrations": []map[string]any{
 			{"email": "bulk1@example.org", "firstName": "Bulk"},
 			{"email": existing},
-			{"email": "bulk3@example.org", "fields": []map[string]any{{"id": "no_such_field", "value": "x"}}},
+			{"email": "bulk3@example.org", "fields": []map[string]any{{"fieldId": "no_such_field", "value": "x"}}},
 			{"email": "bulk4@example.org"},
 		},
 	}})

@@ -78,10 +78,15 @@ func NewServer(d Deps) http.Handler {
 	d.Auth = d.authenticator()
 	mux := http.NewServeMux()
 	gql := newGraphQLHandler(d)
+	allowedHeaders := d.Config.AllowedHeaders
+	if allowedHeaders == nil {
+		allowedHeaders = DefaultAllowedHeaders
+	}
 	corsMW := cors.New(cors.Options{
 		AllowedOrigins: d.Config.AllowedOrigins,
 		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
-		AllowedHeaders: []string{"Authorization", APIKeyHeader, "Content-Type", "Accept"},
+		AllowedHeaders: allowedHeaders,
+		ExposedHeaders: exposedHeaders,
 		MaxAge:         600,
 	})
 	mux.Handle("/graphql", corsMW.Handler(credentials(d, gql)))
@@ -106,6 +111,10 @@ func NewServer(d Deps) http.Handler {
 	mux.Handle("GET /metrics", d.Metrics.Handler())
 	return logRequests(d.Logger, mux)
 }
+
+// exposedHeaders are the response headers a cross-origin page may read: caching and
+// retry hints (ETag, Retry-After, RateLimit-*) and the request id to quote in a report.
+var exposedHeaders = []string{"ETag", "Retry-After", "X-Request-Id", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"}
 
 // defaultKeepAlive is how often idle streams get a keep-alive: well under the idle
 // timeouts of common proxies and load balancers (60 s and up).

@@ -116,18 +116,52 @@ func TestCORS(t *testing.T) {
 	h.deps.Config.AllowedOrigins = []string{"https://app.example.com"}
 	gw := newHarnessServer(t, h.deps)
 
-	preflight := func(origin string) *http.Response {
-		req, _ := http.NewRequest(http.MethodOptions, gw+"/graphql", nil)
+	preflightWith := func(base, origin, headers string) *http.Response {
+		req, _ := http.NewRequest(http.MethodOptions, base+"/graphql", nil)
 		req.Header.Set("Origin", origin)
 		req.Header.Set("Access-Control-Request-Method", "POST")
-		req.Header.Set("Access-Control-Request-Headers", "authorization,content-type") // as browsers send it: lowercase, sorted
+		req.Header.Set("Access-Control-Request-Headers", headers)
 		res, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
 		res.Body.Close()
 		return res
 	}
+	preflight := func(origin string) *http.Response {
+		return preflightWith(gw, origin, "authorization,content-type") // as browsers send it: lowercase, sorted
+	}
 	assert.Equal(t, "https://app.example.com", preflight("https://app.example.com").Header.Get("Access-Control-Allow-Origin"))
 	assert.Empty(t, preflight("https://evil.example.net").Header.Get("Access-Control-Allow-Origin"))
+
+	t.Run("Apollo Client's and tracing headers pass the preflight", func(t *testing.T) {
+		// What Apollo Client 4 with clientAwareness sends, plus W3C trace context.
+		const apollo = "apollographql-client-name,apollographql-client-version,authorization,baggage,content-type,traceparent,tracestate,x-request-id"
+		res := preflightWith(gw, "https://app.example.com", apollo)
+		assert.Equal(t, "https://app.example.com", res.Header.Get("Access-Control-Allow-Origin"))
+		assert.Equal(t, apollo, res.Header.Get("Access-Control-Allow-Headers"))
+		res = preflightWith(gw, "https://app.example.com", "authorization,x-not-allowed")
+		assert.Empty(t, res.Header.Get("Access-Control-Allow-Origin"), "a header off the list fails the preflight")
+	})
+	t.Run("responses expose what clients read", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodPost, gw+"/graphql", strings.NewReader(`{"query":"{ __typename }"}`))
+		req.Header.Set("Origin", "https://app.example.com")
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		exposed := strings.ToLower(res.Header.Get("Access-Control-Expose-Headers"))
+		for _, h := range []string{"etag", "retry-after", "x-request-id", "ratelimit-remaining"} {
+			assert.Contains(t, exposed, h)
+		}
+	})
+	t.Run("CORS_ALLOWED_HEADERS replaces the list", func(t *testing.T) {
+		cfg, err := LoadConfig(env(map[string]string{"LIVESTORM_API_TOKEN": "tok", "CORS_ALLOWED_HEADERS": "Authorization, Content-Type, X-Tenant"}))
+		require.NoError(t, err)
+		d := h.deps
+		d.Config.AllowedOrigins, d.Config.AllowedHeaders = []string{"https://app.example.com"}, cfg.AllowedHeaders
+		custom := newHarnessServer(t, d)
+		assert.Equal(t, "https://app.example.com", preflightWith(custom, "https://app.example.com", "authorization,x-tenant").Header.Get("Access-Control-Allow-Origin"))
+		assert.Empty(t, preflightWith(custom, "https://app.example.com", "apollographql-client-name").Header.Get("Access-Control-Allow-Origin"))
+	})
 
 	t.Run("WebSocket origins follow the same list", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

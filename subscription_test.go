@@ -24,10 +24,12 @@ import (
 
 // sessionInfo is an upcoming session a test registers people to, as the gateway shows it.
 type sessionInfo struct {
-	ID               string `json:"id"`
+	ID               string `json:"id"`          // the global id, as clients use it
+	LivestormID      string `json:"livestormId"` // what the simulator and webhooks name
 	RegistrantsCount int    `json:"registrantsCount"`
 	Event            struct {
-		ID string `json:"id"`
+		ID          string `json:"id"`
+		LivestormID string `json:"livestormId"`
 	} `json:"event"`
 }
 
@@ -41,23 +43,28 @@ func (h *harness) openSession(t testing.TB, header ...string) sessionInfo {
 	h.query(t, `{ sessions(first: 50, filter: {status: UPCOMING}) { nodes { id } } }`, nil, header...).decode(t, &list)
 	require.NotEmpty(t, list.Sessions.Nodes, "the seed has upcoming sessions")
 	var one struct{ Session sessionInfo }
-	h.query(t, `query($id: ID!) { session(id: $id) { id registrantsCount event { id } } }`,
+	h.query(t, `query($id: ID!) { session(id: $id) { id livestormId registrantsCount event { id livestormId } } }`,
 		map[string]any{"id": list.Sessions.Nodes[0].ID}, header...).decode(t, &one)
 	return one.Session
 }
 
 const (
 	registrationSubscription = `subscription($s: ID) { registrationCreated(sessionId: $s) {
-		type occurredAt person { email } session { id registrantsCount } event { id } } }`
+		type occurredAt registration { id person { id email } session { id } } person { email } session { id registrantsCount } event { id } } }`
 	sessionSubscription = `subscription($s: ID) { sessionChanged(sessionId: $s) { type session { id status } event { id } } }`
 )
 
 type registrationPayload struct {
 	RegistrationCreated struct {
-		Type       string
-		OccurredAt time.Time
-		Person     struct{ Email string }
-		Session    struct {
+		Type         string
+		OccurredAt   time.Time
+		Registration struct {
+			ID      string
+			Person  struct{ ID, Email string }
+			Session struct{ ID string }
+		}
+		Person  struct{ Email string }
+		Session struct {
 			ID               string
 			RegistrantsCount int
 		}
@@ -81,7 +88,7 @@ func TestSubscriptionsEndToEnd(t *testing.T) {
 			// A registration made in Livestorm (the simulator), not through the gateway.
 			email := "e2e." + strings.ReplaceAll(proto, "-", ".") + "@example.com"
 			start := time.Now()
-			_, err := h.sim.RegisterPerson(sess.ID, email, "Ada", "Lovelace")
+			personID, err := h.sim.RegisterPerson(sess.LivestormID, email, "Ada", "Lovelace")
 			require.NoError(t, err)
 			var reg registrationPayload
 			nextEvent(t, c, "reg", time.Second).result(t).decode(t, &reg)
@@ -89,13 +96,17 @@ func TestSubscriptionsEndToEnd(t *testing.T) {
 			got := reg.RegistrationCreated
 			assert.Equal(t, "PEOPLE_REGISTERED", got.Type)
 			assert.Equal(t, email, got.Person.Email)
+			assert.Equal(t, globalIDOf("Registration", sess.LivestormID, personID), got.Registration.ID,
+				"the same id the session's registrations list gives it")
+			assert.Equal(t, globalIDOf("Person", personID), got.Registration.Person.ID)
+			assert.Equal(t, sess.ID, got.Registration.Session.ID)
 			assert.Equal(t, sess.ID, got.Session.ID)
 			assert.Equal(t, sess.RegistrantsCount+1, got.Session.RegistrantsCount, "fresh count, not the cached one")
 			assert.Equal(t, sess.Event.ID, got.Event.ID)
 			assert.WithinDuration(t, time.Now(), got.OccurredAt, 5*time.Second)
 
 			start = time.Now()
-			require.NoError(t, h.sim.StartSession(sess.ID))
+			require.NoError(t, h.sim.StartSession(sess.LivestormID))
 			var changed struct {
 				SessionChanged struct {
 					Type    string
@@ -227,7 +238,7 @@ func TestWebhookDeliveriesAreVerified(t *testing.T) {
 	bus := h.subscribeBus(t, org.ID)
 	h.resetCalls()
 
-	valid := registrationDelivery(org.ID, "p-forged", "mallory@example.com", sess.Event.ID, sess.ID)
+	valid := registrationDelivery(org.ID, "p-forged", "mallory@example.com", sess.Event.LivestormID, sess.LivestormID)
 	tampered := sign(valid, time.Now())
 	tampered.body = bytes.Replace(tampered.body, []byte("mallory"), []byte("malloryy"), 1)
 	unknown := []byte(`{"data":{"id":"x","type":"widgets","attributes":{},"meta":{"webhook":{"event":"widget.spun","organization_id":"` + org.ID + `"}}}}`)
@@ -262,7 +273,7 @@ func TestWebhookDeliveriesAreVerified(t *testing.T) {
 
 	// Nothing refused evicted the cached session either.
 	var again struct{ Session sessionInfo }
-	h.query(t, `query($id: ID!) { session(id: $id) { id registrantsCount event { id } } }`, map[string]any{"id": sess.ID}).decode(t, &again)
+	h.query(t, `query($id: ID!) { session(id: $id) { id livestormId registrantsCount event { id livestormId } } }`, map[string]any{"id": sess.ID}).decode(t, &again)
 	assert.Equal(t, sess, again.Session)
 	assert.Equal(t, 0, h.upstreamCalls(), "the session is still served from the cache")
 
@@ -289,10 +300,10 @@ func TestDuplicateDeliveryYieldsOneEvent(t *testing.T) {
 	c.subscribe(t, "1", `subscription { registrationCreated { person { email } } }`, nil)
 	h.waitSubscribers(t, org.ID, 1)
 
-	body := registrationDelivery(org.ID, "p-dup", "twice@example.com", sess.Event.ID, sess.ID)
+	body := registrationDelivery(org.ID, "p-dup", "twice@example.com", sess.Event.LivestormID, sess.LivestormID)
 	assert.Equal(t, http.StatusAccepted, postWebhook(t, h.gw.URL, sign(body, time.Now().Add(-time.Minute))))
 	assert.Equal(t, http.StatusOK, postWebhook(t, h.gw.URL, sign(body, time.Now())), "the retry is acknowledged")
-	marker := registrationDelivery(org.ID, "p-next", "next@example.com", sess.Event.ID, sess.ID)
+	marker := registrationDelivery(org.ID, "p-next", "next@example.com", sess.Event.LivestormID, sess.LivestormID)
 	assert.Equal(t, http.StatusAccepted, postWebhook(t, h.gw.URL, sign(marker, time.Now())))
 
 	var first, second struct {
@@ -335,15 +346,15 @@ func TestSubscribersSeeOnlyTheirWorkspace(t *testing.T) {
 		return p
 	}
 	// B's workspace first; once B has it, it has been published, before A's exists.
-	_, err := h.sim.RegisterPerson(sessB.ID, "b1@example.com", "", "")
+	_, err := h.sim.RegisterPerson(sessB.LivestormID, "b1@example.com", "", "")
 	require.NoError(t, err)
 	assert.Equal(t, "b1@example.com", receive(subB, "b").LivestormEvents.Person.Email)
-	_, err = h.sim.RegisterPerson(sessA.ID, "a1@example.com", "", "")
+	_, err = h.sim.RegisterPerson(sessA.LivestormID, "a1@example.com", "", "")
 	require.NoError(t, err)
 	gotA := receive(subA, "a")
 	assert.Equal(t, "a1@example.com", gotA.LivestormEvents.Person.Email, "A never sees B's registration")
 	assert.Equal(t, sessA.ID, gotA.LivestormEvents.Session.ID)
-	_, err = h.sim.RegisterPerson(sessB.ID, "b2@example.com", "", "")
+	_, err = h.sim.RegisterPerson(sessB.LivestormID, "b2@example.com", "", "")
 	require.NoError(t, err)
 	assert.Equal(t, "b2@example.com", receive(subB, "b").LivestormEvents.Person.Email, "B never sees A's registration")
 
@@ -390,7 +401,7 @@ func TestSlowSubscriberIsDropped(t *testing.T) {
 			const n = 8
 			start := time.Now()
 			for i := range n {
-				body := registrationDelivery(org.ID, fmt.Sprint("p-slow-", i), fmt.Sprintf("slow%d@example.com", i), sess.Event.ID, sess.ID)
+				body := registrationDelivery(org.ID, fmt.Sprint("p-slow-", i), fmt.Sprintf("slow%d@example.com", i), sess.Event.LivestormID, sess.LivestormID)
 				require.Equal(t, http.StatusAccepted, postWebhook(t, h.gw.URL, sign(body, time.Now())))
 			}
 			for i := range n {
@@ -507,7 +518,7 @@ func TestWebhookInvalidatesExactlyWhatChanged(t *testing.T) {
 	require.Equal(t, 0, h.upstreamCalls(), "warm")
 
 	bus := h.subscribeBus(t, h.orgs[0].ID)
-	_, err := h.sim.RegisterPerson(sess.ID, "fresh@example.com", "Fresh", "Face")
+	_, err := h.sim.RegisterPerson(sess.LivestormID, "fresh@example.com", "Fresh", "Face")
 	require.NoError(t, err)
 	m := busMessage(t, bus) // published only after the eviction
 	require.Equal(t, livestorm.PeopleRegistered, m.Name)
@@ -524,4 +535,64 @@ func TestWebhookInvalidatesExactlyWhatChanged(t *testing.T) {
 	assert.Equal(t, before.Users, after.Users)
 	assert.Equal(t, 2, h.upstreamCalls(), "only the session and its people page are fetched again; the team list stays cached")
 	assert.Contains(t, metricsText(t, h.gw.URL), `gateway_webhooks_received_total{event="people.registered",result="ok"} 1`)
+}
+
+// TestAttendanceAndReplayCarryTheRegistration: attendance and replay notifications carry
+// the registration they are about (as the webhook delivered it), with the same id as in
+// the session's registrations.
+func TestAttendanceAndReplayCarryTheRegistration(t *testing.T) {
+	h := newHarness(t, withWebhooks())
+	sess := h.openSession(t)
+	personID, err := h.sim.RegisterPerson(sess.LivestormID, "watcher@example.com", "Wat", "Cher")
+	require.NoError(t, err)
+	c := openSubscriber(t, protoTransportWS, h.gw.URL, "")
+	defer c.close()
+	c.subscribe(t, "att", `subscription($s: ID) { attendanceRecorded(sessionId: $s) {
+		type attended registration { id attended session { id } person { livestormId } } person { livestormId } } }`, map[string]any{"s": sess.ID})
+	c.subscribe(t, "replay", `subscription($e: ID) { replayWatched(eventId: $e) {
+		type registration { id hasViewedReplay replayViewDetail { watchedAt } person { email } } } }`, map[string]any{"e": sess.Event.ID})
+	h.waitSubscribers(t, h.orgs[0].ID, 2)
+
+	require.NoError(t, h.sim.StartSession(sess.LivestormID))
+	require.NoError(t, h.sim.EndSession(sess.LivestormID))
+	var att struct {
+		AttendanceRecorded struct {
+			Type         string
+			Attended     bool
+			Registration struct {
+				ID       string
+				Attended bool
+				Session  struct{ ID string }
+				Person   struct{ LivestormID string }
+			}
+			Person struct{ LivestormID string }
+		}
+	}
+	nextEvent(t, c, "att", 5*time.Second).result(t).decode(t, &att)
+	a := att.AttendanceRecorded
+	assert.Contains(t, []string{"PEOPLE_ATTENDED", "PEOPLE_NOT_ATTENDED"}, a.Type)
+	assert.Equal(t, a.Attended, a.Registration.Attended)
+	assert.Equal(t, sess.ID, a.Registration.Session.ID)
+	assert.Equal(t, a.Person.LivestormID, a.Registration.Person.LivestormID)
+	assert.Equal(t, globalIDOf("Registration", sess.LivestormID, a.Person.LivestormID), a.Registration.ID)
+
+	require.NoError(t, h.sim.WatchReplay(sess.LivestormID, personID))
+	var replay struct {
+		ReplayWatched struct {
+			Type         string
+			Registration struct {
+				ID               string
+				HasViewedReplay  bool
+				ReplayViewDetail *struct{ WatchedAt *string }
+				Person           struct{ Email string }
+			}
+		}
+	}
+	nextEvent(t, c, "replay", 5*time.Second).result(t).decode(t, &replay)
+	r := replay.ReplayWatched
+	assert.Equal(t, "PEOPLE_WATCHED_REPLAY", r.Type)
+	assert.Equal(t, globalIDOf("Registration", sess.LivestormID, personID), r.Registration.ID)
+	assert.Equal(t, "watcher@example.com", r.Registration.Person.Email)
+	assert.True(t, r.Registration.HasViewedReplay)
+	require.NotNil(t, r.Registration.ReplayViewDetail)
 }

@@ -23,7 +23,7 @@ type eventIDs struct {
 	} `json:"events"`
 }
 
-const isolationQuery = `{ events(first: 20) { nodes { id sessions { nodes { id people(first: 5) { nodes { email } } } } } } }`
+const isolationQuery = `{ events(first: 20) { nodes { id: livestormId sessions { nodes { id: livestormId people(first: 5) { nodes { email } } } } } } }`
 
 // TestTenantIsolationWithWarmCache interleaves two workspaces' identical queries through
 // forwarded credentials: each sees only its own objects, even once both are cached.

@@ -32,10 +32,10 @@ func includedOrLoad(ctx context.Context, included *livestorm.Person, id string) 
 }
 
 // satelliteConnection pages a session's recordings, chat messages or questions.
-func satelliteConnection[T any](ctx context.Context, sessionID string, first *int, after *string,
+func satelliteConnection[T any](ctx context.Context, sessionID string, first *int, after *string, last *int, before *string,
 	loader *dataloadgen.Loader[loaders.PageKey[struct{}], *livestorm.List[T]],
 ) (*model.Connection[T], error) {
-	w, err := newWindow(first, after)
+	w, err := newWindow(first, after, last, before)
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,10 @@ import (
 	"github.com/livestorm-gateway/gateway/loaders"
 )
 
+func (r *eventResolver) ID(ctx context.Context, obj *livestorm.Event) (string, error) {
+	return globalID(kindEvent, obj.ID), nil
+}
+
 func (r *eventResolver) Status(ctx context.Context, obj *livestorm.Event) (model.EventStatus, error) {
 	return enumOf(obj.Status, model.EventStatusUnknown), nil
 }
@@ -58,8 +62,8 @@ func (r *eventResolver) Tags(ctx context.Context, obj *livestorm.Event) ([]lives
 	return ev.Tags, nil
 }
 
-func (r *eventResolver) Sessions(ctx context.Context, obj *livestorm.Event, first *int, after *string, filter *model.SessionFilter) (*model.Connection[livestorm.Session], error) {
-	w, err := newWindow(first, after)
+func (r *eventResolver) Sessions(ctx context.Context, obj *livestorm.Event, first *int, after *string, last *int, before *string, filter *model.SessionFilter) (*model.Connection[livestorm.Session], error) {
+	w, err := newWindow(first, after, last, before)
 	if err != nil {
 		return nil, err
 	}
@@ -77,15 +81,13 @@ func (r *eventResolver) Sessions(ctx context.Context, obj *livestorm.Event, firs
 	return sliceConnection(matching, w), nil
 }
 
-func (r *eventResolver) People(ctx context.Context, obj *livestorm.Event, first *int, after *string, filter *model.EventPeopleFilter) (*model.Connection[livestorm.Person], error) {
-	w, err := newWindow(first, after)
-	if err != nil {
-		return nil, err
-	}
-	f := eventPeopleFilter(filter)
-	return pagedConnection(ctx, w, loaders.For(ctx).EventPeoplePage, func(p int) loaders.PageKey[loaders.PeopleFilter] {
-		return loaders.PageKey[loaders.PeopleFilter]{Parent: obj.ID, Filter: f, Page: p}
-	})
+func (r *eventResolver) People(ctx context.Context, obj *livestorm.Event, first *int, after *string, last *int, before *string, filter *model.EventPeopleFilter) (*model.Connection[livestorm.Person], error) {
+	return eventPeople(ctx, obj, first, after, last, before, filter)
+}
+
+func (r *eventResolver) Registrations(ctx context.Context, obj *livestorm.Event, first *int, after *string, last *int, before *string, filter *model.EventPeopleFilter) (*model.Connection[model.Registration], error) {
+	c, err := eventPeople(ctx, obj, first, after, last, before, filter)
+	return registrations(c, err, "", obj.ID)
 }
 
 func (r *registrationFieldResolver) Options(ctx context.Context, obj *livestorm.EventField) ([]string, error) {

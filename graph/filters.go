@@ -106,12 +106,16 @@ func webhooksFilter(f *model.WebhookFilter) string {
 	return eventName(string(*f.Event))
 }
 
-func peopleAttributesFilter(f *model.PeopleAttributeFilter, order []model.PeopleAttributeOrder) loaders.PeopleAttributesFilter {
+func peopleAttributesFilter(f *model.PeopleAttributeFilter, order []model.PeopleAttributeOrder) (loaders.PeopleAttributesFilter, error) {
 	var out loaders.PeopleAttributesFilter
 	if f != nil {
+		userID, err := optionalLivestormID("filter.userId", kindUser, f.UserID)
+		if err != nil {
+			return out, err
+		}
 		out = loaders.PeopleAttributesFilter{
 			Builtin: loaders.BoolOf(f.Builtin), Description: str(f.Description), Name: str(f.Name),
-			Placeholder: str(f.Placeholder), Slug: str(f.Slug), Type: upstreamValue(f.Type), UserID: str(f.UserID),
+			Placeholder: str(f.Placeholder), Slug: str(f.Slug), Type: upstreamValue(f.Type), UserID: str(userID),
 		}
 	}
 	sorts := make([]string, 0, len(order))
@@ -123,5 +127,5 @@ func peopleAttributesFilter(f *model.PeopleAttributeFilter, order []model.People
 		sorts = append(sorts, field)
 	}
 	out.Sort = strings.Join(sorts, ",")
-	return out
+	return out, nil
 }

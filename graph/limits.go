@@ -15,28 +15,54 @@ import (
 // complexity limit bounds fan-out (events × sessions × people), which is what spends
 // upstream calls, rather than the mere number of fields.
 func SetComplexity(c *generated.ComplexityRoot) {
-	c.Query.Events = func(child int, first *int, _ *string, _ *model.EventFilter) int { return pageCost(child, first) }
-	c.Query.Sessions = func(child int, first *int, _ *string, _ *model.SessionFilter) int { return pageCost(child, first) }
-	c.Query.People = func(child int, first *int, _ *string, _ *model.PeopleFilter) int { return pageCost(child, first) }
-	c.Query.Users = func(child int, first *int, _ *string, _ *model.UserFilter) int { return pageCost(child, first) }
-	c.Query.Webhooks = func(child int, first *int, _ *string, _ *model.WebhookFilter) int { return pageCost(child, first) }
-	c.Query.PeopleAttributes = func(child int, first *int, _ *string, _ *model.PeopleAttributeFilter, _ []model.PeopleAttributeOrder) int {
-		return pageCost(child, first)
+	c.Query.Nodes = func(child int, ids []string) int { return 1 + child*max(len(ids), 1) }
+	c.Query.Events = func(child int, first *int, _ *string, last *int, _ *string, _ *model.EventFilter) int {
+		return pageCost(child, first, last)
 	}
-	c.Event.Sessions = func(child int, first *int, _ *string, _ *model.SessionFilter) int { return pageCost(child, first) }
-	c.Event.People = func(child int, first *int, _ *string, _ *model.EventPeopleFilter) int { return pageCost(child, first) }
-	c.Session.People = func(child int, first *int, _ *string, _ *model.SessionPeopleFilter) int {
-		return pageCost(child, first)
+	c.Query.Sessions = func(child int, first *int, _ *string, last *int, _ *string, _ *model.SessionFilter) int {
+		return pageCost(child, first, last)
 	}
-	c.Session.Recordings = func(child int, first *int, _ *string) int { return pageCost(child, first) }
-	c.Session.ChatMessages = func(child int, first *int, _ *string) int { return pageCost(child, first) }
-	c.Session.Questions = func(child int, first *int, _ *string) int { return pageCost(child, first) }
+	c.Query.People = func(child int, first *int, _ *string, last *int, _ *string, _ *model.PeopleFilter) int {
+		return pageCost(child, first, last)
+	}
+	c.Query.Users = func(child int, first *int, _ *string, last *int, _ *string, _ *model.UserFilter) int {
+		return pageCost(child, first, last)
+	}
+	c.Query.Webhooks = func(child int, first *int, _ *string, last *int, _ *string, _ *model.WebhookFilter) int {
+		return pageCost(child, first, last)
+	}
+	c.Query.PeopleAttributes = func(child int, first *int, _ *string, last *int, _ *string, _ *model.PeopleAttributeFilter, _ []model.PeopleAttributeOrder) int {
+		return pageCost(child, first, last)
+	}
+	c.Event.Sessions = func(child int, first *int, _ *string, last *int, _ *string, _ *model.SessionFilter) int {
+		return pageCost(child, first, last)
+	}
+	c.Event.People = func(child int, first *int, _ *string, last *int, _ *string, _ *model.EventPeopleFilter) int {
+		return pageCost(child, first, last)
+	}
+	c.Event.Registrations = func(child int, first *int, _ *string, last *int, _ *string, _ *model.EventPeopleFilter) int {
+		return pageCost(child, first, last)
+	}
+	c.Session.People = func(child int, first *int, _ *string, last *int, _ *string, _ *model.SessionPeopleFilter) int {
+		return pageCost(child, first, last)
+	}
+	c.Session.Registrations = func(child int, first *int, _ *string, last *int, _ *string, _ *model.SessionPeopleFilter) int {
+		return pageCost(child, first, last)
+	}
+	c.Session.Recordings = func(child int, first *int, _ *string, last *int, _ *string) int { return pageCost(child, first, last) }
+	c.Session.ChatMessages = func(child int, first *int, _ *string, last *int, _ *string) int { return pageCost(child, first, last) }
+	c.Session.Questions = func(child int, first *int, _ *string, last *int, _ *string) int { return pageCost(child, first, last) }
 }
 
-func pageCost(child int, first *int) int {
+// pageCost is a connection's cost: its window (first or last, DefaultFirst when neither
+// is given) times its selection. Out-of-range values are refused by the resolver; here
+// they count as the maximum.
+func pageCost(child int, first, last *int) int {
 	n := DefaultFirst
-	if first != nil && *first >= 0 {
-		n = min(*first, MaxFirst)
+	for _, v := range []*int{first, last} {
+		if v != nil && *v >= 0 {
+			n = min(*v, MaxFirst)
+		}
 	}
 	return 1 + child*max(n, 1)
 }

@@ -45,7 +45,7 @@ func writeOnly(ctx context.Context, call func(context.Context) error, tagList ..
 // changeTag adds or removes an event's tag.
 func (r *mutationResolver) changeTag(ctx context.Context, input model.EventTagInput, add bool) (*model.EventTagPayload, error) {
 	var v validator
-	v.id("input.eventId", input.EventID)
+	v.ref("input.eventId", kindEvent, &input.EventID)
 	v.text("input.title", &input.Title, maxTitleLen, true)
 	if v.err != nil {
 		return nil, v.err

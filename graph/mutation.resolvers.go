@@ -18,7 +18,7 @@ import (
 func (r *mutationResolver) CreateEvent(ctx context.Context, input model.CreateEventInput) (*model.CreateEventPayload, error) {
 	var v validator
 	in := v.eventInput("input", input.EventAttributes, true)
-	v.optionalID("input.copyFromEventId", input.CopyFromEventID)
+	v.optionalRef("input.copyFromEventId", kindEvent, &input.CopyFromEventID)
 	in.CopyFromEventID = input.CopyFromEventID
 	for i, s := range input.Sessions {
 		in.Sessions = append(in.Sessions, v.sessionInput(fmt.Sprintf("input.sessions[%d]", i), s.SessionAttributes, true))
@@ -39,7 +39,7 @@ func (r *mutationResolver) CreateEvent(ctx context.Context, input model.CreateEv
 
 func (r *mutationResolver) UpdateEvent(ctx context.Context, input model.UpdateEventInput) (*model.UpdateEventPayload, error) {
 	var v validator
-	v.id("input.id", input.ID)
+	v.ref("input.id", kindEvent, &input.ID)
 	in := v.eventInput("input", input.EventAttributes, false)
 	if v.err == nil && isZero(in) {
 		v.fail("input", "input sets no attribute to change")
@@ -57,7 +57,7 @@ func (r *mutationResolver) UpdateEvent(ctx context.Context, input model.UpdateEv
 
 func (r *mutationResolver) DeleteEvent(ctx context.Context, input model.DeleteEventInput) (*model.DeleteEventPayload, error) {
 	var v validator
-	v.id("input.id", input.ID)
+	v.ref("input.id", kindEvent, &input.ID)
 	if v.err != nil {
 		return nil, v.err
 	}
@@ -66,7 +66,7 @@ func (r *mutationResolver) DeleteEvent(ctx context.Context, input model.DeleteEv
 	if err != nil {
 		return nil, err
 	}
-	return &model.DeleteEventPayload{DeletedEventID: input.ID}, nil
+	return &model.DeleteEventPayload{DeletedEventID: globalID(kindEvent, input.ID)}, nil
 }
 
 func (r *mutationResolver) AddEventTag(ctx context.Context, input model.EventTagInput) (*model.EventTagPayload, error) {
@@ -79,7 +79,7 @@ func (r *mutationResolver) RemoveEventTag(ctx context.Context, input model.Event
 
 func (r *mutationResolver) CreateSession(ctx context.Context, input model.CreateSessionInput) (*model.CreateSessionPayload, error) {
 	var v validator
-	v.id("input.eventId", input.EventID)
+	v.ref("input.eventId", kindEvent, &input.EventID)
 	in := v.sessionInput("input", input.SessionAttributes, true)
 	if input.EmbedURL != nil {
 		v.fail("input.embedUrl", "set embedUrl with updateSession once the session exists")
@@ -104,7 +104,7 @@ func (r *mutationResolver) CreateSession(ctx context.Context, input model.Create
 
 func (r *mutationResolver) UpdateSession(ctx context.Context, input model.UpdateSessionInput) (*model.UpdateSessionPayload, error) {
 	var v validator
-	v.id("input.id", input.ID)
+	v.ref("input.id", kindSession, &input.ID)
 	in := v.sessionInput("input", input.SessionAttributes, false)
 	if len(input.TeamMemberIDs) > 0 {
 		v.fail("input.teamMemberIds", "team members can only be set when the session is created")
@@ -128,7 +128,7 @@ func (r *mutationResolver) UpdateSession(ctx context.Context, input model.Update
 
 func (r *mutationResolver) DeleteSession(ctx context.Context, input model.DeleteSessionInput) (*model.DeleteSessionPayload, error) {
 	var v validator
-	v.id("input.id", input.ID)
+	v.ref("input.id", kindSession, &input.ID)
 	if v.err != nil {
 		return nil, v.err
 	}
@@ -141,7 +141,7 @@ func (r *mutationResolver) DeleteSession(ctx context.Context, input model.Delete
 	if err != nil {
 		return nil, err
 	}
-	payload := &model.DeleteSessionPayload{DeletedSessionID: input.ID}
+	payload := &model.DeleteSessionPayload{DeletedSessionID: globalID(kindSession, input.ID)}
 	if selected(ctx, "event") {
 		payload.Event, err = freshEvent(ctx, eventID)
 	}
@@ -150,7 +150,7 @@ func (r *mutationResolver) DeleteSession(ctx context.Context, input model.Delete
 
 func (r *mutationResolver) RegisterPerson(ctx context.Context, input model.RegisterPersonInput) (*model.RegisterPersonPayload, error) {
 	var v validator
-	v.id("input.sessionId", input.SessionID)
+	v.ref("input.sessionId", kindSession, &input.SessionID)
 	reg := v.registration("input", &input.Email, input.RegistrationAttributes)
 	if v.err != nil {
 		return nil, v.err
@@ -162,7 +162,7 @@ func (r *mutationResolver) RegisterPerson(ctx context.Context, input model.Regis
 	if err != nil {
 		return nil, err
 	}
-	payload := &model.RegisterPersonPayload{Person: p}
+	payload := &model.RegisterPersonPayload{Registration: model.NewRegistration(p, input.SessionID, "")}
 	if selected(ctx, "session") {
 		payload.Session, err = freshSession(ctx, input.SessionID)
 	}
@@ -171,8 +171,8 @@ func (r *mutationResolver) RegisterPerson(ctx context.Context, input model.Regis
 
 func (r *mutationResolver) UpdateRegistration(ctx context.Context, input model.UpdateRegistrationInput) (*model.UpdateRegistrationPayload, error) {
 	var v validator
-	v.id("input.sessionId", input.SessionID)
-	v.id("input.personId", input.PersonID)
+	v.ref("input.sessionId", kindSession, &input.SessionID)
+	v.ref("input.personId", kindPerson, &input.PersonID)
 	reg := v.registration("input", nil, input.RegistrationAttributes)
 	if v.err == nil && isZero(reg) {
 		v.fail("input", "input sets no answer to change")
@@ -188,7 +188,7 @@ func (r *mutationResolver) UpdateRegistration(ctx context.Context, input model.U
 	if err != nil {
 		return nil, err
 	}
-	payload := &model.UpdateRegistrationPayload{Person: p}
+	payload := &model.UpdateRegistrationPayload{Registration: model.NewRegistration(p, input.SessionID, "")}
 	if selected(ctx, "session") {
 		payload.Session, err = freshSession(ctx, input.SessionID)
 	}
@@ -197,12 +197,12 @@ func (r *mutationResolver) UpdateRegistration(ctx context.Context, input model.U
 
 func (r *mutationResolver) UnregisterPerson(ctx context.Context, input model.UnregisterPersonInput) (*model.UnregisterPersonPayload, error) {
 	var v validator
-	v.id("input.sessionId", input.SessionID)
+	v.ref("input.sessionId", kindSession, &input.SessionID)
 	switch {
 	case (input.PersonID == nil) == (input.Email == nil):
 		v.fail("input", "give exactly one of input.personId and input.email")
 	case input.PersonID != nil:
-		v.id("input.personId", *input.PersonID)
+		v.optionalRef("input.personId", kindPerson, &input.PersonID)
 	default:
 		v.email("input.email", *input.Email)
 	}
@@ -222,7 +222,11 @@ func (r *mutationResolver) UnregisterPerson(ctx context.Context, input model.Unr
 	if err != nil {
 		return nil, err
 	}
-	payload := &model.UnregisterPersonPayload{PersonID: input.PersonID, Email: input.Email}
+	payload := &model.UnregisterPersonPayload{PersonID: optionalGlobalID(kindPerson, input.PersonID), Email: input.Email}
+	if input.PersonID != nil {
+		id := registrationID(input.SessionID, eventID, *input.PersonID)
+		payload.DeletedRegistrationID = &id
+	}
 	if selected(ctx, "session") {
 		payload.Session, err = freshSession(ctx, input.SessionID)
 	}
@@ -231,7 +235,7 @@ func (r *mutationResolver) UnregisterPerson(ctx context.Context, input model.Unr
 
 func (r *mutationResolver) BulkRegister(ctx context.Context, input model.BulkRegisterInput) (*model.BulkRegisterPayload, error) {
 	var v validator
-	v.id("input.sessionId", input.SessionID)
+	v.ref("input.sessionId", kindSession, &input.SessionID)
 	if n := len(input.Registrations); n == 0 || n > maxBulkTasks {
 		v.fail("input.registrations", "input.registrations must hold 1 to %d registrations, got %d", maxBulkTasks, n)
 	}
@@ -271,14 +275,14 @@ func (r *mutationResolver) InviteUser(ctx context.Context, input model.InviteUse
 
 func (r *mutationResolver) RemoveUser(ctx context.Context, input model.RemoveUserInput) (*model.RemoveUserPayload, error) {
 	var v validator
-	v.id("input.id", input.ID)
+	v.ref("input.id", kindUser, &input.ID)
 	if v.err != nil {
 		return nil, v.err
 	}
 	if err := writeOnly(ctx, func(ctx context.Context) error { return r.Client.RemoveUser(ctx, input.ID) }, tags.Users); err != nil {
 		return nil, err
 	}
-	return &model.RemoveUserPayload{RemovedUserID: input.ID}, nil
+	return &model.RemoveUserPayload{RemovedUserID: globalID(kindUser, input.ID)}, nil
 }
 
 func (r *mutationResolver) CreateWebhook(ctx context.Context, input model.CreateWebhookInput) (*model.CreateWebhookPayload, error) {
@@ -299,14 +303,14 @@ func (r *mutationResolver) CreateWebhook(ctx context.Context, input model.Create
 
 func (r *mutationResolver) DeleteWebhook(ctx context.Context, input model.DeleteWebhookInput) (*model.DeleteWebhookPayload, error) {
 	var v validator
-	v.id("input.id", input.ID)
+	v.ref("input.id", kindWebhook, &input.ID)
 	if v.err != nil {
 		return nil, v.err
 	}
 	if err := writeOnly(ctx, func(ctx context.Context) error { return r.Client.DeleteWebhook(ctx, input.ID) }, tags.Webhooks); err != nil {
 		return nil, err
 	}
-	return &model.DeleteWebhookPayload{DeletedWebhookID: input.ID}, nil
+	return &model.DeleteWebhookPayload{DeletedWebhookID: globalID(kindWebhook, input.ID)}, nil
 }
 
 func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }

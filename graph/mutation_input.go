@@ -20,7 +20,6 @@ const (
 	maxTextLen       = 10_000
 	maxBulkTasks     = 50
 	maxFieldAnswers  = 100
-	maxIDLen         = 64
 	maxEmailLen      = 254
 	maxTeamMemberIDs = 50
 )
@@ -34,24 +33,28 @@ func (v *validator) fail(field, format string, args ...any) {
 	}
 }
 
-// id checks a Livestorm id: non-empty, short, and made of id characters only (ids go
-// into URL paths).
-func (v *validator) id(field, id string) {
-	if id == "" {
-		v.fail(field, "%s is required", field)
+// ref checks an id argument naming an object of kind (a global id of that kind or a
+// Livestorm id) and replaces it with the Livestorm id, which is what goes upstream (into
+// URL paths, hence the strict check).
+func (v *validator) ref(field string, kind nodeKind, id *string) {
+	raw, err := livestormID(field, kind, *id)
+	if err != nil {
+		if v.err == nil {
+			v.err = err
+		}
 		return
 	}
-	if len(id) > maxIDLen || strings.IndexFunc(id, func(r rune) bool {
-		return !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
-	}) >= 0 {
-		v.fail(field, "%s is not a Livestorm id", field)
-	}
+	*id = raw
 }
 
-func (v *validator) optionalID(field string, id *string) {
-	if id != nil {
-		v.id(field, *id)
+// optionalRef is ref for optional ids; it replaces the pointer, never the caller's string.
+func (v *validator) optionalRef(field string, kind nodeKind, id **string) {
+	if *id == nil {
+		return
 	}
+	s := **id
+	v.ref(field, kind, &s)
+	*id = &s
 }
 
 func (v *validator) email(field, email string) {
@@ -92,7 +95,7 @@ func (v *validator) enum(field string, valid bool) {
 // eventInput validates and converts the attributes shared by createEvent and updateEvent.
 func (v *validator) eventInput(path string, a model.EventAttributes, create bool) livestorm.EventInput {
 	v.text(path+".title", a.Title, maxTitleLen, create)
-	v.optionalID(path+".ownerId", a.OwnerID)
+	v.optionalRef(path+".ownerId", kindUser, &a.OwnerID)
 	v.text(path+".slug", a.Slug, maxTitleLen, false)
 	v.text(path+".description", a.Description, maxTextLen, false)
 	var status *string
@@ -123,12 +126,14 @@ func (v *validator) sessionInput(path string, a model.SessionAttributes, create 
 	if len(a.TeamMemberIDs) > maxTeamMemberIDs {
 		v.fail(path+".teamMemberIds", "at most %d team members", maxTeamMemberIDs)
 	}
+	var teamMembers []string
 	for i, id := range a.TeamMemberIDs {
-		v.id(fmt.Sprintf("%s.teamMemberIds[%d]", path, i), id)
+		v.ref(fmt.Sprintf("%s.teamMemberIds[%d]", path, i), kindUser, &id)
+		teamMembers = append(teamMembers, id)
 	}
 	return livestorm.SessionInput{
 		Name: a.Name, Timezone: a.Timezone, EmbedURL: a.EmbedURL,
-		EstimatedStartedAt: a.EstimatedStartedAt, TeamMemberIDs: a.TeamMemberIDs,
+		EstimatedStartedAt: a.EstimatedStartedAt, TeamMemberIDs: teamMembers,
 	}
 }
 
@@ -165,18 +170,18 @@ func (v *validator) registration(path string, email *string, a model.Registratio
 	for i, f := range a.Fields {
 		fp := fmt.Sprintf("%s.fields[%d]", path, i)
 		switch {
-		case strings.TrimSpace(f.ID) == "":
-			v.fail(fp+".id", "%s.id is required", fp)
-		case builtinFields[f.ID] != "":
-			v.fail(fp+".id", "%s: use %s.%s for %q", fp, path, builtinFields[f.ID], f.ID)
-		case seen[f.ID]:
-			v.fail(fp+".id", "%s: field %q is answered twice", fp, f.ID)
+		case strings.TrimSpace(f.FieldID) == "":
+			v.fail(fp+".fieldId", "%s.fieldId is required", fp)
+		case builtinFields[f.FieldID] != "":
+			v.fail(fp+".fieldId", "%s: use %s.%s for %q", fp, path, builtinFields[f.FieldID], f.FieldID)
+		case seen[f.FieldID]:
+			v.fail(fp+".fieldId", "%s: field %q is answered twice", fp, f.FieldID)
 		case f.Value != nil && f.Values != nil:
 			v.fail(fp, "%s: give value or values, not both", fp)
 		}
-		seen[f.ID] = true
+		seen[f.FieldID] = true
 		v.text(fp+".value", f.Value, maxTextLen, false)
-		fields = append(fields, livestorm.FieldValue{ID: f.ID, Value: f.Value, Values: f.Values})
+		fields = append(fields, livestorm.FieldValue{ID: f.FieldID, Value: f.Value, Values: f.Values})
 	}
 	for _, u := range []struct {
 		name string

@@ -21,26 +21,78 @@ const (
 	MaxFirst = 200
 )
 
-// window is the slice of a list a connection asks for: items [offset, offset+limit).
-type window struct{ offset, limit int }
+// window is what a connection's paging arguments ask for: n items, from position start
+// (after + 1) onwards, or, fromEnd (last), the n items ending at end (before; -1 for the
+// end of the list). Livestorm lists carry their length (record_count) and cursors are
+// positions, so both directions are page arithmetic.
+type window struct {
+	start, end int
+	n          int
+	fromEnd    bool
+	hasBefore  bool
+}
 
-// newWindow validates `first` and `after`.
-func newWindow(first *int, after *string) (window, error) {
-	w := window{limit: DefaultFirst}
-	if first != nil {
-		w.limit = *first
+// newWindow validates `first`/`after`/`last`/`before`. first and last together are
+// refused (as GitHub does): the Relay spec allows them but discourages it, and the
+// result is rarely what the client meant. `before` without first or last means the
+// DefaultFirst items before it.
+func newWindow(first *int, after *string, last *int, before *string) (window, error) {
+	w := window{end: -1, n: DefaultFirst}
+	if first != nil && last != nil {
+		return w, inputError("last", "pass first (forwards) or last (backwards), not both")
 	}
-	if w.limit < 0 || w.limit > MaxFirst {
-		return w, inputError("first", fmt.Sprintf("first must be between 0 and %d", MaxFirst))
+	for _, a := range []struct {
+		name string
+		v    *int
+	}{{"first", first}, {"last", last}} {
+		if a.v == nil {
+			continue
+		}
+		if *a.v < 0 || *a.v > MaxFirst {
+			return w, inputError(a.name, fmt.Sprintf("%s must be between 0 and %d", a.name, MaxFirst))
+		}
+		w.n = *a.v
 	}
 	if after != nil && *after != "" {
 		i, ok := decodeCursor(*after)
 		if !ok {
 			return w, inputError("after", "after is not a cursor returned by this API")
 		}
-		w.offset = i + 1
+		w.start = i + 1
 	}
+	if before != nil && *before != "" {
+		i, ok := decodeCursor(*before)
+		if !ok {
+			return w, inputError("before", "before is not a cursor returned by this API")
+		}
+		w.end, w.hasBefore = i, true
+	}
+	w.fromEnd = last != nil || (first == nil && w.hasBefore)
 	return w, nil
+}
+
+// span resolves the window against a list of total items: the items [offset,
+// offset+limit) and the end of the range the cursors allow.
+func (w window) span(total int) (offset, limit, end int) {
+	end = total
+	if w.hasBefore && w.end < total {
+		end = w.end
+	}
+	start := min(w.start, end)
+	offset = start
+	if w.fromEnd {
+		offset = max(start, end-w.n)
+	}
+	return offset, min(w.n, end-offset), end
+}
+
+// probe is a position whose page tells the list's length, chosen among the pages the
+// window will need anyway.
+func (w window) probe() int {
+	if w.fromEnd && w.hasBefore {
+		return max(w.start, w.end-w.n, 0)
+	}
+	return w.start
 }
 
 const cursorPrefix = "offset:"
@@ -60,18 +112,21 @@ func decodeCursor(c string) (int, bool) {
 	return i, err == nil && i >= 0
 }
 
-// connection builds a connection from the items of the window (items[0] is at w.offset).
-func connection[T any](items []*T, w window, total int) *model.Connection[T] {
-	c := &model.Connection[T]{
-		Edges:      make([]*model.Edge[T], len(items)),
-		TotalCount: total,
-		PageInfo: &model.PageInfo{
-			HasPreviousPage: w.offset > 0,
-			HasNextPage:     w.offset+len(items) < total,
-		},
+// connection builds a connection from the items at positions [offset, offset+len(items))
+// of a list of total items, with Relay's page information: going forwards, a previous
+// page exists when items precede the first edge, a next one when items follow the last
+// edge before `before`; going backwards, a previous page exists when items precede the
+// first edge after `after`, a next one when items follow `before`.
+func connection[T any](items []*T, w window, offset, total int) *model.Connection[T] {
+	_, _, end := w.span(total)
+	info := &model.PageInfo{HasPreviousPage: offset > 0, HasNextPage: offset+len(items) < end}
+	if w.fromEnd {
+		info.HasPreviousPage = offset > min(w.start, end)
+		info.HasNextPage = end < total
 	}
+	c := &model.Connection[T]{Edges: make([]*model.Edge[T], len(items)), TotalCount: total, PageInfo: info}
 	for i, it := range items {
-		c.Edges[i] = &model.Edge[T]{Cursor: encodeCursor(w.offset + i), Node: it}
+		c.Edges[i] = &model.Edge[T]{Cursor: encodeCursor(offset + i), Node: it}
 	}
 	if len(items) > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -82,65 +137,81 @@ func connection[T any](items []*T, w window, total int) *model.Connection[T] {
 
 // sliceConnection serves a connection from a complete in-memory list.
 func sliceConnection[T any](all []T, w window) *model.Connection[T] {
-	var items []*T
-	for i := w.offset; i < len(all) && i < w.offset+w.limit; i++ {
+	offset, limit, _ := w.span(len(all))
+	items := make([]*T, 0, limit)
+	for i := offset; i < offset+limit; i++ {
 		items = append(items, &all[i])
 	}
-	return connection(items, w, len(all))
+	return connection(items, w, offset, len(all))
 }
 
 // pagedConnection serves a connection from Livestorm's numbered pages, loading only the
-// pages the window covers (after the first, concurrently through the loader).
+// pages the window covers (through the loader: concurrently, and each at most once per
+// operation). One page is read first to learn the list's length: the page of the
+// window's start, or of its end when paging back from a cursor, so that walking a list
+// in either direction costs one call per page of 50, none when cached. Only `last`
+// without `before` on a list longer than a page costs one more (the first page, for the
+// length).
 func pagedConnection[K comparable, T any](
 	ctx context.Context, w window,
 	loader *dataloadgen.Loader[K, *livestorm.List[T]], key func(page int) K,
 ) (*model.Connection[T], error) {
-	firstPage := w.offset / loaders.PageSize
-	head, err := loader.Load(ctx, key(firstPage))
+	probe := w.probe() / loaders.PageSize
+	head, err := loader.Load(ctx, key(probe))
 	if err != nil {
-		if firstPage == 0 || livestorm.KindOf(err) != livestorm.KindInvalid {
+		if probe == 0 || livestorm.KindOf(err) != livestorm.KindInvalid {
 			return nil, err
 		}
 		// Livestorm answers 400 past the last page: the list shrank since the cursor was
 		// issued. Page 0 tells how long it is now.
-		p0, err0 := loader.Load(ctx, key(0))
-		if err0 != nil {
-			return nil, err0
-		}
-		if w.offset >= p0.Meta.RecordCount {
-			return connection[T](nil, w, p0.Meta.RecordCount), nil
-		}
-		return nil, err
-	}
-	total := head.Meta.RecordCount
-	lastPage := firstPage
-	if w.limit > 0 {
-		lastPage = (w.offset + w.limit - 1) / loaders.PageSize
-	}
-	if pc := head.Meta.PageCount; lastPage > pc-1 {
-		lastPage = max(pc-1, firstPage)
-	}
-	pages := []*livestorm.List[T]{head}
-	if lastPage > firstPage {
-		keys := make([]K, 0, lastPage-firstPage)
-		for p := firstPage + 1; p <= lastPage; p++ {
-			keys = append(keys, key(p))
-		}
-		rest, err := loader.LoadAll(ctx, keys)
-		if err != nil {
+		probe = 0
+		if head, err = loader.Load(ctx, key(0)); err != nil {
 			return nil, err
 		}
-		pages = append(pages, rest...)
 	}
-	var items []*T
-	for pi, pg := range pages {
-		base := (firstPage + pi) * loaders.PageSize
-		for i := range pg.Items {
-			g := base + i
-			if g >= w.offset && g < w.offset+w.limit {
-				items = append(items, &pg.Items[i])
+	total := head.Meta.RecordCount
+	offset, limit, _ := w.span(total)
+	pages := map[int]*livestorm.List[T]{probe: head}
+	if limit > 0 {
+		firstPage, lastPage := offset/loaders.PageSize, (offset+limit-1)/loaders.PageSize
+		if pc := head.Meta.PageCount; lastPage > pc-1 {
+			lastPage = max(pc-1, firstPage)
+		}
+		var keys []K
+		var numbers []int
+		for p := firstPage; p <= lastPage; p++ {
+			if pages[p] == nil {
+				keys, numbers = append(keys, key(p)), append(numbers, p)
+			}
+		}
+		if len(keys) > 0 {
+			rest, err := loader.LoadAll(ctx, keys)
+			if err != nil {
+				return nil, err
+			}
+			for i, p := range numbers {
+				pages[p] = rest[i]
 			}
 		}
 	}
-	return connection(items, w, total), nil
+	items := make([]*T, 0, limit)
+	for g := offset; g < offset+limit; g++ {
+		pg := pages[g/loaders.PageSize]
+		i := g % loaders.PageSize
+		if pg == nil || i >= len(pg.Items) {
+			break // the list shrank between the pages' reads
+		}
+		items = append(items, &pg.Items[i])
+	}
+	return connection(items, w, offset, total), nil
+}
+
+// mapConnection converts a connection's nodes (e.g. people rows into registrations),
+// keeping its cursors and page information.
+func mapConnection[T, U any](c *model.Connection[T], f func(*T) *U) *model.Connection[U] {
+	out := &model.Connection[U]{Edges: make([]*model.Edge[U], len(c.Edges)), PageInfo: c.PageInfo, TotalCount: c.TotalCount}
+	for i, e := range c.Edges {
+		out.Edges[i] = &model.Edge[U]{Cursor: e.Cursor, Node: f(e.Node)}
+	}
+	return out
 }

@@ -11,41 +11,34 @@ import (
 	"github.com/livestorm-gateway/gateway/graph/generated"
 	"github.com/livestorm-gateway/gateway/graph/model"
 	"github.com/livestorm-gateway/gateway/livestorm"
-	"github.com/livestorm-gateway/gateway/loaders"
 )
+
+func (r *peopleAttributeResolver) ID(ctx context.Context, obj *livestorm.PeopleAttribute) (string, error) {
+	return globalID(kindPeopleAttribute, obj.ID), nil
+}
 
 func (r *peopleAttributeResolver) Type(ctx context.Context, obj *livestorm.PeopleAttribute) (model.PeopleAttributeType, error) {
 	return enumOf(obj.Type, model.PeopleAttributeTypeUnknown), nil
+}
+
+func (r *personResolver) ID(ctx context.Context, obj *livestorm.Person) (string, error) {
+	return globalID(kindPerson, obj.ID), nil
 }
 
 func (r *personResolver) Role(ctx context.Context, obj *livestorm.Person) (model.PersonRole, error) {
 	return enumOf(obj.Role, model.PersonRoleUnknown), nil
 }
 
-func (r *personResolver) Session(ctx context.Context, obj *livestorm.Person) (*livestorm.Session, error) {
-	if obj.RegistrantDetail == nil || obj.RegistrantDetail.SessionID == "" {
-		return nil, nil // not reached through a registration
-	}
-	return loaders.For(ctx).SessionByID.Load(ctx, obj.RegistrantDetail.SessionID)
+func (r *registrationResolver) ID(ctx context.Context, obj *model.Registration) (string, error) {
+	return registrationID(obj.SessionID, obj.EventID, obj.Person.ID), nil
 }
 
-func (r *personResolver) Event(ctx context.Context, obj *livestorm.Person) (*livestorm.Event, error) {
-	if obj.RegistrantDetail == nil || obj.RegistrantDetail.EventID == "" {
-		return nil, nil // not reached through a registration
-	}
-	return loaders.For(ctx).EventByID.Load(ctx, obj.RegistrantDetail.EventID)
+func (r *registrationResolver) Session(ctx context.Context, obj *model.Registration) (*livestorm.Session, error) {
+	return registrationSession(ctx, obj)
 }
 
-func (r *registrantDetailResolver) Utm(ctx context.Context, obj *livestorm.RegistrantDetail) (*livestorm.RegistrantDetail, error) {
-	return obj, nil
-}
-
-func (r *registrantDetailResolver) Device(ctx context.Context, obj *livestorm.RegistrantDetail) (*livestorm.RegistrantDetail, error) {
-	return obj, nil
-}
-
-func (r *registrantDetailResolver) Location(ctx context.Context, obj *livestorm.RegistrantDetail) (*livestorm.RegistrantDetail, error) {
-	return obj, nil
+func (r *registrationResolver) Event(ctx context.Context, obj *model.Registration) (*livestorm.Event, error) {
+	return registrationEvent(ctx, obj)
 }
 
 func (r *Resolver) PeopleAttribute() generated.PeopleAttributeResolver {
@@ -54,12 +47,10 @@ func (r *Resolver) PeopleAttribute() generated.PeopleAttributeResolver {
 
 func (r *Resolver) Person() generated.PersonResolver { return &personResolver{r} }
 
-func (r *Resolver) RegistrantDetail() generated.RegistrantDetailResolver {
-	return &registrantDetailResolver{r}
-}
+func (r *Resolver) Registration() generated.RegistrationResolver { return &registrationResolver{r} }
 
 type (
-	peopleAttributeResolver  struct{ *Resolver }
-	personResolver           struct{ *Resolver }
-	registrantDetailResolver struct{ *Resolver }
+	peopleAttributeResolver struct{ *Resolver }
+	personResolver          struct{ *Resolver }
+	registrationResolver    struct{ *Resolver }
 )

@@ -14,12 +14,20 @@ import (
 	"github.com/livestorm-gateway/gateway/loaders"
 )
 
-func (r *queryResolver) Event(ctx context.Context, id string) (*livestorm.Event, error) {
-	return loaders.For(ctx).EventByID.Load(ctx, id)
+func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
+	return resolveNode(ctx, "id", id)
 }
 
-func (r *queryResolver) Events(ctx context.Context, first *int, after *string, filter *model.EventFilter) (*model.Connection[livestorm.Event], error) {
-	w, err := newWindow(first, after)
+func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]model.Node, error) {
+	return resolveNodes(ctx, ids)
+}
+
+func (r *queryResolver) Event(ctx context.Context, id string) (*livestorm.Event, error) {
+	return lookup(ctx, kindEvent, id, loaders.For(ctx).EventByID.Load)
+}
+
+func (r *queryResolver) Events(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.EventFilter) (*model.Connection[livestorm.Event], error) {
+	w, err := newWindow(first, after, last, before)
 	if err != nil {
 		return nil, err
 	}
@@ -30,11 +38,11 @@ func (r *queryResolver) Events(ctx context.Context, first *int, after *string, f
 }
 
 func (r *queryResolver) Session(ctx context.Context, id string) (*livestorm.Session, error) {
-	return loaders.For(ctx).SessionByID.Load(ctx, id)
+	return lookup(ctx, kindSession, id, loaders.For(ctx).SessionByID.Load)
 }
 
-func (r *queryResolver) Sessions(ctx context.Context, first *int, after *string, filter *model.SessionFilter) (*model.Connection[livestorm.Session], error) {
-	w, err := newWindow(first, after)
+func (r *queryResolver) Sessions(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.SessionFilter) (*model.Connection[livestorm.Session], error) {
+	w, err := newWindow(first, after, last, before)
 	if err != nil {
 		return nil, err
 	}
@@ -45,11 +53,11 @@ func (r *queryResolver) Sessions(ctx context.Context, first *int, after *string,
 }
 
 func (r *queryResolver) Person(ctx context.Context, id string) (*livestorm.Person, error) {
-	return loaders.For(ctx).PersonByID.Load(ctx, id)
+	return lookup(ctx, kindPerson, id, loaders.For(ctx).PersonByID.Load)
 }
 
-func (r *queryResolver) People(ctx context.Context, first *int, after *string, filter *model.PeopleFilter) (*model.Connection[livestorm.Person], error) {
-	w, err := newWindow(first, after)
+func (r *queryResolver) People(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.PeopleFilter) (*model.Connection[livestorm.Person], error) {
+	w, err := newWindow(first, after, last, before)
 	if err != nil {
 		return nil, err
 	}
@@ -59,8 +67,18 @@ func (r *queryResolver) People(ctx context.Context, first *int, after *string, f
 	})
 }
 
-func (r *queryResolver) Users(ctx context.Context, first *int, after *string, filter *model.UserFilter) (*model.Connection[livestorm.User], error) {
-	w, err := newWindow(first, after)
+func (r *queryResolver) Registration(ctx context.Context, sessionID string, personID string) (*model.Registration, error) {
+	var v validator
+	v.ref("sessionId", kindSession, &sessionID)
+	v.ref("personId", kindPerson, &personID)
+	if v.err != nil {
+		return nil, v.err
+	}
+	return loadRegistration(ctx, registrationRef{sessionID: sessionID, personID: personID})
+}
+
+func (r *queryResolver) Users(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.UserFilter) (*model.Connection[livestorm.User], error) {
+	w, err := newWindow(first, after, last, before)
 	if err != nil {
 		return nil, err
 	}
@@ -70,8 +88,8 @@ func (r *queryResolver) Users(ctx context.Context, first *int, after *string, fi
 	})
 }
 
-func (r *queryResolver) Webhooks(ctx context.Context, first *int, after *string, filter *model.WebhookFilter) (*model.Connection[livestorm.Webhook], error) {
-	w, err := newWindow(first, after)
+func (r *queryResolver) Webhooks(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.WebhookFilter) (*model.Connection[livestorm.Webhook], error) {
+	w, err := newWindow(first, after, last, before)
 	if err != nil {
 		return nil, err
 	}
@@ -82,19 +100,22 @@ func (r *queryResolver) Webhooks(ctx context.Context, first *int, after *string,
 }
 
 func (r *queryResolver) Job(ctx context.Context, id string) (*livestorm.Job, error) {
-	return loaders.For(ctx).JobByID.Load(ctx, id)
+	return lookup(ctx, kindJob, id, loaders.For(ctx).JobByID.Load)
 }
 
 func (r *queryResolver) Organization(ctx context.Context) (*livestorm.Organization, error) {
 	return loaders.For(ctx).Organization(ctx)
 }
 
-func (r *queryResolver) PeopleAttributes(ctx context.Context, first *int, after *string, filter *model.PeopleAttributeFilter, orderBy []model.PeopleAttributeOrder) (*model.Connection[livestorm.PeopleAttribute], error) {
-	w, err := newWindow(first, after)
+func (r *queryResolver) PeopleAttributes(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.PeopleAttributeFilter, orderBy []model.PeopleAttributeOrder) (*model.Connection[livestorm.PeopleAttribute], error) {
+	w, err := newWindow(first, after, last, before)
 	if err != nil {
 		return nil, err
 	}
-	f := peopleAttributesFilter(filter, orderBy)
+	f, err := peopleAttributesFilter(filter, orderBy)
+	if err != nil {
+		return nil, err
+	}
 	return pagedConnection(ctx, w, loaders.For(ctx).PeopleAttributesPage, func(p int) loaders.PageKey[loaders.PeopleAttributesFilter] {
 		return loaders.PageKey[loaders.PeopleAttributesFilter]{Filter: f, Page: p}
 	})

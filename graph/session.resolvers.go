@@ -44,35 +44,41 @@ func (r *recordingResolver) Session(ctx context.Context, obj *livestorm.Recordin
 	return loaders.For(ctx).SessionByID.Load(ctx, obj.SessionID)
 }
 
+func (r *sessionResolver) ID(ctx context.Context, obj *livestorm.Session) (string, error) {
+	return globalID(kindSession, obj.ID), nil
+}
+
 func (r *sessionResolver) Status(ctx context.Context, obj *livestorm.Session) (model.SessionStatus, error) {
 	return enumOf(obj.Status, model.SessionStatusUnknown), nil
+}
+
+func (r *sessionResolver) BreakoutRoomParentSessionID(ctx context.Context, obj *livestorm.Session) (*string, error) {
+	return optionalGlobalID(kindSession, obj.BreakoutRoomParentSessionID), nil
 }
 
 func (r *sessionResolver) Event(ctx context.Context, obj *livestorm.Session) (*livestorm.Event, error) {
 	return loaders.For(ctx).EventByID.Load(ctx, obj.EventID)
 }
 
-func (r *sessionResolver) People(ctx context.Context, obj *livestorm.Session, first *int, after *string, filter *model.SessionPeopleFilter) (*model.Connection[livestorm.Person], error) {
-	w, err := newWindow(first, after)
-	if err != nil {
-		return nil, err
-	}
-	f := sessionPeopleFilter(filter)
-	return pagedConnection(ctx, w, loaders.For(ctx).SessionPeoplePage, func(p int) loaders.PageKey[loaders.SessionPeopleFilter] {
-		return loaders.PageKey[loaders.SessionPeopleFilter]{Parent: obj.ID, Filter: f, Page: p}
-	})
+func (r *sessionResolver) People(ctx context.Context, obj *livestorm.Session, first *int, after *string, last *int, before *string, filter *model.SessionPeopleFilter) (*model.Connection[livestorm.Person], error) {
+	return sessionPeople(ctx, obj, first, after, last, before, filter)
 }
 
-func (r *sessionResolver) Recordings(ctx context.Context, obj *livestorm.Session, first *int, after *string) (*model.Connection[livestorm.Recording], error) {
-	return satelliteConnection(ctx, obj.ID, first, after, loaders.For(ctx).RecordingsPage)
+func (r *sessionResolver) Registrations(ctx context.Context, obj *livestorm.Session, first *int, after *string, last *int, before *string, filter *model.SessionPeopleFilter) (*model.Connection[model.Registration], error) {
+	c, err := sessionPeople(ctx, obj, first, after, last, before, filter)
+	return registrations(c, err, obj.ID, obj.EventID)
 }
 
-func (r *sessionResolver) ChatMessages(ctx context.Context, obj *livestorm.Session, first *int, after *string) (*model.Connection[livestorm.ChatMessage], error) {
-	return satelliteConnection(ctx, obj.ID, first, after, loaders.For(ctx).ChatMessagesPage)
+func (r *sessionResolver) Recordings(ctx context.Context, obj *livestorm.Session, first *int, after *string, last *int, before *string) (*model.Connection[livestorm.Recording], error) {
+	return satelliteConnection(ctx, obj.ID, first, after, last, before, loaders.For(ctx).RecordingsPage)
 }
 
-func (r *sessionResolver) Questions(ctx context.Context, obj *livestorm.Session, first *int, after *string) (*model.Connection[livestorm.Question], error) {
-	return satelliteConnection(ctx, obj.ID, first, after, loaders.For(ctx).QuestionsPage)
+func (r *sessionResolver) ChatMessages(ctx context.Context, obj *livestorm.Session, first *int, after *string, last *int, before *string) (*model.Connection[livestorm.ChatMessage], error) {
+	return satelliteConnection(ctx, obj.ID, first, after, last, before, loaders.For(ctx).ChatMessagesPage)
+}
+
+func (r *sessionResolver) Questions(ctx context.Context, obj *livestorm.Session, first *int, after *string, last *int, before *string) (*model.Connection[livestorm.Question], error) {
+	return satelliteConnection(ctx, obj.ID, first, after, last, before, loaders.For(ctx).QuestionsPage)
 }
 
 func (r *Resolver) ChatMessage() generated.ChatMessageResolver { return &chatMessageResolver{r} }

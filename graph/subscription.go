@@ -105,14 +105,35 @@ func names(list ...string) func(*pubsub.Message) bool {
 }
 
 // ids narrows a name filter to the messages whose event, session and job ids equal the
-// given ones (nil arguments match anything).
-func ids(accept func(*pubsub.Message) bool, eventID, sessionID, jobID *string) pubsub.Filter {
+// given ones (nil arguments match anything). The arguments may be global ids or
+// Livestorm ids; messages carry Livestorm ids.
+func ids(accept func(*pubsub.Message) bool, eventID, sessionID, jobID *string) (pubsub.Filter, error) {
+	var err error
+	for _, a := range []struct {
+		field string
+		kind  nodeKind
+		id    **string
+	}{{"eventId", kindEvent, &eventID}, {"sessionId", kindSession, &sessionID}, {"jobId", kindJob, &jobID}} {
+		if *a.id, err = optionalLivestormID(a.field, a.kind, *a.id); err != nil {
+			return nil, err
+		}
+	}
 	return func(m *pubsub.Message) bool {
 		return accept(m) &&
 			(eventID == nil || *eventID == m.EventID) &&
 			(sessionID == nil || *sessionID == m.SessionID) &&
 			(jobID == nil || *jobID == m.JobID)
+	}, nil
+}
+
+// subscribeTo opens a subscription to the messages accept takes about the given event,
+// session and job (see ids).
+func (r *Resolver) subscribeTo(ctx context.Context, accept func(*pubsub.Message) bool, eventID, sessionID, jobID *string) (<-chan *pubsub.Message, error) {
+	filter, err := ids(accept, eventID, sessionID, jobID)
+	if err != nil {
+		return nil, err
 	}
+	return r.subscribe(ctx, filter)
 }
 
 // typesFilter accepts the messages of the given LivestormEventTypes (all when empty).
@@ -161,6 +182,19 @@ func notificationEvent(ctx context.Context, m *pubsub.Message) (*livestorm.Event
 		return nil, nil
 	}
 	return loaders.For(ctx).EventByID.Load(ctx, id)
+}
+
+// notificationRegistration is the registration a people.* delivery carries (the person
+// with its registrant detail, in the state Livestorm sent).
+func notificationRegistration(m *pubsub.Message) *model.Registration {
+	if m.Err != nil || m.Person == nil {
+		return nil
+	}
+	if m.SessionID == "" && m.EventID == "" && (m.Person.RegistrantDetail == nil ||
+		m.Person.RegistrantDetail.SessionID == "" && m.Person.RegistrantDetail.EventID == "") {
+		return nil // a delivery that names no session or event: no registration to identify
+	}
+	return model.NewRegistration(m.Person, m.SessionID, m.EventID)
 }
 
 func notificationJob(ctx context.Context, m *pubsub.Message) (*livestorm.Job, error) {

@@ -22,6 +22,10 @@ func (r *attendanceEventResolver) Attended(ctx context.Context, obj *pubsub.Mess
 	return obj.Name == livestorm.PeopleAttended, nil
 }
 
+func (r *attendanceEventResolver) Registration(ctx context.Context, obj *pubsub.Message) (*model.Registration, error) {
+	return notificationRegistration(obj), nil
+}
+
 func (r *attendanceEventResolver) Session(ctx context.Context, obj *pubsub.Message) (*livestorm.Session, error) {
 	return notificationSession(ctx, obj)
 }
@@ -58,12 +62,20 @@ func (r *livestormEventResolver) Session(ctx context.Context, obj *pubsub.Messag
 	return notificationSession(ctx, obj)
 }
 
+func (r *livestormEventResolver) Registration(ctx context.Context, obj *pubsub.Message) (*model.Registration, error) {
+	return notificationRegistration(obj), nil
+}
+
 func (r *livestormEventResolver) Job(ctx context.Context, obj *pubsub.Message) (*livestorm.Job, error) {
 	return notificationJob(ctx, obj)
 }
 
 func (r *registrationEventResolver) Type(ctx context.Context, obj *pubsub.Message) (model.LivestormEventType, error) {
 	return notificationType(obj)
+}
+
+func (r *registrationEventResolver) Registration(ctx context.Context, obj *pubsub.Message) (*model.Registration, error) {
+	return notificationRegistration(obj), nil
 }
 
 func (r *registrationEventResolver) Session(ctx context.Context, obj *pubsub.Message) (*livestorm.Session, error) {
@@ -76,6 +88,10 @@ func (r *registrationEventResolver) Event(ctx context.Context, obj *pubsub.Messa
 
 func (r *replayEventResolver) Type(ctx context.Context, obj *pubsub.Message) (model.LivestormEventType, error) {
 	return notificationType(obj)
+}
+
+func (r *replayEventResolver) Registration(ctx context.Context, obj *pubsub.Message) (*model.Registration, error) {
+	return notificationRegistration(obj), nil
 }
 
 func (r *replayEventResolver) Session(ctx context.Context, obj *pubsub.Message) (*livestorm.Session, error) {
@@ -99,27 +115,27 @@ func (r *sessionChangeResolver) Event(ctx context.Context, obj *pubsub.Message) 
 }
 
 func (r *subscriptionResolver) SessionChanged(ctx context.Context, eventID *string, sessionID *string) (<-chan *pubsub.Message, error) {
-	return r.subscribe(ctx, ids(names(livestorm.SessionCreated, livestorm.SessionStarted, livestorm.SessionEnded), eventID, sessionID, nil))
+	return r.subscribeTo(ctx, names(livestorm.SessionCreated, livestorm.SessionStarted, livestorm.SessionEnded), eventID, sessionID, nil)
 }
 
 func (r *subscriptionResolver) RegistrationCreated(ctx context.Context, eventID *string, sessionID *string) (<-chan *pubsub.Message, error) {
-	return r.subscribe(ctx, ids(names(livestorm.PeopleRegistered), eventID, sessionID, nil))
+	return r.subscribeTo(ctx, names(livestorm.PeopleRegistered), eventID, sessionID, nil)
 }
 
 func (r *subscriptionResolver) AttendanceRecorded(ctx context.Context, eventID *string, sessionID *string) (<-chan *pubsub.Message, error) {
-	return r.subscribe(ctx, ids(names(livestorm.PeopleAttended, livestorm.PeopleNotAttended), eventID, sessionID, nil))
+	return r.subscribeTo(ctx, names(livestorm.PeopleAttended, livestorm.PeopleNotAttended), eventID, sessionID, nil)
 }
 
 func (r *subscriptionResolver) EventChanged(ctx context.Context, eventID *string) (<-chan *pubsub.Message, error) {
-	return r.subscribe(ctx, ids(names(livestorm.EventCreated, livestorm.EventPublished), eventID, nil, nil))
+	return r.subscribeTo(ctx, names(livestorm.EventCreated, livestorm.EventPublished), eventID, nil, nil)
 }
 
 func (r *subscriptionResolver) ReplayWatched(ctx context.Context, eventID *string) (<-chan *pubsub.Message, error) {
-	return r.subscribe(ctx, ids(names(livestorm.PeopleWatchedReplay), eventID, nil, nil))
+	return r.subscribeTo(ctx, names(livestorm.PeopleWatchedReplay), eventID, nil, nil)
 }
 
 func (r *subscriptionResolver) JobEnded(ctx context.Context, jobID *string) (<-chan *pubsub.Message, error) {
-	return r.subscribe(ctx, ids(names(livestorm.JobEnded), nil, nil, jobID))
+	return r.subscribeTo(ctx, names(livestorm.JobEnded), nil, nil, jobID)
 }
 
 func (r *subscriptionResolver) LivestormEvents(ctx context.Context, types []model.LivestormEventType) (<-chan *pubsub.Message, error) {

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/livestorm-gateway/gateway/graph/model"
 	"github.com/livestorm-gateway/gateway/pubsub"
@@ -16,6 +17,11 @@ func TestSubscriptionFilters(t *testing.T) {
 	notAttended := &pubsub.Message{Name: "people.not_attended", EventID: "e2", SessionID: "s2"}
 	job := &pubsub.Message{Name: "job.ended", JobID: "j1"}
 	all := []*pubsub.Message{registration, started, notAttended, job}
+	ids := func(accept func(*pubsub.Message) bool, eventID, sessionID, jobID *string) pubsub.Filter {
+		f, err := ids(accept, eventID, sessionID, jobID)
+		require.NoError(t, err)
+		return f
+	}
 
 	cases := []struct {
 		name   string
@@ -27,6 +33,8 @@ func TestSubscriptionFilters(t *testing.T) {
 		{"session changes of an event", ids(names("session.created", "session.started", "session.ended"), ptr("e1"), nil, nil), []*pubsub.Message{started}},
 		{"attendance of a session", ids(names("people.attended", "people.not_attended"), ptr("e2"), ptr("s2"), nil), []*pubsub.Message{notAttended}},
 		{"one job", ids(names("job.ended"), nil, nil, ptr("j1")), []*pubsub.Message{job}},
+		{"one job by global id", ids(names("job.ended"), nil, nil, ptr(globalID(kindJob, "j1"))), []*pubsub.Message{job}},
+		{"a session by global id", ids(names("people.registered"), nil, ptr(globalID(kindSession, "s1")), nil), []*pubsub.Message{registration}},
 		{"another job", ids(names("job.ended"), nil, nil, ptr("j2")), nil},
 		{"livestormEvents of two types", typesFilter([]model.LivestormEventType{model.LivestormEventTypePeopleNotAttended, model.LivestormEventTypeJobEnded}), []*pubsub.Message{notAttended, job}},
 		{"livestormEvents of any type", typesFilter(nil), all},
@@ -42,6 +50,14 @@ func TestSubscriptionFilters(t *testing.T) {
 			assert.Equal(t, tc.want, got)
 		})
 	}
+}
+
+func TestSubscriptionFiltersRefuseIdsOfAnotherType(t *testing.T) {
+	_, err := ids(names("people.registered"), nil, &[]string{globalID(kindPerson, "p1")}[0], nil)
+	var in *InputError
+	require.ErrorAs(t, err, &in)
+	assert.Equal(t, "sessionId", in.Field)
+	assert.Contains(t, in.Message, "Person")
 }
 
 func TestNotificationTypeReportsTheEndOfAStream(t *testing.T) {

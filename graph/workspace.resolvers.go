@@ -14,6 +14,10 @@ import (
 	"github.com/livestorm-gateway/gateway/loaders"
 )
 
+func (r *jobResolver) ID(ctx context.Context, obj *livestorm.Job) (string, error) {
+	return globalID(kindJob, obj.ID), nil
+}
+
 func (r *jobResolver) Status(ctx context.Context, obj *livestorm.Job) (model.JobStatus, error) {
 	return enumOf(obj.Status, model.JobStatusUnknown), nil
 }
@@ -29,8 +33,24 @@ func (r *jobTaskResolver) Person(ctx context.Context, obj *livestorm.JobTask) (*
 	return loaders.For(ctx).PersonByID.Load(ctx, *obj.PersonID)
 }
 
+func (r *organizationResolver) ID(ctx context.Context, obj *livestorm.Organization) (string, error) {
+	return globalID(kindOrganization, obj.ID), nil
+}
+
+func (r *organizationResolver) ParentID(ctx context.Context, obj *livestorm.Organization) (*string, error) {
+	return optionalGlobalID(kindOrganization, obj.ParentID), nil
+}
+
+func (r *userResolver) ID(ctx context.Context, obj *livestorm.User) (string, error) {
+	return globalID(kindUser, obj.ID), nil
+}
+
 func (r *userResolver) Role(ctx context.Context, obj *livestorm.User) (model.UserRole, error) {
 	return enumOf(obj.Role, model.UserRoleUnknown), nil
+}
+
+func (r *webhookResolver) ID(ctx context.Context, obj *livestorm.Webhook) (string, error) {
+	return globalID(kindWebhook, obj.ID), nil
 }
 
 func (r *webhookResolver) Event(ctx context.Context, obj *livestorm.Webhook) (model.LivestormEventType, error) {
@@ -41,13 +61,16 @@ func (r *Resolver) Job() generated.JobResolver { return &jobResolver{r} }
 
 func (r *Resolver) JobTask() generated.JobTaskResolver { return &jobTaskResolver{r} }
 
+func (r *Resolver) Organization() generated.OrganizationResolver { return &organizationResolver{r} }
+
 func (r *Resolver) User() generated.UserResolver { return &userResolver{r} }
 
 func (r *Resolver) Webhook() generated.WebhookResolver { return &webhookResolver{r} }
 
 type (
-	jobResolver     struct{ *Resolver }
-	jobTaskResolver struct{ *Resolver }
-	userResolver    struct{ *Resolver }
-	webhookResolver struct{ *Resolver }
+	jobResolver          struct{ *Resolver }
+	jobTaskResolver      struct{ *Resolver }
+	organizationResolver struct{ *Resolver }
+	userResolver         struct{ *Resolver }
+	webhookResolver      struct{ *Resolver }
 )

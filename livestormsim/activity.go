@@ -3,6 +3,7 @@ package livestormsim
 import (
 	"encoding/json"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -78,19 +79,37 @@ func (s *Simulator) sleep(d time.Duration) bool {
 	}
 }
 
+// registrationLoop registers someone at once, then every `every`: a demo's first
+// registration comes as soon as the activity starts, not a period later.
 func (s *Simulator) registrationLoop(every time.Duration, rng *rand.Rand) {
-	for n := 1; s.sleep(every); n++ {
+	for n := 1; ; n++ {
 		s.activityRegister(rng, n)
+		if !s.sleep(every) {
+			return
+		}
 	}
 }
 
-// activityRegister registers a new fake person to an upcoming or live
-// session of a random organization (fires people.registered).
+// activityRegister registers a new fake person to an upcoming or live session of a
+// random organization (fires people.registered). Organizations with a people.registered
+// webhook are chosen first: a registration nobody is told about shows nothing, and
+// picking among every organization left a demo watching one workspace without an event
+// for several periods in a row.
 func (s *Simulator) activityRegister(rng *rand.Rand, n int) {
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
 	now := s.Now().Unix()
-	org := s.store.orgs[rng.IntN(len(s.store.orgs))]
+	orgs := s.store.orgs
+	var watched []*orgData
+	for _, o := range orgs {
+		if slices.ContainsFunc(o.webhooks, func(w *webhook) bool { return w.event == "people.registered" }) {
+			watched = append(watched, o)
+		}
+	}
+	if len(watched) > 0 {
+		orgs = watched
+	}
+	org := orgs[rng.IntN(len(orgs))]
 	var open []*session
 	for _, sess := range org.sessions {
 		if st := sessionStatus(sess, now); st == statusUpcoming || st == statusLive {

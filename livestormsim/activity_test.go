@@ -62,3 +62,14 @@ func TestConcurrentUse(t *testing.T) {
 	assert.Equal(t, stored, n)
 	assert.GreaterOrEqual(t, n, 80)
 }
+
+// TestActivityRegistersAtOnceWhereSomeoneListens: the first registration comes when the
+// activity starts (not a period later), in a workspace with a people.registered webhook,
+// so a demo watching one workspace sees it at once.
+func TestActivityRegistersAtOnceWhereSomeoneListens(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Size = SizeTiny })
+	rcv := newWebhookReceiver(t, nil)
+	h.subscribe(h.org2.Token, rcv.srv.URL, "people.registered") // only the second workspace listens
+	h.sim.StartActivity(Activity{RegistrationEvery: time.Hour, SessionCycle: -1})
+	eventually(t, func() bool { return rcv.count("people.registered") == 1 }, "a registration at once, where it is heard")
+}

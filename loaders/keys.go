@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/livestorm-gateway/gateway/livestorm"
+	"github.com/livestorm-gateway/gateway/tags"
 )
 
 // PageSize is the page size of every list call. Always asking for Livestorm's maximum
@@ -114,6 +115,22 @@ type PageKey[F comparable] struct {
 }
 
 func (k PageKey[F]) String() string { return fmt.Sprintf("%s|%+v|%d", k.Parent, k.Filter, k.Page) }
+
+// RegistrationKey names one registration: a person's to a session (GET
+// /sessions/{id}/people/{person_id}) or, for event-wide rows without a session, to an
+// event (GET /events/{id}/people/{person_id}).
+type RegistrationKey struct{ SessionID, EventID, PersonID string }
+
+func (k RegistrationKey) String() string { return k.SessionID + "|" + k.EventID + "|" + k.PersonID }
+
+// tags are those of the lists the registration appears in, which every change to it
+// evicts (tags.Registration, tags.Attendance), and of the person.
+func (k RegistrationKey) tags() []string {
+	if k.SessionID != "" {
+		return []string{tags.SessionPeople(k.SessionID), tags.Person(k.PersonID)}
+	}
+	return []string{tags.EventPeople(k.EventID), tags.Person(k.PersonID)}
+}
 
 func page(n int) livestorm.Page { return livestorm.Page{Number: n, Size: PageSize} }
 

@@ -51,6 +51,7 @@ type Loaders struct {
 	EventByID            *dataloadgen.Loader[string, *livestorm.Event]
 	SessionByID          *dataloadgen.Loader[string, *livestorm.Session]
 	PersonByID           *dataloadgen.Loader[string, *livestorm.Person]
+	RegistrationByID     *dataloadgen.Loader[RegistrationKey, *livestorm.Person]
 	JobByID              *dataloadgen.Loader[string, *livestorm.Job]
 	JobTasks             *dataloadgen.Loader[string, []livestorm.JobTask]
 	EventsPage           *dataloadgen.Loader[PageKey[EventsFilter], *livestorm.List[livestorm.Event]]
@@ -104,6 +105,15 @@ func New(d Deps, cred livestorm.Credential) *Loaders {
 		func(ctx context.Context, id string) (*livestorm.Person, error) { return c.GetPerson(ctx, id) },
 		func(p *livestorm.Person) []string { return []string{tags.Person(p.ID)} },
 		nil)
+	l.RegistrationByID = cached(l, "registration", RegistrationKey.String,
+		func(ctx context.Context, k RegistrationKey) (*livestorm.Person, error) {
+			if k.SessionID != "" {
+				return c.GetSessionPerson(ctx, k.SessionID, k.PersonID)
+			}
+			return c.GetEventPerson(ctx, k.EventID, k.PersonID)
+		},
+		func(k RegistrationKey, _ *livestorm.Person) []string { return k.tags() },
+		nil)
 	l.JobByID = byID(l, "job",
 		func(ctx context.Context, id string) (*livestorm.Job, error) { return c.GetJob(ctx, id) },
 		func(j *livestorm.Job) []string { return []string{tags.Job(j.ID)} },
@@ -143,7 +153,7 @@ func New(d Deps, cred livestorm.Credential) *Loaders {
 			})
 		},
 		func(k PageKey[SessionPeopleFilter]) []string { return []string{tags.SessionPeople(k.Parent)} },
-		nil)
+		l.primeRegistrations)
 	l.EventPeoplePage = pages(l, "eventPeoplePage",
 		func(ctx context.Context, k PageKey[PeopleFilter]) (*livestorm.List[livestorm.Person], error) {
 			return c.ListEventPeople(ctx, k.Parent, livestorm.EventPeopleListOptions{Page: page(k.Page), Role: k.Filter.Role, Email: k.Filter.Email})
@@ -244,6 +254,29 @@ func (l *Loaders) UserByID(ctx context.Context, id string) (*livestorm.User, err
 	return u, err
 }
 
+// WebhookByID finds a webhook subscription. Livestorm has no GET /webhooks/{id}: the
+// unfiltered list is read (the same cached pages `webhooks` serves) until it turns up.
+func (l *Loaders) WebhookByID(ctx context.Context, id string) (*livestorm.Webhook, error) {
+	w, err := find(ctx, l.WebhooksPage, func(p int) PageKey[string] { return PageKey[string]{Page: p} },
+		func(w *livestorm.Webhook) bool { return w.ID == id })
+	if errors.Is(err, ErrNotFound) {
+		return nil, notFound("webhook", id)
+	}
+	return w, err
+}
+
+// PeopleAttributeByID finds a registration attribute definition by id in the unfiltered
+// attribute list (Livestorm has no GET /people_attributes/{id}).
+func (l *Loaders) PeopleAttributeByID(ctx context.Context, id string) (*livestorm.PeopleAttribute, error) {
+	a, err := find(ctx, l.PeopleAttributesPage,
+		func(p int) PageKey[PeopleAttributesFilter] { return PageKey[PeopleAttributesFilter]{Page: p} },
+		func(a *livestorm.PeopleAttribute) bool { return a.ID == id })
+	if errors.Is(err, ErrNotFound) {
+		return nil, notFound("people attribute", id)
+	}
+	return a, err
+}
+
 // PeopleAttributeBySlug finds a registration attribute definition in the unfiltered
 // attribute list.
 func (l *Loaders) PeopleAttributeBySlug(ctx context.Context, slug string) (*livestorm.PeopleAttribute, error) {
@@ -306,6 +339,17 @@ func notFound(kind, id string) error {
 func (l *Loaders) primeEvent(e *livestorm.Event) {
 	l.EventByID.Prime(e.ID, e)
 	l.primeSessionsSlice(e.Sessions)
+}
+
+// primeRegistrations shares the rows of a session's people page with RegistrationByID,
+// so that reading one of them again by id in the same operation costs nothing.
+func (l *Loaders) primeRegistrations(list *livestorm.List[livestorm.Person]) {
+	for i := range list.Items {
+		p := &list.Items[i]
+		if rd := p.RegistrantDetail; rd != nil && rd.SessionID != "" {
+			l.RegistrationByID.Prime(RegistrationKey{SessionID: rd.SessionID, PersonID: p.ID}, p)
+		}
+	}
 }
 
 func (l *Loaders) primeSessions(list *livestorm.List[livestorm.Session]) {
@@ -453,6 +497,7 @@ func (l *Loaders) Invalidate(ctx context.Context, tagList ...string) error {
 	l.EventByID.ClearAll()
 	l.SessionByID.ClearAll()
 	l.PersonByID.ClearAll()
+	l.RegistrationByID.ClearAll()
 	l.JobByID.ClearAll()
 	l.JobTasks.ClearAll()
 	l.EventsPage.ClearAll()

@@ -5,6 +5,7 @@ package generated
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -39,12 +40,13 @@ type ResolverRoot interface {
 	JobTask() JobTaskResolver
 	LivestormEvent() LivestormEventResolver
 	Mutation() MutationResolver
+	Organization() OrganizationResolver
 	PeopleAttribute() PeopleAttributeResolver
 	Person() PersonResolver
 	Query() QueryResolver
 	Question() QuestionResolver
 	Recording() RecordingResolver
-	RegistrantDetail() RegistrantDetailResolver
+	Registration() RegistrationResolver
 	RegistrationEvent() RegistrationEventResolver
 	RegistrationField() RegistrationFieldResolver
 	ReplayEvent() ReplayEventResolver
@@ -60,12 +62,13 @@ type DirectiveRoot struct {
 
 type ComplexityRoot struct {
 	AttendanceEvent struct {
-		Attended   func(childComplexity int) int
-		Event      func(childComplexity int) int
-		OccurredAt func(childComplexity int) int
-		Person     func(childComplexity int) int
-		Session    func(childComplexity int) int
-		Type       func(childComplexity int) int
+		Attended     func(childComplexity int) int
+		Event        func(childComplexity int) int
+		OccurredAt   func(childComplexity int) int
+		Person       func(childComplexity int) int
+		Registration func(childComplexity int) int
+		Session      func(childComplexity int) int
+		Type         func(childComplexity int) int
 	}
 
 	BulkRegisterPayload struct {
@@ -140,7 +143,7 @@ type ComplexityRoot struct {
 		Language                        func(childComplexity int) int
 		LightRegistrationPageEnabled    func(childComplexity int) int
 		Owner                           func(childComplexity int) int
-		People                          func(childComplexity int, first *int, after *string, filter *model.EventPeopleFilter) int
+		People                          func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.EventPeopleFilter) int
 		PollsEnabled                    func(childComplexity int) int
 		PublishedAt                     func(childComplexity int) int
 		QuestionsEnabled                func(childComplexity int) int
@@ -149,8 +152,9 @@ type ComplexityRoot struct {
 		RegistrantsCount                func(childComplexity int) int
 		RegistrationLink                func(childComplexity int) int
 		RegistrationPageEnabled         func(childComplexity int) int
+		Registrations                   func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.EventPeopleFilter) int
 		SchedulingStatus                func(childComplexity int) int
-		Sessions                        func(childComplexity int, first *int, after *string, filter *model.SessionFilter) int
+		Sessions                        func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.SessionFilter) int
 		SessionsCount                   func(childComplexity int) int
 		ShowInCompanyPage               func(childComplexity int) int
 		Slug                            func(childComplexity int) int
@@ -220,12 +224,13 @@ type ComplexityRoot struct {
 	}
 
 	LivestormEvent struct {
-		Event      func(childComplexity int) int
-		Job        func(childComplexity int) int
-		OccurredAt func(childComplexity int) int
-		Person     func(childComplexity int) int
-		Session    func(childComplexity int) int
-		Type       func(childComplexity int) int
+		Event        func(childComplexity int) int
+		Job          func(childComplexity int) int
+		OccurredAt   func(childComplexity int) int
+		Person       func(childComplexity int) int
+		Registration func(childComplexity int) int
+		Session      func(childComplexity int) int
+		Type         func(childComplexity int) int
 	}
 
 	Mutation struct {
@@ -293,23 +298,15 @@ type ComplexityRoot struct {
 	}
 
 	Person struct {
-		AvatarLink       func(childComplexity int) int
-		CreatedAt        func(childComplexity int) int
-		Email            func(childComplexity int) int
-		Event            func(childComplexity int) int
-		FirstName        func(childComplexity int) int
-		ID               func(childComplexity int) int
-		LastName         func(childComplexity int) int
-		MessagesCount    func(childComplexity int) int
-		QuestionsCount   func(childComplexity int) int
-		RegistrantDetail func(childComplexity int) int
-		ReplayViewDetail func(childComplexity int) int
-		Role             func(childComplexity int) int
-		Session          func(childComplexity int) int
-		Timezone         func(childComplexity int) int
-		UpVotesCount     func(childComplexity int) int
-		UpdatedAt        func(childComplexity int) int
-		VotesCount       func(childComplexity int) int
+		AvatarLink func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		Email      func(childComplexity int) int
+		FirstName  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		LastName   func(childComplexity int) int
+		Role       func(childComplexity int) int
+		Timezone   func(childComplexity int) int
+		UpdatedAt  func(childComplexity int) int
 	}
 
 	PersonConnection struct {
@@ -326,17 +323,20 @@ type ComplexityRoot struct {
 
 	Query struct {
 		Event            func(childComplexity int, id string) int
-		Events           func(childComplexity int, first *int, after *string, filter *model.EventFilter) int
+		Events           func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.EventFilter) int
 		Job              func(childComplexity int, id string) int
+		Node             func(childComplexity int, id string) int
+		Nodes            func(childComplexity int, ids []string) int
 		Organization     func(childComplexity int) int
-		People           func(childComplexity int, first *int, after *string, filter *model.PeopleFilter) int
-		PeopleAttributes func(childComplexity int, first *int, after *string, filter *model.PeopleAttributeFilter, orderBy []model.PeopleAttributeOrder) int
+		People           func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.PeopleFilter) int
+		PeopleAttributes func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.PeopleAttributeFilter, orderBy []model.PeopleAttributeOrder) int
 		Person           func(childComplexity int, id string) int
 		RateLimit        func(childComplexity int) int
+		Registration     func(childComplexity int, sessionID string, personID string) int
 		Session          func(childComplexity int, id string) int
-		Sessions         func(childComplexity int, first *int, after *string, filter *model.SessionFilter) int
-		Users            func(childComplexity int, first *int, after *string, filter *model.UserFilter) int
-		Webhooks         func(childComplexity int, first *int, after *string, filter *model.WebhookFilter) int
+		Sessions         func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.SessionFilter) int
+		Users            func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.UserFilter) int
+		Webhooks         func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.WebhookFilter) int
 	}
 
 	Question struct {
@@ -397,33 +397,40 @@ type ComplexityRoot struct {
 	}
 
 	RegisterPersonPayload struct {
-		Person  func(childComplexity int) int
-		Session func(childComplexity int) int
+		Registration func(childComplexity int) int
+		Session      func(childComplexity int) int
 	}
 
-	RegistrantDetail struct {
+	Registration struct {
 		AttendanceDuration func(childComplexity int) int
 		AttendanceRate     func(childComplexity int) int
 		Attended           func(childComplexity int) int
 		ConnectionLink     func(childComplexity int) int
 		CreatedAt          func(childComplexity int) int
 		Device             func(childComplexity int) int
-		EventID            func(childComplexity int) int
+		Event              func(childComplexity int) int
 		Fields             func(childComplexity int) int
 		HasViewedReplay    func(childComplexity int) int
+		ID                 func(childComplexity int) int
 		IsGuestSpeaker     func(childComplexity int) int
 		IsHighlighted      func(childComplexity int) int
 		Location           func(childComplexity int) int
+		MessagesCount      func(childComplexity int) int
 		PasswordKey        func(childComplexity int) int
+		Person             func(childComplexity int) int
+		QuestionsCount     func(childComplexity int) int
 		Referrer           func(childComplexity int) int
 		RegistrationType   func(childComplexity int) int
-		SessionID          func(childComplexity int) int
+		ReplayViewDetail   func(childComplexity int) int
+		Session            func(childComplexity int) int
 		SessionRole        func(childComplexity int) int
+		UpVotesCount       func(childComplexity int) int
 		UpdatedAt          func(childComplexity int) int
 		Utm                func(childComplexity int) int
+		VotesCount         func(childComplexity int) int
 	}
 
-	RegistrantFieldValue struct {
+	RegistrationAnswer struct {
 		Custom   func(childComplexity int) int
 		ID       func(childComplexity int) int
 		Required func(childComplexity int) int
@@ -432,12 +439,25 @@ type ComplexityRoot struct {
 		Values   func(childComplexity int) int
 	}
 
+	RegistrationConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	RegistrationEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	RegistrationEvent struct {
-		Event      func(childComplexity int) int
-		OccurredAt func(childComplexity int) int
-		Person     func(childComplexity int) int
-		Session    func(childComplexity int) int
-		Type       func(childComplexity int) int
+		Event        func(childComplexity int) int
+		OccurredAt   func(childComplexity int) int
+		Person       func(childComplexity int) int
+		Registration func(childComplexity int) int
+		Session      func(childComplexity int) int
+		Type         func(childComplexity int) int
 	}
 
 	RegistrationField struct {
@@ -456,11 +476,12 @@ type ComplexityRoot struct {
 	}
 
 	ReplayEvent struct {
-		Event      func(childComplexity int) int
-		OccurredAt func(childComplexity int) int
-		Person     func(childComplexity int) int
-		Session    func(childComplexity int) int
-		Type       func(childComplexity int) int
+		Event        func(childComplexity int) int
+		OccurredAt   func(childComplexity int) int
+		Person       func(childComplexity int) int
+		Registration func(childComplexity int) int
+		Session      func(childComplexity int) int
+		Type         func(childComplexity int) int
 	}
 
 	ReplayViewDetail struct {
@@ -471,7 +492,7 @@ type ComplexityRoot struct {
 		AttendeesCount              func(childComplexity int) int
 		BreakoutRoomParentSessionID func(childComplexity int) int
 		CanceledAt                  func(childComplexity int) int
-		ChatMessages                func(childComplexity int, first *int, after *string) int
+		ChatMessages                func(childComplexity int, first *int, after *string, last *int, before *string) int
 		CreatedAt                   func(childComplexity int) int
 		Duration                    func(childComplexity int) int
 		EmbedURL                    func(childComplexity int) int
@@ -480,10 +501,11 @@ type ComplexityRoot struct {
 		Event                       func(childComplexity int) int
 		ID                          func(childComplexity int) int
 		Name                        func(childComplexity int) int
-		People                      func(childComplexity int, first *int, after *string, filter *model.SessionPeopleFilter) int
-		Questions                   func(childComplexity int, first *int, after *string) int
-		Recordings                  func(childComplexity int, first *int, after *string) int
+		People                      func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.SessionPeopleFilter) int
+		Questions                   func(childComplexity int, first *int, after *string, last *int, before *string) int
+		Recordings                  func(childComplexity int, first *int, after *string, last *int, before *string) int
 		RegistrantsCount            func(childComplexity int) int
+		Registrations               func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.SessionPeopleFilter) int
 		RoomLink                    func(childComplexity int) int
 		StartedAt                   func(childComplexity int) int
 		Status                      func(childComplexity int) int
@@ -526,9 +548,10 @@ type ComplexityRoot struct {
 	}
 
 	UnregisterPersonPayload struct {
-		Email    func(childComplexity int) int
-		PersonID func(childComplexity int) int
-		Session  func(childComplexity int) int
+		DeletedRegistrationID func(childComplexity int) int
+		Email                 func(childComplexity int) int
+		PersonID              func(childComplexity int) int
+		Session               func(childComplexity int) int
 	}
 
 	UpdateEventPayload struct {
@@ -536,8 +559,8 @@ type ComplexityRoot struct {
 	}
 
 	UpdateRegistrationPayload struct {
-		Person  func(childComplexity int) int
-		Session func(childComplexity int) int
+		Registration func(childComplexity int) int
+		Session      func(childComplexity int) int
 	}
 
 	UpdateSessionPayload struct {
@@ -615,6 +638,7 @@ type AttendanceEventResolver interface {
 	Type(ctx context.Context, obj *pubsub.Message) (model.LivestormEventType, error)
 
 	Attended(ctx context.Context, obj *pubsub.Message) (bool, error)
+	Registration(ctx context.Context, obj *pubsub.Message) (*model.Registration, error)
 
 	Session(ctx context.Context, obj *pubsub.Message) (*livestorm.Session, error)
 	Event(ctx context.Context, obj *pubsub.Message) (*livestorm.Event, error)
@@ -623,6 +647,8 @@ type ChatMessageResolver interface {
 	Author(ctx context.Context, obj *livestorm.ChatMessage) (*livestorm.Person, error)
 }
 type EventResolver interface {
+	ID(ctx context.Context, obj *livestorm.Event) (string, error)
+
 	Status(ctx context.Context, obj *livestorm.Event) (model.EventStatus, error)
 	SchedulingStatus(ctx context.Context, obj *livestorm.Event) (model.EventSchedulingStatus, error)
 
@@ -630,8 +656,9 @@ type EventResolver interface {
 	Owner(ctx context.Context, obj *livestorm.Event) (*livestorm.User, error)
 	Tags(ctx context.Context, obj *livestorm.Event) ([]livestorm.Tag, error)
 
-	Sessions(ctx context.Context, obj *livestorm.Event, first *int, after *string, filter *model.SessionFilter) (*model.Connection[livestorm.Session], error)
-	People(ctx context.Context, obj *livestorm.Event, first *int, after *string, filter *model.EventPeopleFilter) (*model.Connection[livestorm.Person], error)
+	Sessions(ctx context.Context, obj *livestorm.Event, first *int, after *string, last *int, before *string, filter *model.SessionFilter) (*model.Connection[livestorm.Session], error)
+	People(ctx context.Context, obj *livestorm.Event, first *int, after *string, last *int, before *string, filter *model.EventPeopleFilter) (*model.Connection[livestorm.Person], error)
+	Registrations(ctx context.Context, obj *livestorm.Event, first *int, after *string, last *int, before *string, filter *model.EventPeopleFilter) (*model.Connection[model.Registration], error)
 }
 type EventChangeResolver interface {
 	Type(ctx context.Context, obj *pubsub.Message) (model.LivestormEventType, error)
@@ -639,6 +666,8 @@ type EventChangeResolver interface {
 	Event(ctx context.Context, obj *pubsub.Message) (*livestorm.Event, error)
 }
 type JobResolver interface {
+	ID(ctx context.Context, obj *livestorm.Job) (string, error)
+
 	Status(ctx context.Context, obj *livestorm.Job) (model.JobStatus, error)
 
 	Tasks(ctx context.Context, obj *livestorm.Job) ([]livestorm.JobTask, error)
@@ -656,6 +685,7 @@ type LivestormEventResolver interface {
 
 	Event(ctx context.Context, obj *pubsub.Message) (*livestorm.Event, error)
 	Session(ctx context.Context, obj *pubsub.Message) (*livestorm.Session, error)
+	Registration(ctx context.Context, obj *pubsub.Message) (*model.Registration, error)
 
 	Job(ctx context.Context, obj *pubsub.Message) (*livestorm.Job, error)
 }
@@ -677,27 +707,36 @@ type MutationResolver interface {
 	CreateWebhook(ctx context.Context, input model.CreateWebhookInput) (*model.CreateWebhookPayload, error)
 	DeleteWebhook(ctx context.Context, input model.DeleteWebhookInput) (*model.DeleteWebhookPayload, error)
 }
+type OrganizationResolver interface {
+	ID(ctx context.Context, obj *livestorm.Organization) (string, error)
+
+	ParentID(ctx context.Context, obj *livestorm.Organization) (*string, error)
+}
 type PeopleAttributeResolver interface {
+	ID(ctx context.Context, obj *livestorm.PeopleAttribute) (string, error)
+
 	Type(ctx context.Context, obj *livestorm.PeopleAttribute) (model.PeopleAttributeType, error)
 }
 type PersonResolver interface {
-	Role(ctx context.Context, obj *livestorm.Person) (model.PersonRole, error)
+	ID(ctx context.Context, obj *livestorm.Person) (string, error)
 
-	Session(ctx context.Context, obj *livestorm.Person) (*livestorm.Session, error)
-	Event(ctx context.Context, obj *livestorm.Person) (*livestorm.Event, error)
+	Role(ctx context.Context, obj *livestorm.Person) (model.PersonRole, error)
 }
 type QueryResolver interface {
+	Node(ctx context.Context, id string) (model.Node, error)
+	Nodes(ctx context.Context, ids []string) ([]model.Node, error)
 	Event(ctx context.Context, id string) (*livestorm.Event, error)
-	Events(ctx context.Context, first *int, after *string, filter *model.EventFilter) (*model.Connection[livestorm.Event], error)
+	Events(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.EventFilter) (*model.Connection[livestorm.Event], error)
 	Session(ctx context.Context, id string) (*livestorm.Session, error)
-	Sessions(ctx context.Context, first *int, after *string, filter *model.SessionFilter) (*model.Connection[livestorm.Session], error)
+	Sessions(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.SessionFilter) (*model.Connection[livestorm.Session], error)
 	Person(ctx context.Context, id string) (*livestorm.Person, error)
-	People(ctx context.Context, first *int, after *string, filter *model.PeopleFilter) (*model.Connection[livestorm.Person], error)
-	Users(ctx context.Context, first *int, after *string, filter *model.UserFilter) (*model.Connection[livestorm.User], error)
-	Webhooks(ctx context.Context, first *int, after *string, filter *model.WebhookFilter) (*model.Connection[livestorm.Webhook], error)
+	People(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.PeopleFilter) (*model.Connection[livestorm.Person], error)
+	Registration(ctx context.Context, sessionID string, personID string) (*model.Registration, error)
+	Users(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.UserFilter) (*model.Connection[livestorm.User], error)
+	Webhooks(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.WebhookFilter) (*model.Connection[livestorm.Webhook], error)
 	Job(ctx context.Context, id string) (*livestorm.Job, error)
 	Organization(ctx context.Context) (*livestorm.Organization, error)
-	PeopleAttributes(ctx context.Context, first *int, after *string, filter *model.PeopleAttributeFilter, orderBy []model.PeopleAttributeOrder) (*model.Connection[livestorm.PeopleAttribute], error)
+	PeopleAttributes(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.PeopleAttributeFilter, orderBy []model.PeopleAttributeOrder) (*model.Connection[livestorm.PeopleAttribute], error)
 	RateLimit(ctx context.Context) (*livestorm.RateLimit, error)
 }
 type QuestionResolver interface {
@@ -710,13 +749,16 @@ type RecordingResolver interface {
 	URLExpiresAt(ctx context.Context, obj *livestorm.Recording) (*time.Time, error)
 	Session(ctx context.Context, obj *livestorm.Recording) (*livestorm.Session, error)
 }
-type RegistrantDetailResolver interface {
-	Utm(ctx context.Context, obj *livestorm.RegistrantDetail) (*livestorm.RegistrantDetail, error)
-	Device(ctx context.Context, obj *livestorm.RegistrantDetail) (*livestorm.RegistrantDetail, error)
-	Location(ctx context.Context, obj *livestorm.RegistrantDetail) (*livestorm.RegistrantDetail, error)
+type RegistrationResolver interface {
+	ID(ctx context.Context, obj *model.Registration) (string, error)
+
+	Session(ctx context.Context, obj *model.Registration) (*livestorm.Session, error)
+	Event(ctx context.Context, obj *model.Registration) (*livestorm.Event, error)
 }
 type RegistrationEventResolver interface {
 	Type(ctx context.Context, obj *pubsub.Message) (model.LivestormEventType, error)
+
+	Registration(ctx context.Context, obj *pubsub.Message) (*model.Registration, error)
 
 	Session(ctx context.Context, obj *pubsub.Message) (*livestorm.Session, error)
 	Event(ctx context.Context, obj *pubsub.Message) (*livestorm.Event, error)
@@ -729,17 +771,23 @@ type RegistrationFieldResolver interface {
 type ReplayEventResolver interface {
 	Type(ctx context.Context, obj *pubsub.Message) (model.LivestormEventType, error)
 
+	Registration(ctx context.Context, obj *pubsub.Message) (*model.Registration, error)
+
 	Session(ctx context.Context, obj *pubsub.Message) (*livestorm.Session, error)
 	Event(ctx context.Context, obj *pubsub.Message) (*livestorm.Event, error)
 }
 type SessionResolver interface {
+	ID(ctx context.Context, obj *livestorm.Session) (string, error)
+
 	Status(ctx context.Context, obj *livestorm.Session) (model.SessionStatus, error)
 
+	BreakoutRoomParentSessionID(ctx context.Context, obj *livestorm.Session) (*string, error)
 	Event(ctx context.Context, obj *livestorm.Session) (*livestorm.Event, error)
-	People(ctx context.Context, obj *livestorm.Session, first *int, after *string, filter *model.SessionPeopleFilter) (*model.Connection[livestorm.Person], error)
-	Recordings(ctx context.Context, obj *livestorm.Session, first *int, after *string) (*model.Connection[livestorm.Recording], error)
-	ChatMessages(ctx context.Context, obj *livestorm.Session, first *int, after *string) (*model.Connection[livestorm.ChatMessage], error)
-	Questions(ctx context.Context, obj *livestorm.Session, first *int, after *string) (*model.Connection[livestorm.Question], error)
+	People(ctx context.Context, obj *livestorm.Session, first *int, after *string, last *int, before *string, filter *model.SessionPeopleFilter) (*model.Connection[livestorm.Person], error)
+	Registrations(ctx context.Context, obj *livestorm.Session, first *int, after *string, last *int, before *string, filter *model.SessionPeopleFilter) (*model.Connection[model.Registration], error)
+	Recordings(ctx context.Context, obj *livestorm.Session, first *int, after *string, last *int, before *string) (*model.Connection[livestorm.Recording], error)
+	ChatMessages(ctx context.Context, obj *livestorm.Session, first *int, after *string, last *int, before *string) (*model.Connection[livestorm.ChatMessage], error)
+	Questions(ctx context.Context, obj *livestorm.Session, first *int, after *string, last *int, before *string) (*model.Connection[livestorm.Question], error)
 }
 type SessionChangeResolver interface {
 	Type(ctx context.Context, obj *pubsub.Message) (model.LivestormEventType, error)
@@ -757,9 +805,13 @@ type SubscriptionResolver interface {
 	LivestormEvents(ctx context.Context, types []model.LivestormEventType) (<-chan *pubsub.Message, error)
 }
 type UserResolver interface {
+	ID(ctx context.Context, obj *livestorm.User) (string, error)
+
 	Role(ctx context.Context, obj *livestorm.User) (model.UserRole, error)
 }
 type WebhookResolver interface {
+	ID(ctx context.Context, obj *livestorm.Webhook) (string, error)
+
 	Event(ctx context.Context, obj *livestorm.Webhook) (model.LivestormEventType, error)
 }
 
@@ -805,6 +857,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AttendanceEvent.Person(childComplexity), true
+	case "AttendanceEvent.registration":
+		if e.ComplexityRoot.AttendanceEvent.Registration == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttendanceEvent.Registration(childComplexity), true
 	case "AttendanceEvent.session":
 		if e.ComplexityRoot.AttendanceEvent.Session == nil {
 			break
@@ -849,7 +907,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ChatMessage.FromTeamMember(childComplexity), true
-	case "ChatMessage.id":
+	case "ChatMessage.livestormId":
 		if e.ComplexityRoot.ChatMessage.ID == nil {
 			break
 		}
@@ -1033,7 +1091,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Event.Fields(childComplexity), true
-	case "Event.id":
+	case "Event.id", "Event.livestormId":
 		if e.ComplexityRoot.Event.ID == nil {
 			break
 		}
@@ -1067,7 +1125,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Event.People(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.EventPeopleFilter)), true
+		return e.ComplexityRoot.Event.People(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.EventPeopleFilter)), true
 	case "Event.pollsEnabled":
 		if e.ComplexityRoot.Event.PollsEnabled == nil {
 			break
@@ -1116,6 +1174,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Event.RegistrationPageEnabled(childComplexity), true
+	case "Event.registrations":
+		if e.ComplexityRoot.Event.Registrations == nil {
+			break
+		}
+
+		args, err := ec.field_Event_registrations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Event.Registrations(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.EventPeopleFilter)), true
 	case "Event.schedulingStatus":
 		if e.ComplexityRoot.Event.SchedulingStatus == nil {
 			break
@@ -1132,7 +1201,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Event.Sessions(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.SessionFilter)), true
+		return e.ComplexityRoot.Event.Sessions(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.SessionFilter)), true
 	case "Event.sessionsCount":
 		if e.ComplexityRoot.Event.SessionsCount == nil {
 			break
@@ -1278,7 +1347,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Job.CreatedAt(childComplexity), true
-	case "Job.id":
+	case "Job.id", "Job.livestormId":
 		if e.ComplexityRoot.Job.ID == nil {
 			break
 		}
@@ -1358,7 +1427,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.JobTask.Errors(childComplexity), true
-	case "JobTask.id":
+	case "JobTask.livestormId":
 		if e.ComplexityRoot.JobTask.ID == nil {
 			break
 		}
@@ -1401,6 +1470,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LivestormEvent.Person(childComplexity), true
+	case "LivestormEvent.registration":
+		if e.ComplexityRoot.LivestormEvent.Registration == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LivestormEvent.Registration(childComplexity), true
 	case "LivestormEvent.session":
 		if e.ComplexityRoot.LivestormEvent.Session == nil {
 			break
@@ -1591,7 +1666,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Mutation.UpdateSession(childComplexity, args["input"].(model.UpdateSessionInput)), true
 
-	case "Organization.id":
+	case "Organization.id", "Organization.livestormId":
 		if e.ComplexityRoot.Organization.ID == nil {
 			break
 		}
@@ -1659,7 +1734,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PeopleAttribute.Description(childComplexity), true
-	case "PeopleAttribute.id":
+	case "PeopleAttribute.id", "PeopleAttribute.livestormId":
 		if e.ComplexityRoot.PeopleAttribute.ID == nil {
 			break
 		}
@@ -1777,19 +1852,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Person.Email(childComplexity), true
-	case "Person.event":
-		if e.ComplexityRoot.Person.Event == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Person.Event(childComplexity), true
 	case "Person.firstName":
 		if e.ComplexityRoot.Person.FirstName == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Person.FirstName(childComplexity), true
-	case "Person.id":
+	case "Person.id", "Person.livestormId":
 		if e.ComplexityRoot.Person.ID == nil {
 			break
 		}
@@ -1801,66 +1870,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Person.LastName(childComplexity), true
-	case "Person.messagesCount":
-		if e.ComplexityRoot.Person.MessagesCount == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Person.MessagesCount(childComplexity), true
-	case "Person.questionsCount":
-		if e.ComplexityRoot.Person.QuestionsCount == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Person.QuestionsCount(childComplexity), true
-	case "Person.registrantDetail":
-		if e.ComplexityRoot.Person.RegistrantDetail == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Person.RegistrantDetail(childComplexity), true
-	case "Person.replayViewDetail":
-		if e.ComplexityRoot.Person.ReplayViewDetail == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Person.ReplayViewDetail(childComplexity), true
 	case "Person.role":
 		if e.ComplexityRoot.Person.Role == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Person.Role(childComplexity), true
-	case "Person.session":
-		if e.ComplexityRoot.Person.Session == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Person.Session(childComplexity), true
 	case "Person.timezone":
 		if e.ComplexityRoot.Person.Timezone == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Person.Timezone(childComplexity), true
-	case "Person.upVotesCount":
-		if e.ComplexityRoot.Person.UpVotesCount == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Person.UpVotesCount(childComplexity), true
 	case "Person.updatedAt":
 		if e.ComplexityRoot.Person.UpdatedAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Person.UpdatedAt(childComplexity), true
-	case "Person.votesCount":
-		if e.ComplexityRoot.Person.VotesCount == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Person.VotesCount(childComplexity), true
 
 	case "PersonConnection.edges":
 		if e.ComplexityRoot.PersonConnection.Edges == nil {
@@ -1921,7 +1948,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Events(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.EventFilter)), true
+		return e.ComplexityRoot.Query.Events(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.EventFilter)), true
 
 	case "Query.job":
 		if e.ComplexityRoot.Query.Job == nil {
@@ -1934,6 +1961,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Job(childComplexity, args["id"].(string)), true
+	case "Query.node":
+		if e.ComplexityRoot.Query.Node == nil {
+			break
+		}
+
+		args, err := ec.field_Query_node_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(string)), true
+	case "Query.nodes":
+		if e.ComplexityRoot.Query.Nodes == nil {
+			break
+		}
+
+		args, err := ec.field_Query_nodes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]string)), true
 	case "Query.organization":
 		if e.ComplexityRoot.Query.Organization == nil {
 			break
@@ -1950,7 +1999,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.People(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.PeopleFilter)), true
+		return e.ComplexityRoot.Query.People(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.PeopleFilter)), true
 	case "Query.peopleAttributes":
 		if e.ComplexityRoot.Query.PeopleAttributes == nil {
 			break
@@ -1961,7 +2010,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.PeopleAttributes(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.PeopleAttributeFilter), args["orderBy"].([]model.PeopleAttributeOrder)), true
+		return e.ComplexityRoot.Query.PeopleAttributes(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.PeopleAttributeFilter), args["orderBy"].([]model.PeopleAttributeOrder)), true
 	case "Query.person":
 		if e.ComplexityRoot.Query.Person == nil {
 			break
@@ -1979,6 +2028,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.RateLimit(childComplexity), true
+	case "Query.registration":
+		if e.ComplexityRoot.Query.Registration == nil {
+			break
+		}
+
+		args, err := ec.field_Query_registration_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Registration(childComplexity, args["sessionId"].(string), args["personId"].(string)), true
 	case "Query.session":
 		if e.ComplexityRoot.Query.Session == nil {
 			break
@@ -2000,7 +2060,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Sessions(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.SessionFilter)), true
+		return e.ComplexityRoot.Query.Sessions(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.SessionFilter)), true
 	case "Query.users":
 		if e.ComplexityRoot.Query.Users == nil {
 			break
@@ -2011,7 +2071,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Users(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.UserFilter)), true
+		return e.ComplexityRoot.Query.Users(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.UserFilter)), true
 	case "Query.webhooks":
 		if e.ComplexityRoot.Query.Webhooks == nil {
 			break
@@ -2022,7 +2082,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Webhooks(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.WebhookFilter)), true
+		return e.ComplexityRoot.Query.Webhooks(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.WebhookFilter)), true
 
 	case "Question.asker":
 		if e.ComplexityRoot.Question.Asker == nil {
@@ -2036,7 +2096,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Question.CreatedAt(childComplexity), true
-	case "Question.id":
+	case "Question.livestormId":
 		if e.ComplexityRoot.Question.ID == nil {
 			break
 		}
@@ -2172,7 +2232,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Recording.FileType(childComplexity), true
-	case "Recording.id":
+	case "Recording.livestormId":
 		if e.ComplexityRoot.Recording.ID == nil {
 			break
 		}
@@ -2247,12 +2307,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RecordingEdge.Node(childComplexity), true
 
-	case "RegisterPersonPayload.person":
-		if e.ComplexityRoot.RegisterPersonPayload.Person == nil {
+	case "RegisterPersonPayload.registration":
+		if e.ComplexityRoot.RegisterPersonPayload.Registration == nil {
 			break
 		}
 
-		return e.ComplexityRoot.RegisterPersonPayload.Person(childComplexity), true
+		return e.ComplexityRoot.RegisterPersonPayload.Registration(childComplexity), true
 	case "RegisterPersonPayload.session":
 		if e.ComplexityRoot.RegisterPersonPayload.Session == nil {
 			break
@@ -2260,157 +2320,237 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RegisterPersonPayload.Session(childComplexity), true
 
-	case "RegistrantDetail.attendanceDuration":
-		if e.ComplexityRoot.RegistrantDetail.AttendanceDuration == nil {
+	case "Registration.attendanceDuration":
+		if e.ComplexityRoot.Registration.AttendanceDuration == nil {
 			break
 		}
 
-		return e.ComplexityRoot.RegistrantDetail.AttendanceDuration(childComplexity), true
-	case "RegistrantDetail.attendanceRate":
-		if e.ComplexityRoot.RegistrantDetail.AttendanceRate == nil {
+		return e.ComplexityRoot.Registration.AttendanceDuration(childComplexity), true
+	case "Registration.attendanceRate":
+		if e.ComplexityRoot.Registration.AttendanceRate == nil {
 			break
 		}
 
-		return e.ComplexityRoot.RegistrantDetail.AttendanceRate(childComplexity), true
-	case "RegistrantDetail.attended":
-		if e.ComplexityRoot.RegistrantDetail.Attended == nil {
+		return e.ComplexityRoot.Registration.AttendanceRate(childComplexity), true
+	case "Registration.attended":
+		if e.ComplexityRoot.Registration.Attended == nil {
 			break
 		}
 
-		return e.ComplexityRoot.RegistrantDetail.Attended(childComplexity), true
-	case "RegistrantDetail.connectionLink":
-		if e.ComplexityRoot.RegistrantDetail.ConnectionLink == nil {
+		return e.ComplexityRoot.Registration.Attended(childComplexity), true
+	case "Registration.connectionLink":
+		if e.ComplexityRoot.Registration.ConnectionLink == nil {
 			break
 		}
 
-		return e.ComplexityRoot.RegistrantDetail.ConnectionLink(childComplexity), true
-	case "RegistrantDetail.createdAt":
-		if e.ComplexityRoot.RegistrantDetail.CreatedAt == nil {
+		return e.ComplexityRoot.Registration.ConnectionLink(childComplexity), true
+	case "Registration.createdAt":
+		if e.ComplexityRoot.Registration.CreatedAt == nil {
 			break
 		}
 
-		return e.ComplexityRoot.RegistrantDetail.CreatedAt(childComplexity), true
-	case "RegistrantDetail.device":
-		if e.ComplexityRoot.RegistrantDetail.Device == nil {
+		return e.ComplexityRoot.Registration.CreatedAt(childComplexity), true
+	case "Registration.device":
+		if e.ComplexityRoot.Registration.Device == nil {
 			break
 		}
 
-		return e.ComplexityRoot.RegistrantDetail.Device(childComplexity), true
-	case "RegistrantDetail.eventId":
-		if e.ComplexityRoot.RegistrantDetail.EventID == nil {
+		return e.ComplexityRoot.Registration.Device(childComplexity), true
+	case "Registration.event":
+		if e.ComplexityRoot.Registration.Event == nil {
 			break
 		}
 
-		return e.ComplexityRoot.RegistrantDetail.EventID(childComplexity), true
-	case "RegistrantDetail.fields":
-		if e.ComplexityRoot.RegistrantDetail.Fields == nil {
+		return e.ComplexityRoot.Registration.Event(childComplexity), true
+	case "Registration.answers":
+		if e.ComplexityRoot.Registration.Fields == nil {
 			break
 		}
 
-		return e.ComplexityRoot.RegistrantDetail.Fields(childComplexity), true
-	case "RegistrantDetail.hasViewedReplay":
-		if e.ComplexityRoot.RegistrantDetail.HasViewedReplay == nil {
+		return e.ComplexityRoot.Registration.Fields(childComplexity), true
+	case "Registration.hasViewedReplay":
+		if e.ComplexityRoot.Registration.HasViewedReplay == nil {
 			break
 		}
 
-		return e.ComplexityRoot.RegistrantDetail.HasViewedReplay(childComplexity), true
-	case "RegistrantDetail.isGuestSpeaker":
-		if e.ComplexityRoot.RegistrantDetail.IsGuestSpeaker == nil {
+		return e.ComplexityRoot.Registration.HasViewedReplay(childComplexity), true
+	case "Registration.id":
+		if e.ComplexityRoot.Registration.ID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.RegistrantDetail.IsGuestSpeaker(childComplexity), true
-	case "RegistrantDetail.isHighlighted":
-		if e.ComplexityRoot.RegistrantDetail.IsHighlighted == nil {
+		return e.ComplexityRoot.Registration.ID(childComplexity), true
+	case "Registration.isGuestSpeaker":
+		if e.ComplexityRoot.Registration.IsGuestSpeaker == nil {
 			break
 		}
 
-		return e.ComplexityRoot.RegistrantDetail.IsHighlighted(childComplexity), true
-	case "RegistrantDetail.location":
-		if e.ComplexityRoot.RegistrantDetail.Location == nil {
+		return e.ComplexityRoot.Registration.IsGuestSpeaker(childComplexity), true
+	case "Registration.isHighlighted":
+		if e.ComplexityRoot.Registration.IsHighlighted == nil {
 			break
 		}
 
-		return e.ComplexityRoot.RegistrantDetail.Location(childComplexity), true
-	case "RegistrantDetail.passwordKey":
-		if e.ComplexityRoot.RegistrantDetail.PasswordKey == nil {
+		return e.ComplexityRoot.Registration.IsHighlighted(childComplexity), true
+	case "Registration.location":
+		if e.ComplexityRoot.Registration.Location == nil {
 			break
 		}
 
-		return e.ComplexityRoot.RegistrantDetail.PasswordKey(childComplexity), true
-	case "RegistrantDetail.referrer":
-		if e.ComplexityRoot.RegistrantDetail.Referrer == nil {
+		return e.ComplexityRoot.Registration.Location(childComplexity), true
+	case "Registration.messagesCount":
+		if e.ComplexityRoot.Registration.MessagesCount == nil {
 			break
 		}
 
-		return e.ComplexityRoot.RegistrantDetail.Referrer(childComplexity), true
-	case "RegistrantDetail.registrationType":
-		if e.ComplexityRoot.RegistrantDetail.RegistrationType == nil {
+		return e.ComplexityRoot.Registration.MessagesCount(childComplexity), true
+	case "Registration.passwordKey":
+		if e.ComplexityRoot.Registration.PasswordKey == nil {
 			break
 		}
 
-		return e.ComplexityRoot.RegistrantDetail.RegistrationType(childComplexity), true
-	case "RegistrantDetail.sessionId":
-		if e.ComplexityRoot.RegistrantDetail.SessionID == nil {
+		return e.ComplexityRoot.Registration.PasswordKey(childComplexity), true
+	case "Registration.person":
+		if e.ComplexityRoot.Registration.Person == nil {
 			break
 		}
 
-		return e.ComplexityRoot.RegistrantDetail.SessionID(childComplexity), true
-	case "RegistrantDetail.sessionRole":
-		if e.ComplexityRoot.RegistrantDetail.SessionRole == nil {
+		return e.ComplexityRoot.Registration.Person(childComplexity), true
+	case "Registration.questionsCount":
+		if e.ComplexityRoot.Registration.QuestionsCount == nil {
 			break
 		}
 
-		return e.ComplexityRoot.RegistrantDetail.SessionRole(childComplexity), true
-	case "RegistrantDetail.updatedAt":
-		if e.ComplexityRoot.RegistrantDetail.UpdatedAt == nil {
+		return e.ComplexityRoot.Registration.QuestionsCount(childComplexity), true
+	case "Registration.referrer":
+		if e.ComplexityRoot.Registration.Referrer == nil {
 			break
 		}
 
-		return e.ComplexityRoot.RegistrantDetail.UpdatedAt(childComplexity), true
-	case "RegistrantDetail.utm":
-		if e.ComplexityRoot.RegistrantDetail.Utm == nil {
+		return e.ComplexityRoot.Registration.Referrer(childComplexity), true
+	case "Registration.registrationType":
+		if e.ComplexityRoot.Registration.RegistrationType == nil {
 			break
 		}
 
-		return e.ComplexityRoot.RegistrantDetail.Utm(childComplexity), true
-
-	case "RegistrantFieldValue.custom":
-		if e.ComplexityRoot.RegistrantFieldValue.Custom == nil {
+		return e.ComplexityRoot.Registration.RegistrationType(childComplexity), true
+	case "Registration.replayViewDetail":
+		if e.ComplexityRoot.Registration.ReplayViewDetail == nil {
 			break
 		}
 
-		return e.ComplexityRoot.RegistrantFieldValue.Custom(childComplexity), true
-	case "RegistrantFieldValue.id":
-		if e.ComplexityRoot.RegistrantFieldValue.ID == nil {
+		return e.ComplexityRoot.Registration.ReplayViewDetail(childComplexity), true
+	case "Registration.session":
+		if e.ComplexityRoot.Registration.Session == nil {
 			break
 		}
 
-		return e.ComplexityRoot.RegistrantFieldValue.ID(childComplexity), true
-	case "RegistrantFieldValue.required":
-		if e.ComplexityRoot.RegistrantFieldValue.Required == nil {
+		return e.ComplexityRoot.Registration.Session(childComplexity), true
+	case "Registration.sessionRole":
+		if e.ComplexityRoot.Registration.SessionRole == nil {
 			break
 		}
 
-		return e.ComplexityRoot.RegistrantFieldValue.Required(childComplexity), true
-	case "RegistrantFieldValue.type":
-		if e.ComplexityRoot.RegistrantFieldValue.Type == nil {
+		return e.ComplexityRoot.Registration.SessionRole(childComplexity), true
+	case "Registration.upVotesCount":
+		if e.ComplexityRoot.Registration.UpVotesCount == nil {
 			break
 		}
 
-		return e.ComplexityRoot.RegistrantFieldValue.Type(childComplexity), true
-	case "RegistrantFieldValue.value":
-		if e.ComplexityRoot.RegistrantFieldValue.Value == nil {
+		return e.ComplexityRoot.Registration.UpVotesCount(childComplexity), true
+	case "Registration.updatedAt":
+		if e.ComplexityRoot.Registration.UpdatedAt == nil {
 			break
 		}
 
-		return e.ComplexityRoot.RegistrantFieldValue.Value(childComplexity), true
-	case "RegistrantFieldValue.values":
-		if e.ComplexityRoot.RegistrantFieldValue.Values == nil {
+		return e.ComplexityRoot.Registration.UpdatedAt(childComplexity), true
+	case "Registration.utm":
+		if e.ComplexityRoot.Registration.Utm == nil {
 			break
 		}
 
-		return e.ComplexityRoot.RegistrantFieldValue.Values(childComplexity), true
+		return e.ComplexityRoot.Registration.Utm(childComplexity), true
+	case "Registration.votesCount":
+		if e.ComplexityRoot.Registration.VotesCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Registration.VotesCount(childComplexity), true
+
+	case "RegistrationAnswer.custom":
+		if e.ComplexityRoot.RegistrationAnswer.Custom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegistrationAnswer.Custom(childComplexity), true
+	case "RegistrationAnswer.fieldId":
+		if e.ComplexityRoot.RegistrationAnswer.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegistrationAnswer.ID(childComplexity), true
+	case "RegistrationAnswer.required":
+		if e.ComplexityRoot.RegistrationAnswer.Required == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegistrationAnswer.Required(childComplexity), true
+	case "RegistrationAnswer.type":
+		if e.ComplexityRoot.RegistrationAnswer.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegistrationAnswer.Type(childComplexity), true
+	case "RegistrationAnswer.value":
+		if e.ComplexityRoot.RegistrationAnswer.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegistrationAnswer.Value(childComplexity), true
+	case "RegistrationAnswer.values":
+		if e.ComplexityRoot.RegistrationAnswer.Values == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegistrationAnswer.Values(childComplexity), true
+
+	case "RegistrationConnection.edges":
+		if e.ComplexityRoot.RegistrationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegistrationConnection.Edges(childComplexity), true
+	case "RegistrationConnection.nodes":
+		if e.ComplexityRoot.RegistrationConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegistrationConnection.Nodes(childComplexity), true
+	case "RegistrationConnection.pageInfo":
+		if e.ComplexityRoot.RegistrationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegistrationConnection.PageInfo(childComplexity), true
+	case "RegistrationConnection.totalCount":
+		if e.ComplexityRoot.RegistrationConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegistrationConnection.TotalCount(childComplexity), true
+
+	case "RegistrationEdge.cursor":
+		if e.ComplexityRoot.RegistrationEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegistrationEdge.Cursor(childComplexity), true
+	case "RegistrationEdge.node":
+		if e.ComplexityRoot.RegistrationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegistrationEdge.Node(childComplexity), true
 
 	case "RegistrationEvent.event":
 		if e.ComplexityRoot.RegistrationEvent.Event == nil {
@@ -2430,6 +2570,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RegistrationEvent.Person(childComplexity), true
+	case "RegistrationEvent.registration":
+		if e.ComplexityRoot.RegistrationEvent.Registration == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegistrationEvent.Registration(childComplexity), true
 	case "RegistrationEvent.session":
 		if e.ComplexityRoot.RegistrationEvent.Session == nil {
 			break
@@ -2455,7 +2601,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RegistrationField.Custom(childComplexity), true
-	case "RegistrationField.id":
+	case "RegistrationField.fieldId":
 		if e.ComplexityRoot.RegistrationField.ID == nil {
 			break
 		}
@@ -2517,6 +2663,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReplayEvent.Person(childComplexity), true
+	case "ReplayEvent.registration":
+		if e.ComplexityRoot.ReplayEvent.Registration == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplayEvent.Registration(childComplexity), true
 	case "ReplayEvent.session":
 		if e.ComplexityRoot.ReplayEvent.Session == nil {
 			break
@@ -2565,7 +2717,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Session.ChatMessages(childComplexity, args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Session.ChatMessages(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Session.createdAt":
 		if e.ComplexityRoot.Session.CreatedAt == nil {
 			break
@@ -2602,7 +2754,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Session.Event(childComplexity), true
-	case "Session.id":
+	case "Session.id", "Session.livestormId":
 		if e.ComplexityRoot.Session.ID == nil {
 			break
 		}
@@ -2624,7 +2776,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Session.People(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.SessionPeopleFilter)), true
+		return e.ComplexityRoot.Session.People(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.SessionPeopleFilter)), true
 	case "Session.questions":
 		if e.ComplexityRoot.Session.Questions == nil {
 			break
@@ -2635,7 +2787,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Session.Questions(childComplexity, args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Session.Questions(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Session.recordings":
 		if e.ComplexityRoot.Session.Recordings == nil {
 			break
@@ -2646,13 +2798,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Session.Recordings(childComplexity, args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Session.Recordings(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Session.registrantsCount":
 		if e.ComplexityRoot.Session.RegistrantsCount == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Session.RegistrantsCount(childComplexity), true
+	case "Session.registrations":
+		if e.ComplexityRoot.Session.Registrations == nil {
+			break
+		}
+
+		args, err := ec.field_Session_registrations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Session.Registrations(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.SessionPeopleFilter)), true
 	case "Session.roomLink":
 		if e.ComplexityRoot.Session.RoomLink == nil {
 			break
@@ -2825,7 +2988,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Subscription.SessionChanged(childComplexity, args["eventId"].(*string), args["sessionId"].(*string)), true
 
-	case "Tag.id":
+	case "Tag.livestormId":
 		if e.ComplexityRoot.Tag.ID == nil {
 			break
 		}
@@ -2838,6 +3001,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Tag.Title(childComplexity), true
 
+	case "UnregisterPersonPayload.deletedRegistrationId":
+		if e.ComplexityRoot.UnregisterPersonPayload.DeletedRegistrationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnregisterPersonPayload.DeletedRegistrationID(childComplexity), true
 	case "UnregisterPersonPayload.email":
 		if e.ComplexityRoot.UnregisterPersonPayload.Email == nil {
 			break
@@ -2864,12 +3033,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateEventPayload.Event(childComplexity), true
 
-	case "UpdateRegistrationPayload.person":
-		if e.ComplexityRoot.UpdateRegistrationPayload.Person == nil {
+	case "UpdateRegistrationPayload.registration":
+		if e.ComplexityRoot.UpdateRegistrationPayload.Registration == nil {
 			break
 		}
 
-		return e.ComplexityRoot.UpdateRegistrationPayload.Person(childComplexity), true
+		return e.ComplexityRoot.UpdateRegistrationPayload.Registration(childComplexity), true
 	case "UpdateRegistrationPayload.session":
 		if e.ComplexityRoot.UpdateRegistrationPayload.Session == nil {
 			break
@@ -2927,7 +3096,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.FirstName(childComplexity), true
-	case "User.id":
+	case "User.id", "User.livestormId":
 		if e.ComplexityRoot.User.ID == nil {
 			break
 		}
@@ -3063,7 +3232,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Webhook.Event(childComplexity), true
-	case "Webhook.id":
+	case "Webhook.id", "Webhook.livestormId":
 		if e.ComplexityRoot.Webhook.ID == nil {
 			break
 		}
@@ -3252,9 +3421,11 @@ var sources = []*ast.Source{
 	{Name: "../../schema/event.graphqls", Input: `"""
 A Livestorm event (webinar): a title, a registration form and one or more sessions.
 """
-type Event {
-  "Livestorm's UUID of the event."
+type Event implements Node {
+  "Global id of the event (opaque)."
   id: ID!
+  "Livestorm's UUID of the event."
+  livestormId: ID!
   "Title shown on the registration page."
   title: String!
   "URL slug of the registration page."
@@ -3308,9 +3479,15 @@ type Event {
   "The registration form: built-in and custom fields, in display order."
   registrationFields: [RegistrationField!]!
   "Sessions of the event, oldest first. Served from the event document itself: no extra upstream call."
-  sessions(first: Int = 20, after: String, filter: SessionFilter): SessionConnection
-  "People registered to any session of the event, with their registration details."
-  people(first: Int = 20, after: String, filter: EventPeopleFilter): PersonConnection
+  sessions(first: Int, after: String, last: Int, before: String, filter: SessionFilter): SessionConnection
+  "People registered to the event's sessions, as people only (the same upstream pages as ` + "`" + `registrations` + "`" + `, which add each one's registration details)."
+  people(first: Int, after: String, last: Int, before: String, filter: EventPeopleFilter): PersonConnection
+  """
+  Registrations to the event, with their answers, tracking and attendance: one per row of
+  Livestorm's event people list. Livestorm may give event-wide rows without a session (then
+  ` + "`" + `session` + "`" + ` is null and the row's counters cover the whole event).
+  """
+  registrations(first: Int, after: String, last: Int, before: String, filter: EventPeopleFilter): RegistrationConnection
 }
 
 "Publication status of an event."
@@ -3345,18 +3522,24 @@ enum EventSchedulingStatus {
   UNKNOWN
 }
 
-"A tag assigned to events."
+"""
+A tag assigned to events. Not a Node: Livestorm has no way to read one tag, so a tag is
+read through its events and embedded in them by normalized caches.
+"""
 type Tag {
   "Livestorm's id of the tag."
-  id: ID!
+  livestormId: ID!
   "The tag's title (tags are matched by title, case-insensitively)."
   title: String!
 }
 
-"A field of an event's registration form."
+"""
+A field of an event's registration form. It has no ` + "`" + `id` + "`" + `: its slug names a field of the
+workspace's form, not this event's field, so normalized caches embed it in its event.
+"""
 type RegistrationField {
-  "Field id: a people-attribute slug such as ` + "`" + `email` + "`" + `, ` + "`" + `first_name` + "`" + ` or a custom slug."
-  id: ID!
+  "Livestorm's field id: a people-attribute slug such as ` + "`" + `email` + "`" + `, ` + "`" + `first_name` + "`" + ` or a custom slug."
+  fieldId: String!
   "Livestorm's field type (` + "`" + `text` + "`" + `, ` + "`" + `file` + "`" + `, ` + "`" + `multiple` + "`" + `, …)."
   type: String!
   "Position in the form, from 0."
@@ -3393,7 +3576,7 @@ input EventFilter {
   updatedUntil: DateTime
 }
 
-"Filters on the people of an event."
+"Filters on the people (and registrations) of an event."
 input EventPeopleFilter {
   "Registrant or team member."
   role: PersonRole
@@ -3415,7 +3598,7 @@ type EventConnection {
 
 "An event with its cursor."
 type EventEdge {
-  "Opaque cursor for ` + "`" + `after` + "`" + `."
+  "Opaque cursor for ` + "`" + `after` + "`" + ` and ` + "`" + `before` + "`" + `."
   cursor: String!
   "The event."
   node: Event!
@@ -3424,7 +3607,9 @@ type EventEdge {
 	{Name: "../../schema/mutation.graphqls", Input: `"""
 Every write Livestorm offers. Inputs are validated before anything is sent; a write is
 never retried blindly (a 429 is reported as RATE_LIMITED with retryAfter); a successful
-write evicts exactly the cached answers it changes, so the next query sees it.
+write evicts exactly the cached answers it changes, so the next query sees it. Every id in
+an input takes a global id (a Node's ` + "`" + `id` + "`" + `) or Livestorm's own UUID; the ids in payloads are
+global ids, ready for a normalized cache's evict.
 """
 type Mutation {
   "Creates an event (optionally with sessions, or as a copy of another event)."
@@ -3469,7 +3654,7 @@ input NewSessionInput {
   timezone: String
   "Optional name."
   name: String
-  "Team members (user ids) to add to the session."
+  "Team members (User ids) to add to the session."
   teamMemberIds: [ID!]
 }
 
@@ -3477,7 +3662,7 @@ input NewSessionInput {
 input CreateEventInput {
   "Title."
   title: String!
-  "Owner (a team member's user id); Livestorm defaults to the workspace owner."
+  "Owner (a User id); Livestorm defaults to the workspace owner."
   ownerId: ID
   "Copy the settings of this event."
   copyFromEventId: ID
@@ -3521,7 +3706,7 @@ input UpdateEventInput {
   id: ID!
   "Title."
   title: String
-  "Owner (a team member's user id)."
+  "Owner (a User id)."
   ownerId: ID
   "URL slug."
   slug: String
@@ -3563,7 +3748,7 @@ input DeleteEventInput {
 
 "What was deleted."
 type DeleteEventPayload {
-  "Id of the deleted event."
+  "Global id of the deleted event."
   deletedEventId: ID!
 }
 
@@ -3593,7 +3778,7 @@ input CreateSessionInput {
   timezone: String
   "Optional name."
   name: String
-  "Team members (user ids) to add to the session."
+  "Team members (User ids) to add to the session."
   teamMemberIds: [ID!]
 }
 
@@ -3633,7 +3818,7 @@ input DeleteSessionInput {
 
 "What was deleted."
 type DeleteSessionPayload {
-  "Id of the deleted session."
+  "Global id of the deleted session."
   deletedSessionId: ID!
   "The event it belonged to."
   event: Event
@@ -3641,8 +3826,8 @@ type DeleteSessionPayload {
 
 "An answer to a registration-form field."
 input RegistrationFieldInput {
-  "The field id (people-attribute slug), e.g. ` + "`" + `company` + "`" + ` or ` + "`" + `first_name` + "`" + `."
-  id: String!
+  "The field (a people-attribute slug, as ` + "`" + `RegistrationField.fieldId` + "`" + `), e.g. ` + "`" + `company` + "`" + `."
+  fieldId: String!
   "The answer of a text or single-choice field."
   value: String
   "The answers of a multiple-choice field."
@@ -3677,8 +3862,8 @@ input RegisterPersonInput {
 
 "The registration made."
 type RegisterPersonPayload {
-  "The registrant, with registration details (including the personal connection link)."
-  person: Person
+  "The new registration, with its person and personal connection link."
+  registration: Registration
   "The session (with its new registrant count)."
   session: Session
 }
@@ -3707,8 +3892,8 @@ input UpdateRegistrationInput {
 
 "The changed registration."
 type UpdateRegistrationPayload {
-  "The registrant, with the new answers."
-  person: Person
+  "The registration, with the new answers."
+  registration: Registration
   "The session."
   session: Session
 }
@@ -3727,7 +3912,9 @@ input UnregisterPersonInput {
 type UnregisterPersonPayload {
   "The session (with its new registrant count)."
   session: Session
-  "The person id given, if any."
+  "Global id of the removed registration, when it was named by person id."
+  deletedRegistrationId: ID
+  "Global id of the person, when given."
   personId: ID
   "The email given, if any."
   email: String
@@ -3787,13 +3974,13 @@ type InviteUserPayload {
 
 "The team member to remove."
 input RemoveUserInput {
-  "Their user id."
+  "Their User id."
   id: ID!
 }
 
 "What was removed."
 type RemoveUserPayload {
-  "Id of the removed team member."
+  "Global id of the removed team member."
   removedUserId: ID!
 }
 
@@ -3819,17 +4006,20 @@ input DeleteWebhookInput {
 
 "What was deleted."
 type DeleteWebhookPayload {
-  "Id of the deleted subscription."
+  "Global id of the deleted subscription."
   deletedWebhookId: ID!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/person.graphqls", Input: `"""
-A person of the workspace: a registrant, a guest speaker or a team member. Reached through a
-session or an event, a person carries the details of that registration.
+A person of the workspace: a registrant, a guest speaker or a team member. A person is the
+same wherever it is reached; what belongs to one registration (answers, attendance,
+activity in a session) is on ` + "`" + `Registration` + "`" + `.
 """
-type Person {
-  "Livestorm's UUID of the person (stable across sessions)."
+type Person implements Node {
+  "Global id of the person (opaque)."
   id: ID!
+  "Livestorm's UUID of the person (stable across sessions)."
+  livestormId: ID!
   "Registrant or team member."
   role: PersonRole!
   "First name."
@@ -3846,22 +4036,6 @@ type Person {
   createdAt: DateTime
   "When the person was last changed."
   updatedAt: DateTime
-  "Chat messages sent."
-  messagesCount: Int!
-  "Questions asked."
-  questionsCount: Int!
-  "Poll votes."
-  votesCount: Int!
-  "Up-votes given to questions."
-  upVotesCount: Int!
-  "Registration details; present when the person was reached through a session or an event."
-  registrantDetail: RegistrantDetail
-  "Replay viewing details, when the person watched a replay."
-  replayViewDetail: ReplayViewDetail
-  "The session of this registration (from the registration details)."
-  session: Session
-  "The event of this registration (from the registration details)."
-  event: Event
 }
 
 "Role of a person in Livestorm."
@@ -3874,18 +4048,28 @@ enum PersonRole {
   UNKNOWN
 }
 
-"What a registrant filled in and how they took part."
-type RegistrantDetail {
-  "Event registered to."
-  eventId: ID
-  "Session registered to (absent on some event-wide rows)."
-  sessionId: ID
+"""
+One person's registration to one session: what they filled in, where they came from, whether
+they attended and what they did in the session. It has its own id: the same person registered
+to two sessions has two registrations. Rows of an event's people list that Livestorm gives
+without a session are registrations to the event (` + "`" + `session` + "`" + ` is null, counters cover the
+event).
+"""
+type Registration implements Node {
+  "Global id of the registration (opaque; derived from its session, or event, and person)."
+  id: ID!
+  "Who registered (no upstream call: Livestorm sends the person with the registration)."
+  person: Person!
+  "The session registered to; null for event-wide rows without one."
+  session: Session
+  "The event registered to."
+  event: Event
   "When the registration was made."
   createdAt: DateTime
   "When it was last changed."
   updatedAt: DateTime
   "Answers to the registration form."
-  fields: [RegistrantFieldValue!]!
+  answers: [RegistrationAnswer!]!
   "Page the registrant came from."
   referrer: String
   "UTM parameters of the registration."
@@ -3906,6 +4090,8 @@ type RegistrantDetail {
   attendanceDuration: Int
   "Whether they watched the replay."
   hasViewedReplay: Boolean!
+  "Replay viewing details, when they watched the replay."
+  replayViewDetail: ReplayViewDetail
   "How they registered, e.g. ` + "`" + `API` + "`" + `."
   registrationType: String
   "Whether they are highlighted."
@@ -3914,12 +4100,23 @@ type RegistrantDetail {
   isGuestSpeaker: Boolean!
   "Role in the session, when Livestorm gives one."
   sessionRole: String
+  "Chat messages they sent in the session."
+  messagesCount: Int!
+  "Questions they asked in the session."
+  questionsCount: Int!
+  "Poll votes they cast in the session."
+  votesCount: Int!
+  "Up-votes they gave to questions in the session."
+  upVotesCount: Int!
 }
 
-"One answer of a registration form."
-type RegistrantFieldValue {
-  "Field id (people-attribute slug)."
-  id: ID!
+"""
+One answer of a registration form. It has no ` + "`" + `id` + "`" + `: its field id names a form field, not this
+answer, so normalized caches embed it in its registration.
+"""
+type RegistrationAnswer {
+  "The form field answered: a people-attribute slug such as ` + "`" + `email` + "`" + ` or a custom slug."
+  fieldId: String!
   "Field type."
   type: String
   "Answer of a single-value field."
@@ -3930,6 +4127,26 @@ type RegistrantFieldValue {
   required: Boolean
   "Whether it is a custom field."
   custom: Boolean
+}
+
+"A page of registrations."
+type RegistrationConnection {
+  "Edges with cursors."
+  edges: [RegistrationEdge!]!
+  "The registrations of this page."
+  nodes: [Registration!]!
+  "Paging information."
+  pageInfo: PageInfo!
+  "Number of registrations matching the filter."
+  totalCount: Int!
+}
+
+"A registration with its cursor."
+type RegistrationEdge {
+  "Opaque cursor for ` + "`" + `after` + "`" + ` and ` + "`" + `before` + "`" + `."
+  cursor: String!
+  "The registration."
+  node: Registration!
 }
 
 "UTM parameters."
@@ -4000,16 +4217,18 @@ type PersonConnection {
 
 "A person with its cursor."
 type PersonEdge {
-  "Opaque cursor for ` + "`" + `after` + "`" + `."
+  "Opaque cursor for ` + "`" + `after` + "`" + ` and ` + "`" + `before` + "`" + `."
   cursor: String!
   "The person."
   node: Person!
 }
 
 "A registration-form attribute defined in the workspace."
-type PeopleAttribute {
-  "Livestorm's id of the attribute."
+type PeopleAttribute implements Node {
+  "Global id of the attribute (opaque)."
   id: ID!
+  "Livestorm's id of the attribute."
+  livestormId: ID!
   "Slug used as the field id in registrations."
   slug: String!
   "Display name."
@@ -4074,7 +4293,7 @@ input PeopleAttributeFilter {
   slug: String
   "Kind of value."
   type: PeopleAttributeType
-  "Creator's user id."
+  "Creator (a team member's global id or Livestorm id)."
   userId: ID
 }
 
@@ -4122,61 +4341,84 @@ type PeopleAttributeConnection {
 
 "A people attribute with its cursor."
 type PeopleAttributeEdge {
-  "Opaque cursor for ` + "`" + `after` + "`" + `."
+  "Opaque cursor for ` + "`" + `after` + "`" + ` and ` + "`" + `before` + "`" + `."
   cursor: String!
   "The attribute."
   node: PeopleAttribute!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/schema.graphqls", Input: `"""
-RFC 3339 date-time. Livestorm sends Unix seconds and uses ` + "`" + `0` + "`" + ` for "has not happened";
-such values are exposed as ` + "`" + `null` + "`" + `.
+RFC 3339 date-time in UTC with second precision, e.g. ` + "`" + `2026-03-02T09:00:00Z` + "`" + `. Livestorm
+sends Unix seconds and uses ` + "`" + `0` + "`" + ` for "has not happened"; such values are exposed as ` + "`" + `null` + "`" + `.
+As an input it also accepts fractional seconds and offsets (` + "`" + `2026-03-02T10:00:00.5+01:00` + "`" + `)
+or Unix seconds as an integer.
 """
 scalar DateTime
+
+"""
+An object with a global id (Relay's global object identification). Its ` + "`" + `id` + "`" + ` is opaque and
+unique across every type of the graph: give it to ` + "`" + `node(id:)` + "`" + ` to read the object again, or
+to any id argument. Livestorm's own UUID is in the type's ` + "`" + `livestormId` + "`" + ` field.
+"""
+interface Node {
+  "Global id of the object (opaque; the same object always has the same id)."
+  id: ID!
+}
 
 """
 Relay-style page information for a connection.
 """
 type PageInfo {
-  "Whether more items follow the last edge."
+  "Whether items follow the last edge: with ` + "`" + `first` + "`" + `, past the window (up to ` + "`" + `before` + "`" + ` if given); with ` + "`" + `last` + "`" + `, after ` + "`" + `before` + "`" + `."
   hasNextPage: Boolean!
-  "Whether items precede the first edge (true when ` + "`" + `after` + "`" + ` was given and skipped items)."
+  "Whether items precede the first edge: with ` + "`" + `last` + "`" + `, before the window (down to ` + "`" + `after` + "`" + ` if given); with ` + "`" + `first` + "`" + `, before ` + "`" + `after` + "`" + `."
   hasPreviousPage: Boolean!
-  "Cursor of the first edge, null when the page is empty."
+  "Cursor of the first edge, null when the page is empty; pass it as ` + "`" + `before` + "`" + ` to get the previous page."
   startCursor: String
-  "Cursor of the last edge; pass it as ` + "`" + `after` + "`" + ` to get the next page."
+  "Cursor of the last edge, null when the page is empty; pass it as ` + "`" + `after` + "`" + ` to get the next page."
   endCursor: String
 }
 
 """
-The entry points of the graph. Every list is a Relay connection: ` + "`" + `first` + "`" + ` defaults to 20 and may
-be at most 200 (served from consecutive Livestorm pages of 50); ` + "`" + `after` + "`" + ` takes an ` + "`" + `endCursor` + "`" + `.
+The entry points of the graph. Every list is a Relay connection: page forwards with ` + "`" + `first` + "`" + `
+(default 20, at most 200, served from consecutive Livestorm pages of 50) and ` + "`" + `after` + "`" + ` (an
+` + "`" + `endCursor` + "`" + `), or backwards with ` + "`" + `last` + "`" + ` (at most 200) and ` + "`" + `before` + "`" + ` (a ` + "`" + `startCursor` + "`" + `).
+` + "`" + `first` + "`" + ` and ` + "`" + `last` + "`" + ` together are refused. Every id argument takes a global id (a Node's
+` + "`" + `id` + "`" + `) or Livestorm's own UUID (` + "`" + `livestormId` + "`" + `).
 """
 type Query {
-  "One event by its Livestorm id, or null when it does not exist."
+  "Any object by its global id, or null (with a NOT_FOUND error) when it does not exist. At most one upstream call, none when cached."
+  node(id: ID!): Node
+  "Objects by global id, in the order given: null (with an error naming its index) where one does not resolve. At most 100 ids; each costs at most one upstream call, none when cached."
+  nodes(ids: [ID!]!): [Node]!
+  "One event by its global id or Livestorm id, or null when it does not exist."
   event(id: ID!): Event
   "Events of the workspace, oldest first."
-  events(first: Int = 20, after: String, filter: EventFilter): EventConnection
-  "One session by its Livestorm id, or null when it does not exist."
+  events(first: Int, after: String, last: Int, before: String, filter: EventFilter): EventConnection
+  "One session by its global id or Livestorm id, or null when it does not exist."
   session(id: ID!): Session
   "Sessions of every event of the workspace, oldest first."
-  sessions(first: Int = 20, after: String, filter: SessionFilter): SessionConnection
-  "One person by id (without registration details: reach people through a session or event for those)."
+  sessions(first: Int, after: String, last: Int, before: String, filter: SessionFilter): SessionConnection
+  "One person by global id or Livestorm id (their registrations are reached through sessions and events)."
   person(id: ID!): Person
   "Every person of the workspace: registrants and team members."
-  people(first: Int = 20, after: String, filter: PeopleFilter): PersonConnection
+  people(first: Int, after: String, last: Int, before: String, filter: PeopleFilter): PersonConnection
+  "One person's registration to one session (one upstream call, none when cached), or null when they are not registered."
+  registration(sessionId: ID!, personId: ID!): Registration
   "Team members of the workspace."
-  users(first: Int = 20, after: String, filter: UserFilter): UserConnection
+  users(first: Int, after: String, last: Int, before: String, filter: UserFilter): UserConnection
   "Webhook subscriptions of the workspace."
-  webhooks(first: Int = 20, after: String, filter: WebhookFilter): WebhookConnection
-  "A bulk-registration job by id, or null when it does not exist."
+  webhooks(first: Int, after: String, last: Int, before: String, filter: WebhookFilter): WebhookConnection
+  "A bulk-registration job by global id or Livestorm id, or null when it does not exist."
   job(id: ID!): Job
   "The workspace the credential belongs to."
   organization: Organization
   "Registration-form attributes (built-in and custom) defined in the workspace."
   peopleAttributes(
-    first: Int = 20
+    first: Int
     after: String
+    last: Int
+    before: String
     filter: PeopleAttributeFilter
     orderBy: [PeopleAttributeOrder!]
   ): PeopleAttributeConnection
@@ -4215,9 +4457,11 @@ type UpstreamError {
 	{Name: "../../schema/session.graphqls", Input: `"""
 A session: one scheduled occurrence of an event, with its registrants and attendees.
 """
-type Session {
-  "Livestorm's UUID of the session."
+type Session implements Node {
+  "Global id of the session (opaque)."
   id: ID!
+  "Livestorm's UUID of the session."
+  livestormId: ID!
   "Optional name of the session."
   name: String
   "Lifecycle status."
@@ -4246,18 +4490,20 @@ type Session {
   registrantsCount: Int!
   "Number of people who attended."
   attendeesCount: Int!
-  "Id of the parent session when this is a breakout room."
+  "Global id of the parent session when this is a breakout room."
   breakoutRoomParentSessionId: ID
   "The event this session belongs to."
   event: Event
-  "Registrants and team members of the session, with their registration details."
-  people(first: Int = 20, after: String, filter: SessionPeopleFilter): PersonConnection
+  "Registrants and team members of the session, as people only (the same upstream pages as ` + "`" + `registrations` + "`" + `)."
+  people(first: Int, after: String, last: Int, before: String, filter: SessionPeopleFilter): PersonConnection
+  "Registrations to the session (registrants and team members), with their answers, tracking, attendance and activity."
+  registrations(first: Int, after: String, last: Int, before: String, filter: SessionPeopleFilter): RegistrationConnection
   "Recordings of the session, with signed download URLs."
-  recordings(first: Int = 20, after: String): RecordingConnection
+  recordings(first: Int, after: String, last: Int, before: String): RecordingConnection
   "Chat messages sent during the session."
-  chatMessages(first: Int = 20, after: String): ChatMessageConnection
+  chatMessages(first: Int, after: String, last: Int, before: String): ChatMessageConnection
   "Questions asked during the session."
-  questions(first: Int = 20, after: String): QuestionConnection
+  questions(first: Int, after: String, last: Int, before: String): QuestionConnection
 }
 
 "Lifecycle status of a session."
@@ -4300,7 +4546,7 @@ input SessionFilter {
   updatedUntil: DateTime
 }
 
-"Filters on the people of a session."
+"Filters on the people (and registrations) of a session."
 input SessionPeopleFilter {
   "Registrant or team member."
   role: PersonRole
@@ -4332,16 +4578,19 @@ type SessionConnection {
 
 "A session with its cursor."
 type SessionEdge {
-  "Opaque cursor for ` + "`" + `after` + "`" + `."
+  "Opaque cursor for ` + "`" + `after` + "`" + ` and ` + "`" + `before` + "`" + `."
   cursor: String!
   "The session."
   node: Session!
 }
 
-"A recording of a session."
+"""
+A recording of a session. Not a Node: Livestorm has no way to read one recording, so it is
+read (with a freshly signed URL) through its session and embedded in it by normalized caches.
+"""
 type Recording {
   "Livestorm's id of the recording."
-  id: ID!
+  livestormId: ID!
   "Kind of file, e.g. ` + "`" + `video` + "`" + `."
   fileType: String
   "Media type, e.g. ` + "`" + `mp4` + "`" + `."
@@ -4374,16 +4623,19 @@ type RecordingConnection {
 
 "A recording with its cursor."
 type RecordingEdge {
-  "Opaque cursor for ` + "`" + `after` + "`" + `."
+  "Opaque cursor for ` + "`" + `after` + "`" + ` and ` + "`" + `before` + "`" + `."
   cursor: String!
   "The recording."
   node: Recording!
 }
 
-"A chat message sent during a session."
+"""
+A chat message sent during a session. Not a Node: Livestorm has no way to read one message,
+so it is read through its session's chat and embedded in it by normalized caches.
+"""
 type ChatMessage {
   "Livestorm's id of the message."
-  id: ID!
+  livestormId: ID!
   "Text of the message."
   text: String!
   "When it was sent."
@@ -4410,16 +4662,19 @@ type ChatMessageConnection {
 
 "A chat message with its cursor."
 type ChatMessageEdge {
-  "Opaque cursor for ` + "`" + `after` + "`" + `."
+  "Opaque cursor for ` + "`" + `after` + "`" + ` and ` + "`" + `before` + "`" + `."
   cursor: String!
   "The message."
   node: ChatMessage!
 }
 
-"A question asked during a session."
+"""
+A question asked during a session. Not a Node: Livestorm has no way to read one question,
+so it is read through its session's Q&A and embedded in it by normalized caches.
+"""
 type Question {
   "Livestorm's id of the question."
-  id: ID!
+  livestormId: ID!
   "The question."
   question: String!
   "The written answer, null when unanswered or answered orally."
@@ -4452,7 +4707,7 @@ type QuestionConnection {
 
 "A question with its cursor."
 type QuestionEdge {
-  "Opaque cursor for ` + "`" + `after` + "`" + `."
+  "Opaque cursor for ` + "`" + `after` + "`" + ` and ` + "`" + `before` + "`" + `."
   cursor: String!
   "The question."
   node: Question!
@@ -4461,7 +4716,8 @@ type QuestionEdge {
 	{Name: "../../schema/subscription.graphqls", Input: `"""
 Live updates, driven by Livestorm's webhooks. Each subscriber receives only events of the
 workspace of its credential. Nested objects (event, session) are read afresh for every
-notification, after the cache entries the change affects were evicted.
+notification, after the cache entries the change affects were evicted. Filter arguments take
+global ids or Livestorm ids.
 """
 type Subscription {
   "Sessions scheduled, started or ended (session.created, session.started, session.ended)."
@@ -4498,7 +4754,9 @@ type RegistrationEvent {
   type: LivestormEventType!
   "When the gateway received the notification."
   occurredAt: DateTime!
-  "The new registrant, with registration details."
+  "The new registration, as the webhook delivered it (no upstream call)."
+  registration: Registration
+  "The new registrant (the registration's person)."
   person: Person
   "The session registered to (with its new registrant count)."
   session: Session
@@ -4514,7 +4772,9 @@ type AttendanceEvent {
   occurredAt: DateTime!
   "Whether the registrant attended."
   attended: Boolean!
-  "The registrant, with attendance details."
+  "The registration, with its attendance details as the webhook delivered them."
+  registration: Registration
+  "The registrant (the registration's person)."
   person: Person
   "The session."
   session: Session
@@ -4538,7 +4798,9 @@ type ReplayEvent {
   type: LivestormEventType!
   "When the gateway received the notification."
   occurredAt: DateTime!
-  "The viewer, with replay details."
+  "The viewer's registration, with its replay details."
+  registration: Registration
+  "The viewer (the registration's person)."
   person: Person
   "The session whose replay was watched."
   session: Session
@@ -4566,6 +4828,8 @@ type LivestormEvent {
   event: Event
   "The session concerned, if any."
   session: Session
+  "The registration concerned, if any (people.* events)."
+  registration: Registration
   "The person concerned, if any."
   person: Person
   "The job concerned, if any."
@@ -4573,9 +4837,11 @@ type LivestormEvent {
 }
 `, BuiltIn: false},
 	{Name: "../../schema/workspace.graphqls", Input: `"A team member of the workspace."
-type User {
-  "Livestorm's id of the team member (also their person id)."
+type User implements Node {
+  "Global id of the team member (opaque; not their Person id, which is another object)."
   id: ID!
+  "Livestorm's id of the team member (also their person's Livestorm id)."
+  livestormId: ID!
   "Role in the workspace."
   role: UserRole!
   "First name."
@@ -4638,16 +4904,18 @@ type UserConnection {
 
 "A team member with its cursor."
 type UserEdge {
-  "Opaque cursor for ` + "`" + `after` + "`" + `."
+  "Opaque cursor for ` + "`" + `after` + "`" + ` and ` + "`" + `before` + "`" + `."
   cursor: String!
   "The team member."
   node: User!
 }
 
 "A Livestorm webhook subscription."
-type Webhook {
-  "Livestorm's id of the subscription."
+type Webhook implements Node {
+  "Global id of the subscription (opaque)."
   id: ID!
+  "Livestorm's id of the subscription."
+  livestormId: ID!
   "Where Livestorm posts deliveries."
   url: String!
   "The Livestorm event delivered."
@@ -4706,16 +4974,18 @@ type WebhookConnection {
 
 "A webhook subscription with its cursor."
 type WebhookEdge {
-  "Opaque cursor for ` + "`" + `after` + "`" + `."
+  "Opaque cursor for ` + "`" + `after` + "`" + ` and ` + "`" + `before` + "`" + `."
   cursor: String!
   "The subscription."
   node: Webhook!
 }
 
 "An asynchronous bulk-registration job."
-type Job {
-  "Livestorm's id of the job."
+type Job implements Node {
+  "Global id of the job (opaque)."
   id: ID!
+  "Livestorm's id of the job."
+  livestormId: ID!
   "Processing state."
   status: JobStatus!
   "Number of registrations submitted."
@@ -4746,10 +5016,13 @@ enum JobStatus {
   UNKNOWN
 }
 
-"The outcome of one registration of a bulk job."
+"""
+The outcome of one registration of a bulk job. Not a Node: it is read through its job and
+embedded in it by normalized caches.
+"""
 type JobTask {
   "Livestorm's id of the task."
-  id: ID!
+  livestormId: ID!
   "` + "`" + `succeeded` + "`" + ` or ` + "`" + `failed` + "`" + `."
   status: String!
   "Email of the registration."
@@ -4761,14 +5034,16 @@ type JobTask {
 }
 
 "The Livestorm workspace."
-type Organization {
-  "Livestorm's id of the workspace."
+type Organization implements Node {
+  "Global id of the workspace (opaque)."
   id: ID!
+  "Livestorm's id of the workspace."
+  livestormId: ID!
   "Name."
   name: String!
   "Slug."
   slug: String
-  "Parent workspace id, if any."
+  "Global id of the parent workspace, if any."
   parentId: ID
 }
 `, BuiltIn: false},
@@ -4787,6 +5062,8 @@ func (ec *executionContext) childFields_AttendanceEvent(ctx context.Context, fie
 		return ec.fieldContext_AttendanceEvent_occurredAt(ctx, field)
 	case "attended":
 		return ec.fieldContext_AttendanceEvent_attended(ctx, field)
+	case "registration":
+		return ec.fieldContext_AttendanceEvent_registration(ctx, field)
 	case "person":
 		return ec.fieldContext_AttendanceEvent_person(ctx, field)
 	case "session":
@@ -4807,8 +5084,8 @@ func (ec *executionContext) childFields_BulkRegisterPayload(ctx context.Context,
 
 func (ec *executionContext) childFields_ChatMessage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
-	case "id":
-		return ec.fieldContext_ChatMessage_id(ctx, field)
+	case "livestormId":
+		return ec.fieldContext_ChatMessage_livestormId(ctx, field)
 	case "text":
 		return ec.fieldContext_ChatMessage_text(ctx, field)
 	case "createdAt":
@@ -4921,6 +5198,8 @@ func (ec *executionContext) childFields_Event(ctx context.Context, field graphql
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Event_id(ctx, field)
+	case "livestormId":
+		return ec.fieldContext_Event_livestormId(ctx, field)
 	case "title":
 		return ec.fieldContext_Event_title(ctx, field)
 	case "slug":
@@ -4977,6 +5256,8 @@ func (ec *executionContext) childFields_Event(ctx context.Context, field graphql
 		return ec.fieldContext_Event_sessions(ctx, field)
 	case "people":
 		return ec.fieldContext_Event_people(ctx, field)
+	case "registrations":
+		return ec.fieldContext_Event_registrations(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Event", field.Name)
 }
@@ -5051,6 +5332,8 @@ func (ec *executionContext) childFields_Job(ctx context.Context, field graphql.C
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Job_id(ctx, field)
+	case "livestormId":
+		return ec.fieldContext_Job_livestormId(ctx, field)
 	case "status":
 		return ec.fieldContext_Job_status(ctx, field)
 	case "totalItems":
@@ -5085,8 +5368,8 @@ func (ec *executionContext) childFields_JobEvent(ctx context.Context, field grap
 
 func (ec *executionContext) childFields_JobTask(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
-	case "id":
-		return ec.fieldContext_JobTask_id(ctx, field)
+	case "livestormId":
+		return ec.fieldContext_JobTask_livestormId(ctx, field)
 	case "status":
 		return ec.fieldContext_JobTask_status(ctx, field)
 	case "email":
@@ -5109,6 +5392,8 @@ func (ec *executionContext) childFields_LivestormEvent(ctx context.Context, fiel
 		return ec.fieldContext_LivestormEvent_event(ctx, field)
 	case "session":
 		return ec.fieldContext_LivestormEvent_session(ctx, field)
+	case "registration":
+		return ec.fieldContext_LivestormEvent_registration(ctx, field)
 	case "person":
 		return ec.fieldContext_LivestormEvent_person(ctx, field)
 	case "job":
@@ -5121,6 +5406,8 @@ func (ec *executionContext) childFields_Organization(ctx context.Context, field 
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Organization_id(ctx, field)
+	case "livestormId":
+		return ec.fieldContext_Organization_livestormId(ctx, field)
 	case "name":
 		return ec.fieldContext_Organization_name(ctx, field)
 	case "slug":
@@ -5149,6 +5436,8 @@ func (ec *executionContext) childFields_PeopleAttribute(ctx context.Context, fie
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_PeopleAttribute_id(ctx, field)
+	case "livestormId":
+		return ec.fieldContext_PeopleAttribute_livestormId(ctx, field)
 	case "slug":
 		return ec.fieldContext_PeopleAttribute_slug(ctx, field)
 	case "name":
@@ -5211,6 +5500,8 @@ func (ec *executionContext) childFields_Person(ctx context.Context, field graphq
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Person_id(ctx, field)
+	case "livestormId":
+		return ec.fieldContext_Person_livestormId(ctx, field)
 	case "role":
 		return ec.fieldContext_Person_role(ctx, field)
 	case "firstName":
@@ -5227,22 +5518,6 @@ func (ec *executionContext) childFields_Person(ctx context.Context, field graphq
 		return ec.fieldContext_Person_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Person_updatedAt(ctx, field)
-	case "messagesCount":
-		return ec.fieldContext_Person_messagesCount(ctx, field)
-	case "questionsCount":
-		return ec.fieldContext_Person_questionsCount(ctx, field)
-	case "votesCount":
-		return ec.fieldContext_Person_votesCount(ctx, field)
-	case "upVotesCount":
-		return ec.fieldContext_Person_upVotesCount(ctx, field)
-	case "registrantDetail":
-		return ec.fieldContext_Person_registrantDetail(ctx, field)
-	case "replayViewDetail":
-		return ec.fieldContext_Person_replayViewDetail(ctx, field)
-	case "session":
-		return ec.fieldContext_Person_session(ctx, field)
-	case "event":
-		return ec.fieldContext_Person_event(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Person", field.Name)
 }
@@ -5273,8 +5548,8 @@ func (ec *executionContext) childFields_PersonEdge(ctx context.Context, field gr
 
 func (ec *executionContext) childFields_Question(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
-	case "id":
-		return ec.fieldContext_Question_id(ctx, field)
+	case "livestormId":
+		return ec.fieldContext_Question_livestormId(ctx, field)
 	case "question":
 		return ec.fieldContext_Question_question(ctx, field)
 	case "response":
@@ -5339,8 +5614,8 @@ func (ec *executionContext) childFields_RateLimit(ctx context.Context, field gra
 
 func (ec *executionContext) childFields_Recording(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
-	case "id":
-		return ec.fieldContext_Recording_id(ctx, field)
+	case "livestormId":
+		return ec.fieldContext_Recording_livestormId(ctx, field)
 	case "fileType":
 		return ec.fieldContext_Recording_fileType(ctx, field)
 	case "mimeType":
@@ -5387,74 +5662,112 @@ func (ec *executionContext) childFields_RecordingEdge(ctx context.Context, field
 
 func (ec *executionContext) childFields_RegisterPersonPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
-	case "person":
-		return ec.fieldContext_RegisterPersonPayload_person(ctx, field)
+	case "registration":
+		return ec.fieldContext_RegisterPersonPayload_registration(ctx, field)
 	case "session":
 		return ec.fieldContext_RegisterPersonPayload_session(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RegisterPersonPayload", field.Name)
 }
 
-func (ec *executionContext) childFields_RegistrantDetail(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-	switch field.Name {
-	case "eventId":
-		return ec.fieldContext_RegistrantDetail_eventId(ctx, field)
-	case "sessionId":
-		return ec.fieldContext_RegistrantDetail_sessionId(ctx, field)
-	case "createdAt":
-		return ec.fieldContext_RegistrantDetail_createdAt(ctx, field)
-	case "updatedAt":
-		return ec.fieldContext_RegistrantDetail_updatedAt(ctx, field)
-	case "fields":
-		return ec.fieldContext_RegistrantDetail_fields(ctx, field)
-	case "referrer":
-		return ec.fieldContext_RegistrantDetail_referrer(ctx, field)
-	case "utm":
-		return ec.fieldContext_RegistrantDetail_utm(ctx, field)
-	case "device":
-		return ec.fieldContext_RegistrantDetail_device(ctx, field)
-	case "location":
-		return ec.fieldContext_RegistrantDetail_location(ctx, field)
-	case "passwordKey":
-		return ec.fieldContext_RegistrantDetail_passwordKey(ctx, field)
-	case "connectionLink":
-		return ec.fieldContext_RegistrantDetail_connectionLink(ctx, field)
-	case "attended":
-		return ec.fieldContext_RegistrantDetail_attended(ctx, field)
-	case "attendanceRate":
-		return ec.fieldContext_RegistrantDetail_attendanceRate(ctx, field)
-	case "attendanceDuration":
-		return ec.fieldContext_RegistrantDetail_attendanceDuration(ctx, field)
-	case "hasViewedReplay":
-		return ec.fieldContext_RegistrantDetail_hasViewedReplay(ctx, field)
-	case "registrationType":
-		return ec.fieldContext_RegistrantDetail_registrationType(ctx, field)
-	case "isHighlighted":
-		return ec.fieldContext_RegistrantDetail_isHighlighted(ctx, field)
-	case "isGuestSpeaker":
-		return ec.fieldContext_RegistrantDetail_isGuestSpeaker(ctx, field)
-	case "sessionRole":
-		return ec.fieldContext_RegistrantDetail_sessionRole(ctx, field)
-	}
-	return nil, fmt.Errorf("no field named %q was found under type RegistrantDetail", field.Name)
-}
-
-func (ec *executionContext) childFields_RegistrantFieldValue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+func (ec *executionContext) childFields_Registration(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
-		return ec.fieldContext_RegistrantFieldValue_id(ctx, field)
-	case "type":
-		return ec.fieldContext_RegistrantFieldValue_type(ctx, field)
-	case "value":
-		return ec.fieldContext_RegistrantFieldValue_value(ctx, field)
-	case "values":
-		return ec.fieldContext_RegistrantFieldValue_values(ctx, field)
-	case "required":
-		return ec.fieldContext_RegistrantFieldValue_required(ctx, field)
-	case "custom":
-		return ec.fieldContext_RegistrantFieldValue_custom(ctx, field)
+		return ec.fieldContext_Registration_id(ctx, field)
+	case "person":
+		return ec.fieldContext_Registration_person(ctx, field)
+	case "session":
+		return ec.fieldContext_Registration_session(ctx, field)
+	case "event":
+		return ec.fieldContext_Registration_event(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Registration_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Registration_updatedAt(ctx, field)
+	case "answers":
+		return ec.fieldContext_Registration_answers(ctx, field)
+	case "referrer":
+		return ec.fieldContext_Registration_referrer(ctx, field)
+	case "utm":
+		return ec.fieldContext_Registration_utm(ctx, field)
+	case "device":
+		return ec.fieldContext_Registration_device(ctx, field)
+	case "location":
+		return ec.fieldContext_Registration_location(ctx, field)
+	case "passwordKey":
+		return ec.fieldContext_Registration_passwordKey(ctx, field)
+	case "connectionLink":
+		return ec.fieldContext_Registration_connectionLink(ctx, field)
+	case "attended":
+		return ec.fieldContext_Registration_attended(ctx, field)
+	case "attendanceRate":
+		return ec.fieldContext_Registration_attendanceRate(ctx, field)
+	case "attendanceDuration":
+		return ec.fieldContext_Registration_attendanceDuration(ctx, field)
+	case "hasViewedReplay":
+		return ec.fieldContext_Registration_hasViewedReplay(ctx, field)
+	case "replayViewDetail":
+		return ec.fieldContext_Registration_replayViewDetail(ctx, field)
+	case "registrationType":
+		return ec.fieldContext_Registration_registrationType(ctx, field)
+	case "isHighlighted":
+		return ec.fieldContext_Registration_isHighlighted(ctx, field)
+	case "isGuestSpeaker":
+		return ec.fieldContext_Registration_isGuestSpeaker(ctx, field)
+	case "sessionRole":
+		return ec.fieldContext_Registration_sessionRole(ctx, field)
+	case "messagesCount":
+		return ec.fieldContext_Registration_messagesCount(ctx, field)
+	case "questionsCount":
+		return ec.fieldContext_Registration_questionsCount(ctx, field)
+	case "votesCount":
+		return ec.fieldContext_Registration_votesCount(ctx, field)
+	case "upVotesCount":
+		return ec.fieldContext_Registration_upVotesCount(ctx, field)
 	}
-	return nil, fmt.Errorf("no field named %q was found under type RegistrantFieldValue", field.Name)
+	return nil, fmt.Errorf("no field named %q was found under type Registration", field.Name)
+}
+
+func (ec *executionContext) childFields_RegistrationAnswer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "fieldId":
+		return ec.fieldContext_RegistrationAnswer_fieldId(ctx, field)
+	case "type":
+		return ec.fieldContext_RegistrationAnswer_type(ctx, field)
+	case "value":
+		return ec.fieldContext_RegistrationAnswer_value(ctx, field)
+	case "values":
+		return ec.fieldContext_RegistrationAnswer_values(ctx, field)
+	case "required":
+		return ec.fieldContext_RegistrationAnswer_required(ctx, field)
+	case "custom":
+		return ec.fieldContext_RegistrationAnswer_custom(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RegistrationAnswer", field.Name)
+}
+
+func (ec *executionContext) childFields_RegistrationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_RegistrationConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_RegistrationConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_RegistrationConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_RegistrationConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RegistrationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_RegistrationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_RegistrationEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_RegistrationEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RegistrationEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_RegistrationEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5463,6 +5776,8 @@ func (ec *executionContext) childFields_RegistrationEvent(ctx context.Context, f
 		return ec.fieldContext_RegistrationEvent_type(ctx, field)
 	case "occurredAt":
 		return ec.fieldContext_RegistrationEvent_occurredAt(ctx, field)
+	case "registration":
+		return ec.fieldContext_RegistrationEvent_registration(ctx, field)
 	case "person":
 		return ec.fieldContext_RegistrationEvent_person(ctx, field)
 	case "session":
@@ -5475,8 +5790,8 @@ func (ec *executionContext) childFields_RegistrationEvent(ctx context.Context, f
 
 func (ec *executionContext) childFields_RegistrationField(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
-	case "id":
-		return ec.fieldContext_RegistrationField_id(ctx, field)
+	case "fieldId":
+		return ec.fieldContext_RegistrationField_fieldId(ctx, field)
 	case "type":
 		return ec.fieldContext_RegistrationField_type(ctx, field)
 	case "order":
@@ -5509,6 +5824,8 @@ func (ec *executionContext) childFields_ReplayEvent(ctx context.Context, field g
 		return ec.fieldContext_ReplayEvent_type(ctx, field)
 	case "occurredAt":
 		return ec.fieldContext_ReplayEvent_occurredAt(ctx, field)
+	case "registration":
+		return ec.fieldContext_ReplayEvent_registration(ctx, field)
 	case "person":
 		return ec.fieldContext_ReplayEvent_person(ctx, field)
 	case "session":
@@ -5531,6 +5848,8 @@ func (ec *executionContext) childFields_Session(ctx context.Context, field graph
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Session_id(ctx, field)
+	case "livestormId":
+		return ec.fieldContext_Session_livestormId(ctx, field)
 	case "name":
 		return ec.fieldContext_Session_name(ctx, field)
 	case "status":
@@ -5565,6 +5884,8 @@ func (ec *executionContext) childFields_Session(ctx context.Context, field graph
 		return ec.fieldContext_Session_event(ctx, field)
 	case "people":
 		return ec.fieldContext_Session_people(ctx, field)
+	case "registrations":
+		return ec.fieldContext_Session_registrations(ctx, field)
 	case "recordings":
 		return ec.fieldContext_Session_recordings(ctx, field)
 	case "chatMessages":
@@ -5615,8 +5936,8 @@ func (ec *executionContext) childFields_SessionEdge(ctx context.Context, field g
 
 func (ec *executionContext) childFields_Tag(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
-	case "id":
-		return ec.fieldContext_Tag_id(ctx, field)
+	case "livestormId":
+		return ec.fieldContext_Tag_livestormId(ctx, field)
 	case "title":
 		return ec.fieldContext_Tag_title(ctx, field)
 	}
@@ -5627,6 +5948,8 @@ func (ec *executionContext) childFields_UnregisterPersonPayload(ctx context.Cont
 	switch field.Name {
 	case "session":
 		return ec.fieldContext_UnregisterPersonPayload_session(ctx, field)
+	case "deletedRegistrationId":
+		return ec.fieldContext_UnregisterPersonPayload_deletedRegistrationId(ctx, field)
 	case "personId":
 		return ec.fieldContext_UnregisterPersonPayload_personId(ctx, field)
 	case "email":
@@ -5645,8 +5968,8 @@ func (ec *executionContext) childFields_UpdateEventPayload(ctx context.Context, 
 
 func (ec *executionContext) childFields_UpdateRegistrationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
-	case "person":
-		return ec.fieldContext_UpdateRegistrationPayload_person(ctx, field)
+	case "registration":
+		return ec.fieldContext_UpdateRegistrationPayload_registration(ctx, field)
 	case "session":
 		return ec.fieldContext_UpdateRegistrationPayload_session(ctx, field)
 	}
@@ -5675,6 +5998,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_User_id(ctx, field)
+	case "livestormId":
+		return ec.fieldContext_User_livestormId(ctx, field)
 	case "role":
 		return ec.fieldContext_User_role(ctx, field)
 	case "firstName":
@@ -5749,6 +6074,8 @@ func (ec *executionContext) childFields_Webhook(ctx context.Context, field graph
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Webhook_id(ctx, field)
+	case "livestormId":
+		return ec.fieldContext_Webhook_livestormId(ctx, field)
 	case "url":
 		return ec.fieldContext_Webhook_url(ctx, field)
 	case "event":
@@ -5920,14 +6247,76 @@ func (ec *executionContext) field_Event_people_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["after"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*model.EventPeopleFilter, error) {
 			return ec.unmarshalOEventPeopleFilter2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐEventPeopleFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["filter"] = arg2
+	args["filter"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Event_registrations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.EventPeopleFilter, error) {
+			return ec.unmarshalOEventPeopleFilter2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐEventPeopleFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg4
 	return args, nil
 }
 
@@ -5950,14 +6339,30 @@ func (ec *executionContext) field_Event_sessions_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*model.SessionFilter, error) {
 			return ec.unmarshalOSessionFilter2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐSessionFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["filter"] = arg2
+	args["filter"] = arg4
 	return args, nil
 }
 
@@ -6232,14 +6637,30 @@ func (ec *executionContext) field_Query_events_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["after"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*model.EventFilter, error) {
 			return ec.unmarshalOEventFilter2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐEventFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["filter"] = arg2
+	args["filter"] = arg4
 	return args, nil
 }
 
@@ -6254,6 +6675,34 @@ func (ec *executionContext) field_Query_job_args(ctx context.Context, rawArgs ma
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_nodes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ids",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ids"] = arg0
 	return args, nil
 }
 
@@ -6276,22 +6725,38 @@ func (ec *executionContext) field_Query_peopleAttributes_args(ctx context.Contex
 		return nil, err
 	}
 	args["after"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*model.PeopleAttributeFilter, error) {
 			return ec.unmarshalOPeopleAttributeFilter2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐPeopleAttributeFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["filter"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+	args["filter"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
 		func(ctx context.Context, v any) ([]model.PeopleAttributeOrder, error) {
 			return ec.unmarshalOPeopleAttributeOrder2ᚕgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐPeopleAttributeOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["orderBy"] = arg3
+	args["orderBy"] = arg5
 	return args, nil
 }
 
@@ -6314,14 +6779,30 @@ func (ec *executionContext) field_Query_people_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["after"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*model.PeopleFilter, error) {
 			return ec.unmarshalOPeopleFilter2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐPeopleFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["filter"] = arg2
+	args["filter"] = arg4
 	return args, nil
 }
 
@@ -6336,6 +6817,28 @@ func (ec *executionContext) field_Query_person_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_registration_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "sessionId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["sessionId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "personId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["personId"] = arg1
 	return args, nil
 }
 
@@ -6372,14 +6875,30 @@ func (ec *executionContext) field_Query_sessions_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*model.SessionFilter, error) {
 			return ec.unmarshalOSessionFilter2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐSessionFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["filter"] = arg2
+	args["filter"] = arg4
 	return args, nil
 }
 
@@ -6402,14 +6921,30 @@ func (ec *executionContext) field_Query_users_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["after"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*model.UserFilter, error) {
 			return ec.unmarshalOUserFilter2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐUserFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["filter"] = arg2
+	args["filter"] = arg4
 	return args, nil
 }
 
@@ -6432,14 +6967,30 @@ func (ec *executionContext) field_Query_webhooks_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*model.WebhookFilter, error) {
 			return ec.unmarshalOWebhookFilter2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐWebhookFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["filter"] = arg2
+	args["filter"] = arg4
 	return args, nil
 }
 
@@ -6462,6 +7013,22 @@ func (ec *executionContext) field_Session_chatMessages_args(ctx context.Context,
 		return nil, err
 	}
 	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
 	return args, nil
 }
 
@@ -6484,14 +7051,30 @@ func (ec *executionContext) field_Session_people_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*model.SessionPeopleFilter, error) {
 			return ec.unmarshalOSessionPeopleFilter2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐSessionPeopleFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["filter"] = arg2
+	args["filter"] = arg4
 	return args, nil
 }
 
@@ -6514,6 +7097,22 @@ func (ec *executionContext) field_Session_questions_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
 	return args, nil
 }
 
@@ -6536,6 +7135,68 @@ func (ec *executionContext) field_Session_recordings_args(ctx context.Context, r
 		return nil, err
 	}
 	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Session_registrations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.SessionPeopleFilter, error) {
+			return ec.unmarshalOSessionPeopleFilter2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐSessionPeopleFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg4
 	return args, nil
 }
 
@@ -6804,6 +7465,38 @@ func (ec *executionContext) fieldContext_AttendanceEvent_attended(_ context.Cont
 	return graphql.NewScalarFieldContext("AttendanceEvent", field, true, true, "Boolean")
 }
 
+func (ec *executionContext) _AttendanceEvent_registration(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttendanceEvent_registration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AttendanceEvent().Registration(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Registration) graphql.Marshaler {
+			return ec.marshalORegistration2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRegistration(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AttendanceEvent_registration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AttendanceEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Registration(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _AttendanceEvent_person(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6932,13 +7625,13 @@ func (ec *executionContext) fieldContext_BulkRegisterPayload_job(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _ChatMessage_id(ctx context.Context, field graphql.CollectedField, obj *livestorm.ChatMessage) (ret graphql.Marshaler) {
+func (ec *executionContext) _ChatMessage_livestormId(ctx context.Context, field graphql.CollectedField, obj *livestorm.ChatMessage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ChatMessage_id(ctx, field)
+			return ec.fieldContext_ChatMessage_livestormId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.ID, nil
@@ -6951,7 +7644,7 @@ func (ec *executionContext) _ChatMessage_id(ctx context.Context, field graphql.C
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_ChatMessage_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_ChatMessage_livestormId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ChatMessage", field, false, false, "ID")
 }
 
@@ -7629,7 +8322,7 @@ func (ec *executionContext) _Event_id(ctx context.Context, field graphql.Collect
 			return ec.fieldContext_Event_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
+			return ec.Resolvers.Event().ID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -7640,6 +8333,29 @@ func (ec *executionContext) _Event_id(ctx context.Context, field graphql.Collect
 	)
 }
 func (ec *executionContext) fieldContext_Event_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Event", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Event_livestormId(ctx context.Context, field graphql.CollectedField, obj *livestorm.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_livestormId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Event_livestormId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Event", field, false, false, "ID")
 }
 
@@ -8278,7 +8994,7 @@ func (ec *executionContext) _Event_sessions(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Event().Sessions(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.SessionFilter))
+			return ec.Resolvers.Event().Sessions(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.SessionFilter))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[livestorm.Session]) graphql.Marshaler {
@@ -8322,7 +9038,7 @@ func (ec *executionContext) _Event_people(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Event().People(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.EventPeopleFilter))
+			return ec.Resolvers.Event().People(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.EventPeopleFilter))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[livestorm.Person]) graphql.Marshaler {
@@ -8350,6 +9066,50 @@ func (ec *executionContext) fieldContext_Event_people(ctx context.Context, field
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Event_people_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Event_registrations(ctx context.Context, field graphql.CollectedField, obj *livestorm.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Event_registrations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Event().Registrations(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.EventPeopleFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[model.Registration]) graphql.Marshaler {
+			return ec.marshalORegistrationConnection2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐConnection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Event_registrations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Event",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegistrationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Event_registrations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -8782,7 +9542,7 @@ func (ec *executionContext) _Job_id(ctx context.Context, field graphql.Collected
 			return ec.fieldContext_Job_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
+			return ec.Resolvers.Job().ID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -8793,6 +9553,29 @@ func (ec *executionContext) _Job_id(ctx context.Context, field graphql.Collected
 	)
 }
 func (ec *executionContext) fieldContext_Job_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Job", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Job_livestormId(ctx context.Context, field graphql.CollectedField, obj *livestorm.Job) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Job_livestormId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Job_livestormId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Job", field, false, false, "ID")
 }
 
@@ -9067,13 +9850,13 @@ func (ec *executionContext) fieldContext_JobEvent_job(_ context.Context, field g
 	return fc, nil
 }
 
-func (ec *executionContext) _JobTask_id(ctx context.Context, field graphql.CollectedField, obj *livestorm.JobTask) (ret graphql.Marshaler) {
+func (ec *executionContext) _JobTask_livestormId(ctx context.Context, field graphql.CollectedField, obj *livestorm.JobTask) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_JobTask_id(ctx, field)
+			return ec.fieldContext_JobTask_livestormId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.ID, nil
@@ -9086,7 +9869,7 @@ func (ec *executionContext) _JobTask_id(ctx context.Context, field graphql.Colle
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_JobTask_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_JobTask_livestormId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("JobTask", field, false, false, "ID")
 }
 
@@ -9305,6 +10088,38 @@ func (ec *executionContext) fieldContext_LivestormEvent_session(_ context.Contex
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Session(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LivestormEvent_registration(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LivestormEvent_registration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LivestormEvent().Registration(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Registration) graphql.Marshaler {
+			return ec.marshalORegistration2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRegistration(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LivestormEvent_registration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LivestormEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Registration(ctx, field)
 		},
 	}
 	return fc, nil
@@ -10087,7 +10902,7 @@ func (ec *executionContext) _Organization_id(ctx context.Context, field graphql.
 			return ec.fieldContext_Organization_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
+			return ec.Resolvers.Organization().ID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -10098,6 +10913,29 @@ func (ec *executionContext) _Organization_id(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Organization_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Organization", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Organization_livestormId(ctx context.Context, field graphql.CollectedField, obj *livestorm.Organization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organization_livestormId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organization_livestormId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Organization", field, false, false, "ID")
 }
 
@@ -10156,7 +10994,7 @@ func (ec *executionContext) _Organization_parentId(ctx context.Context, field gr
 			return ec.fieldContext_Organization_parentId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ParentID, nil
+			return ec.Resolvers.Organization().ParentID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -10167,7 +11005,7 @@ func (ec *executionContext) _Organization_parentId(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Organization_parentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Organization", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("Organization", field, true, true, "ID")
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
@@ -10271,7 +11109,7 @@ func (ec *executionContext) _PeopleAttribute_id(ctx context.Context, field graph
 			return ec.fieldContext_PeopleAttribute_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
+			return ec.Resolvers.PeopleAttribute().ID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -10282,6 +11120,29 @@ func (ec *executionContext) _PeopleAttribute_id(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_PeopleAttribute_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PeopleAttribute", field, true, true, "ID")
+}
+
+func (ec *executionContext) _PeopleAttribute_livestormId(ctx context.Context, field graphql.CollectedField, obj *livestorm.PeopleAttribute) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PeopleAttribute_livestormId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PeopleAttribute_livestormId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PeopleAttribute", field, false, false, "ID")
 }
 
@@ -10753,7 +11614,7 @@ func (ec *executionContext) _Person_id(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_Person_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
+			return ec.Resolvers.Person().ID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -10764,6 +11625,29 @@ func (ec *executionContext) _Person_id(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_Person_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Person", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Person_livestormId(ctx context.Context, field graphql.CollectedField, obj *livestorm.Person) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Person_livestormId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Person_livestormId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Person", field, false, false, "ID")
 }
 
@@ -10951,226 +11835,6 @@ func (ec *executionContext) fieldContext_Person_updatedAt(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Person", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _Person_messagesCount(ctx context.Context, field graphql.CollectedField, obj *livestorm.Person) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Person_messagesCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.MessagesCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Person_messagesCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Person", field, false, false, "Int")
-}
-
-func (ec *executionContext) _Person_questionsCount(ctx context.Context, field graphql.CollectedField, obj *livestorm.Person) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Person_questionsCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.QuestionsCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Person_questionsCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Person", field, false, false, "Int")
-}
-
-func (ec *executionContext) _Person_votesCount(ctx context.Context, field graphql.CollectedField, obj *livestorm.Person) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Person_votesCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.VotesCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Person_votesCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Person", field, false, false, "Int")
-}
-
-func (ec *executionContext) _Person_upVotesCount(ctx context.Context, field graphql.CollectedField, obj *livestorm.Person) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Person_upVotesCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.UpVotesCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Person_upVotesCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Person", field, false, false, "Int")
-}
-
-func (ec *executionContext) _Person_registrantDetail(ctx context.Context, field graphql.CollectedField, obj *livestorm.Person) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Person_registrantDetail(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.RegistrantDetail, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.RegistrantDetail) graphql.Marshaler {
-			return ec.marshalORegistrantDetail2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐRegistrantDetail(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_Person_registrantDetail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Person",
-		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_RegistrantDetail(ctx, field)
-		},
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Person_replayViewDetail(ctx context.Context, field graphql.CollectedField, obj *livestorm.Person) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Person_replayViewDetail(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ReplayViewDetail, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.ReplayViewDetail) graphql.Marshaler {
-			return ec.marshalOReplayViewDetail2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐReplayViewDetail(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_Person_replayViewDetail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Person",
-		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_ReplayViewDetail(ctx, field)
-		},
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Person_session(ctx context.Context, field graphql.CollectedField, obj *livestorm.Person) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Person_session(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Person().Session(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Session) graphql.Marshaler {
-			return ec.marshalOSession2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐSession(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_Person_session(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Person",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Session(ctx, field)
-		},
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Person_event(ctx context.Context, field graphql.CollectedField, obj *livestorm.Person) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Person_event(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Person().Event(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Event) graphql.Marshaler {
-			return ec.marshalOEvent2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐEvent(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_Person_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Person",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Event(ctx, field)
-		},
-	}
-	return fc, nil
-}
-
 func (ec *executionContext) _PersonConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Connection[livestorm.Person]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11345,6 +12009,94 @@ func (ec *executionContext) fieldContext_PersonEdge_node(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Node(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Node) graphql.Marshaler {
+			return ec.marshalONode2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_node(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_node_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_nodes(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Nodes(ctx, fc.Args["ids"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Node) graphql.Marshaler {
+			return ec.marshalNNode2ᚕgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐNode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_nodes(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_nodes_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_event(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11399,7 +12151,7 @@ func (ec *executionContext) _Query_events(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Events(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.EventFilter))
+			return ec.Resolvers.Query().Events(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.EventFilter))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[livestorm.Event]) graphql.Marshaler {
@@ -11487,7 +12239,7 @@ func (ec *executionContext) _Query_sessions(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Sessions(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.SessionFilter))
+			return ec.Resolvers.Query().Sessions(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.SessionFilter))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[livestorm.Session]) graphql.Marshaler {
@@ -11575,7 +12327,7 @@ func (ec *executionContext) _Query_people(ctx context.Context, field graphql.Col
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().People(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.PeopleFilter))
+			return ec.Resolvers.Query().People(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.PeopleFilter))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[livestorm.Person]) graphql.Marshaler {
@@ -11609,6 +12361,50 @@ func (ec *executionContext) fieldContext_Query_people(ctx context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_registration(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_registration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Registration(ctx, fc.Args["sessionId"].(string), fc.Args["personId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Registration) graphql.Marshaler {
+			return ec.marshalORegistration2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRegistration(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_registration(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Registration(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_registration_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_users(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11619,7 +12415,7 @@ func (ec *executionContext) _Query_users(ctx context.Context, field graphql.Coll
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Users(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.UserFilter))
+			return ec.Resolvers.Query().Users(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.UserFilter))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[livestorm.User]) graphql.Marshaler {
@@ -11663,7 +12459,7 @@ func (ec *executionContext) _Query_webhooks(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Webhooks(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.WebhookFilter))
+			return ec.Resolvers.Query().Webhooks(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.WebhookFilter))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[livestorm.Webhook]) graphql.Marshaler {
@@ -11783,7 +12579,7 @@ func (ec *executionContext) _Query_peopleAttributes(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().PeopleAttributes(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.PeopleAttributeFilter), fc.Args["orderBy"].([]model.PeopleAttributeOrder))
+			return ec.Resolvers.Query().PeopleAttributes(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.PeopleAttributeFilter), fc.Args["orderBy"].([]model.PeopleAttributeOrder))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[livestorm.PeopleAttribute]) graphql.Marshaler {
@@ -11925,13 +12721,13 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Question_id(ctx context.Context, field graphql.CollectedField, obj *livestorm.Question) (ret graphql.Marshaler) {
+func (ec *executionContext) _Question_livestormId(ctx context.Context, field graphql.CollectedField, obj *livestorm.Question) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Question_id(ctx, field)
+			return ec.fieldContext_Question_livestormId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.ID, nil
@@ -11944,7 +12740,7 @@ func (ec *executionContext) _Question_id(ctx context.Context, field graphql.Coll
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Question_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Question_livestormId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Question", field, false, false, "ID")
 }
 
@@ -12462,13 +13258,13 @@ func (ec *executionContext) fieldContext_RateLimit_observedAt(_ context.Context,
 	return graphql.NewScalarFieldContext("RateLimit", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _Recording_id(ctx context.Context, field graphql.CollectedField, obj *livestorm.Recording) (ret graphql.Marshaler) {
+func (ec *executionContext) _Recording_livestormId(ctx context.Context, field graphql.CollectedField, obj *livestorm.Recording) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Recording_id(ctx, field)
+			return ec.fieldContext_Recording_livestormId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.ID, nil
@@ -12481,7 +13277,7 @@ func (ec *executionContext) _Recording_id(ctx context.Context, field graphql.Col
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Recording_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Recording_livestormId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Recording", field, false, false, "ID")
 }
 
@@ -12852,33 +13648,33 @@ func (ec *executionContext) fieldContext_RecordingEdge_node(_ context.Context, f
 	return fc, nil
 }
 
-func (ec *executionContext) _RegisterPersonPayload_person(ctx context.Context, field graphql.CollectedField, obj *model.RegisterPersonPayload) (ret graphql.Marshaler) {
+func (ec *executionContext) _RegisterPersonPayload_registration(ctx context.Context, field graphql.CollectedField, obj *model.RegisterPersonPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RegisterPersonPayload_person(ctx, field)
+			return ec.fieldContext_RegisterPersonPayload_registration(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Person, nil
+			return obj.Registration, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Person) graphql.Marshaler {
-			return ec.marshalOPerson2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐPerson(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Registration) graphql.Marshaler {
+			return ec.marshalORegistration2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRegistration(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_RegisterPersonPayload_person(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_RegisterPersonPayload_registration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "RegisterPersonPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Person(ctx, field)
+			return ec.childFields_Registration(ctx, field)
 		},
 	}
 	return fc, nil
@@ -12916,59 +13712,132 @@ func (ec *executionContext) fieldContext_RegisterPersonPayload_session(_ context
 	return fc, nil
 }
 
-func (ec *executionContext) _RegistrantDetail_eventId(ctx context.Context, field graphql.CollectedField, obj *livestorm.RegistrantDetail) (ret graphql.Marshaler) {
+func (ec *executionContext) _Registration_id(ctx context.Context, field graphql.CollectedField, obj *model.Registration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RegistrantDetail_eventId(ctx, field)
+			return ec.fieldContext_Registration_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.EventID, nil
+			return ec.Resolvers.Registration().ID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOID2string(ctx, selections, v)
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Registration_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Registration", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Registration_person(ctx context.Context, field graphql.CollectedField, obj *model.Registration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Registration_person(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Person, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Person) graphql.Marshaler {
+			return ec.marshalNPerson2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐPerson(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Registration_person(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Registration",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Registration_session(ctx context.Context, field graphql.CollectedField, obj *model.Registration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Registration_session(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Registration().Session(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Session) graphql.Marshaler {
+			return ec.marshalOSession2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐSession(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_RegistrantDetail_eventId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RegistrantDetail", field, false, false, "ID")
+func (ec *executionContext) fieldContext_Registration_session(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Registration",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Session(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
-func (ec *executionContext) _RegistrantDetail_sessionId(ctx context.Context, field graphql.CollectedField, obj *livestorm.RegistrantDetail) (ret graphql.Marshaler) {
+func (ec *executionContext) _Registration_event(ctx context.Context, field graphql.CollectedField, obj *model.Registration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RegistrantDetail_sessionId(ctx, field)
+			return ec.fieldContext_Registration_event(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.SessionID, nil
+			return ec.Resolvers.Registration().Event(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOID2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Event) graphql.Marshaler {
+			return ec.marshalOEvent2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐEvent(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_RegistrantDetail_sessionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RegistrantDetail", field, false, false, "ID")
+func (ec *executionContext) fieldContext_Registration_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Registration",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Event(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
-func (ec *executionContext) _RegistrantDetail_createdAt(ctx context.Context, field graphql.CollectedField, obj *livestorm.RegistrantDetail) (ret graphql.Marshaler) {
+func (ec *executionContext) _Registration_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Registration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RegistrantDetail_createdAt(ctx, field)
+			return ec.fieldContext_Registration_createdAt(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.CreatedAt, nil
@@ -12981,17 +13850,17 @@ func (ec *executionContext) _RegistrantDetail_createdAt(ctx context.Context, fie
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_RegistrantDetail_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RegistrantDetail", field, false, false, "DateTime")
+func (ec *executionContext) fieldContext_Registration_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Registration", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _RegistrantDetail_updatedAt(ctx context.Context, field graphql.CollectedField, obj *livestorm.RegistrantDetail) (ret graphql.Marshaler) {
+func (ec *executionContext) _Registration_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Registration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RegistrantDetail_updatedAt(ctx, field)
+			return ec.fieldContext_Registration_updatedAt(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.UpdatedAt, nil
@@ -13004,49 +13873,49 @@ func (ec *executionContext) _RegistrantDetail_updatedAt(ctx context.Context, fie
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_RegistrantDetail_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RegistrantDetail", field, false, false, "DateTime")
+func (ec *executionContext) fieldContext_Registration_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Registration", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _RegistrantDetail_fields(ctx context.Context, field graphql.CollectedField, obj *livestorm.RegistrantDetail) (ret graphql.Marshaler) {
+func (ec *executionContext) _Registration_answers(ctx context.Context, field graphql.CollectedField, obj *model.Registration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RegistrantDetail_fields(ctx, field)
+			return ec.fieldContext_Registration_answers(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.Fields, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []livestorm.RegistrantField) graphql.Marshaler {
-			return ec.marshalNRegistrantFieldValue2ᚕgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐRegistrantFieldᚄ(ctx, selections, v)
+			return ec.marshalNRegistrationAnswer2ᚕgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐRegistrantFieldᚄ(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_RegistrantDetail_fields(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Registration_answers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
-		Object:     "RegistrantDetail",
+		Object:     "Registration",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_RegistrantFieldValue(ctx, field)
+			return ec.childFields_RegistrationAnswer(ctx, field)
 		},
 	}
 	return fc, nil
 }
 
-func (ec *executionContext) _RegistrantDetail_referrer(ctx context.Context, field graphql.CollectedField, obj *livestorm.RegistrantDetail) (ret graphql.Marshaler) {
+func (ec *executionContext) _Registration_referrer(ctx context.Context, field graphql.CollectedField, obj *model.Registration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RegistrantDetail_referrer(ctx, field)
+			return ec.fieldContext_Registration_referrer(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.Referrer, nil
@@ -13059,20 +13928,20 @@ func (ec *executionContext) _RegistrantDetail_referrer(ctx context.Context, fiel
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_RegistrantDetail_referrer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RegistrantDetail", field, false, false, "String")
+func (ec *executionContext) fieldContext_Registration_referrer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Registration", field, false, false, "String")
 }
 
-func (ec *executionContext) _RegistrantDetail_utm(ctx context.Context, field graphql.CollectedField, obj *livestorm.RegistrantDetail) (ret graphql.Marshaler) {
+func (ec *executionContext) _Registration_utm(ctx context.Context, field graphql.CollectedField, obj *model.Registration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RegistrantDetail_utm(ctx, field)
+			return ec.fieldContext_Registration_utm(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.RegistrantDetail().Utm(ctx, obj)
+			return obj.Utm(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.RegistrantDetail) graphql.Marshaler {
@@ -13082,12 +13951,12 @@ func (ec *executionContext) _RegistrantDetail_utm(ctx context.Context, field gra
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_RegistrantDetail_utm(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Registration_utm(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
-		Object:     "RegistrantDetail",
+		Object:     "Registration",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Utm(ctx, field)
 		},
@@ -13095,16 +13964,16 @@ func (ec *executionContext) fieldContext_RegistrantDetail_utm(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _RegistrantDetail_device(ctx context.Context, field graphql.CollectedField, obj *livestorm.RegistrantDetail) (ret graphql.Marshaler) {
+func (ec *executionContext) _Registration_device(ctx context.Context, field graphql.CollectedField, obj *model.Registration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RegistrantDetail_device(ctx, field)
+			return ec.fieldContext_Registration_device(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.RegistrantDetail().Device(ctx, obj)
+			return obj.Device(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.RegistrantDetail) graphql.Marshaler {
@@ -13114,12 +13983,12 @@ func (ec *executionContext) _RegistrantDetail_device(ctx context.Context, field 
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_RegistrantDetail_device(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Registration_device(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
-		Object:     "RegistrantDetail",
+		Object:     "Registration",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Device(ctx, field)
 		},
@@ -13127,16 +13996,16 @@ func (ec *executionContext) fieldContext_RegistrantDetail_device(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _RegistrantDetail_location(ctx context.Context, field graphql.CollectedField, obj *livestorm.RegistrantDetail) (ret graphql.Marshaler) {
+func (ec *executionContext) _Registration_location(ctx context.Context, field graphql.CollectedField, obj *model.Registration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RegistrantDetail_location(ctx, field)
+			return ec.fieldContext_Registration_location(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.RegistrantDetail().Location(ctx, obj)
+			return obj.Location(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.RegistrantDetail) graphql.Marshaler {
@@ -13146,12 +14015,12 @@ func (ec *executionContext) _RegistrantDetail_location(ctx context.Context, fiel
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_RegistrantDetail_location(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Registration_location(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
-		Object:     "RegistrantDetail",
+		Object:     "Registration",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_GeoLocation(ctx, field)
 		},
@@ -13159,13 +14028,13 @@ func (ec *executionContext) fieldContext_RegistrantDetail_location(_ context.Con
 	return fc, nil
 }
 
-func (ec *executionContext) _RegistrantDetail_passwordKey(ctx context.Context, field graphql.CollectedField, obj *livestorm.RegistrantDetail) (ret graphql.Marshaler) {
+func (ec *executionContext) _Registration_passwordKey(ctx context.Context, field graphql.CollectedField, obj *model.Registration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RegistrantDetail_passwordKey(ctx, field)
+			return ec.fieldContext_Registration_passwordKey(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.PasswordKey, nil
@@ -13178,17 +14047,17 @@ func (ec *executionContext) _RegistrantDetail_passwordKey(ctx context.Context, f
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_RegistrantDetail_passwordKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RegistrantDetail", field, false, false, "String")
+func (ec *executionContext) fieldContext_Registration_passwordKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Registration", field, false, false, "String")
 }
 
-func (ec *executionContext) _RegistrantDetail_connectionLink(ctx context.Context, field graphql.CollectedField, obj *livestorm.RegistrantDetail) (ret graphql.Marshaler) {
+func (ec *executionContext) _Registration_connectionLink(ctx context.Context, field graphql.CollectedField, obj *model.Registration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RegistrantDetail_connectionLink(ctx, field)
+			return ec.fieldContext_Registration_connectionLink(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.ConnectionLink, nil
@@ -13201,17 +14070,17 @@ func (ec *executionContext) _RegistrantDetail_connectionLink(ctx context.Context
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_RegistrantDetail_connectionLink(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RegistrantDetail", field, false, false, "String")
+func (ec *executionContext) fieldContext_Registration_connectionLink(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Registration", field, false, false, "String")
 }
 
-func (ec *executionContext) _RegistrantDetail_attended(ctx context.Context, field graphql.CollectedField, obj *livestorm.RegistrantDetail) (ret graphql.Marshaler) {
+func (ec *executionContext) _Registration_attended(ctx context.Context, field graphql.CollectedField, obj *model.Registration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RegistrantDetail_attended(ctx, field)
+			return ec.fieldContext_Registration_attended(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.Attended, nil
@@ -13224,17 +14093,17 @@ func (ec *executionContext) _RegistrantDetail_attended(ctx context.Context, fiel
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_RegistrantDetail_attended(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RegistrantDetail", field, false, false, "Boolean")
+func (ec *executionContext) fieldContext_Registration_attended(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Registration", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _RegistrantDetail_attendanceRate(ctx context.Context, field graphql.CollectedField, obj *livestorm.RegistrantDetail) (ret graphql.Marshaler) {
+func (ec *executionContext) _Registration_attendanceRate(ctx context.Context, field graphql.CollectedField, obj *model.Registration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RegistrantDetail_attendanceRate(ctx, field)
+			return ec.fieldContext_Registration_attendanceRate(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.AttendanceRate, nil
@@ -13247,17 +14116,17 @@ func (ec *executionContext) _RegistrantDetail_attendanceRate(ctx context.Context
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_RegistrantDetail_attendanceRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RegistrantDetail", field, false, false, "Float")
+func (ec *executionContext) fieldContext_Registration_attendanceRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Registration", field, false, false, "Float")
 }
 
-func (ec *executionContext) _RegistrantDetail_attendanceDuration(ctx context.Context, field graphql.CollectedField, obj *livestorm.RegistrantDetail) (ret graphql.Marshaler) {
+func (ec *executionContext) _Registration_attendanceDuration(ctx context.Context, field graphql.CollectedField, obj *model.Registration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RegistrantDetail_attendanceDuration(ctx, field)
+			return ec.fieldContext_Registration_attendanceDuration(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.AttendanceDuration, nil
@@ -13270,17 +14139,17 @@ func (ec *executionContext) _RegistrantDetail_attendanceDuration(ctx context.Con
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_RegistrantDetail_attendanceDuration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RegistrantDetail", field, false, false, "Int")
+func (ec *executionContext) fieldContext_Registration_attendanceDuration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Registration", field, false, false, "Int")
 }
 
-func (ec *executionContext) _RegistrantDetail_hasViewedReplay(ctx context.Context, field graphql.CollectedField, obj *livestorm.RegistrantDetail) (ret graphql.Marshaler) {
+func (ec *executionContext) _Registration_hasViewedReplay(ctx context.Context, field graphql.CollectedField, obj *model.Registration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RegistrantDetail_hasViewedReplay(ctx, field)
+			return ec.fieldContext_Registration_hasViewedReplay(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.HasViewedReplay, nil
@@ -13293,17 +14162,49 @@ func (ec *executionContext) _RegistrantDetail_hasViewedReplay(ctx context.Contex
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_RegistrantDetail_hasViewedReplay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RegistrantDetail", field, false, false, "Boolean")
+func (ec *executionContext) fieldContext_Registration_hasViewedReplay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Registration", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _RegistrantDetail_registrationType(ctx context.Context, field graphql.CollectedField, obj *livestorm.RegistrantDetail) (ret graphql.Marshaler) {
+func (ec *executionContext) _Registration_replayViewDetail(ctx context.Context, field graphql.CollectedField, obj *model.Registration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RegistrantDetail_registrationType(ctx, field)
+			return ec.fieldContext_Registration_replayViewDetail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReplayViewDetail(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.ReplayViewDetail) graphql.Marshaler {
+			return ec.marshalOReplayViewDetail2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐReplayViewDetail(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Registration_replayViewDetail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Registration",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReplayViewDetail(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Registration_registrationType(ctx context.Context, field graphql.CollectedField, obj *model.Registration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Registration_registrationType(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.RegistrationType, nil
@@ -13316,17 +14217,17 @@ func (ec *executionContext) _RegistrantDetail_registrationType(ctx context.Conte
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_RegistrantDetail_registrationType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RegistrantDetail", field, false, false, "String")
+func (ec *executionContext) fieldContext_Registration_registrationType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Registration", field, false, false, "String")
 }
 
-func (ec *executionContext) _RegistrantDetail_isHighlighted(ctx context.Context, field graphql.CollectedField, obj *livestorm.RegistrantDetail) (ret graphql.Marshaler) {
+func (ec *executionContext) _Registration_isHighlighted(ctx context.Context, field graphql.CollectedField, obj *model.Registration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RegistrantDetail_isHighlighted(ctx, field)
+			return ec.fieldContext_Registration_isHighlighted(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.IsHighlighted, nil
@@ -13339,17 +14240,17 @@ func (ec *executionContext) _RegistrantDetail_isHighlighted(ctx context.Context,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_RegistrantDetail_isHighlighted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RegistrantDetail", field, false, false, "Boolean")
+func (ec *executionContext) fieldContext_Registration_isHighlighted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Registration", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _RegistrantDetail_isGuestSpeaker(ctx context.Context, field graphql.CollectedField, obj *livestorm.RegistrantDetail) (ret graphql.Marshaler) {
+func (ec *executionContext) _Registration_isGuestSpeaker(ctx context.Context, field graphql.CollectedField, obj *model.Registration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RegistrantDetail_isGuestSpeaker(ctx, field)
+			return ec.fieldContext_Registration_isGuestSpeaker(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.IsGuestSpeaker, nil
@@ -13362,17 +14263,17 @@ func (ec *executionContext) _RegistrantDetail_isGuestSpeaker(ctx context.Context
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_RegistrantDetail_isGuestSpeaker(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RegistrantDetail", field, false, false, "Boolean")
+func (ec *executionContext) fieldContext_Registration_isGuestSpeaker(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Registration", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _RegistrantDetail_sessionRole(ctx context.Context, field graphql.CollectedField, obj *livestorm.RegistrantDetail) (ret graphql.Marshaler) {
+func (ec *executionContext) _Registration_sessionRole(ctx context.Context, field graphql.CollectedField, obj *model.Registration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RegistrantDetail_sessionRole(ctx, field)
+			return ec.fieldContext_Registration_sessionRole(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.SessionRole, nil
@@ -13385,40 +14286,132 @@ func (ec *executionContext) _RegistrantDetail_sessionRole(ctx context.Context, f
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_RegistrantDetail_sessionRole(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RegistrantDetail", field, false, false, "String")
+func (ec *executionContext) fieldContext_Registration_sessionRole(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Registration", field, false, false, "String")
 }
 
-func (ec *executionContext) _RegistrantFieldValue_id(ctx context.Context, field graphql.CollectedField, obj *livestorm.RegistrantField) (ret graphql.Marshaler) {
+func (ec *executionContext) _Registration_messagesCount(ctx context.Context, field graphql.CollectedField, obj *model.Registration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RegistrantFieldValue_id(ctx, field)
+			return ec.fieldContext_Registration_messagesCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MessagesCount(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Registration_messagesCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Registration", field, true, false, "Int")
+}
+
+func (ec *executionContext) _Registration_questionsCount(ctx context.Context, field graphql.CollectedField, obj *model.Registration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Registration_questionsCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QuestionsCount(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Registration_questionsCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Registration", field, true, false, "Int")
+}
+
+func (ec *executionContext) _Registration_votesCount(ctx context.Context, field graphql.CollectedField, obj *model.Registration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Registration_votesCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VotesCount(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Registration_votesCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Registration", field, true, false, "Int")
+}
+
+func (ec *executionContext) _Registration_upVotesCount(ctx context.Context, field graphql.CollectedField, obj *model.Registration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Registration_upVotesCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpVotesCount(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Registration_upVotesCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Registration", field, true, false, "Int")
+}
+
+func (ec *executionContext) _RegistrationAnswer_fieldId(ctx context.Context, field graphql.CollectedField, obj *livestorm.RegistrantField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegistrationAnswer_fieldId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.ID, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
+			return ec.marshalNString2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_RegistrantFieldValue_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RegistrantFieldValue", field, false, false, "ID")
+func (ec *executionContext) fieldContext_RegistrationAnswer_fieldId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegistrationAnswer", field, false, false, "String")
 }
 
-func (ec *executionContext) _RegistrantFieldValue_type(ctx context.Context, field graphql.CollectedField, obj *livestorm.RegistrantField) (ret graphql.Marshaler) {
+func (ec *executionContext) _RegistrationAnswer_type(ctx context.Context, field graphql.CollectedField, obj *livestorm.RegistrantField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RegistrantFieldValue_type(ctx, field)
+			return ec.fieldContext_RegistrationAnswer_type(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.Type, nil
@@ -13431,17 +14424,17 @@ func (ec *executionContext) _RegistrantFieldValue_type(ctx context.Context, fiel
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_RegistrantFieldValue_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RegistrantFieldValue", field, false, false, "String")
+func (ec *executionContext) fieldContext_RegistrationAnswer_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegistrationAnswer", field, false, false, "String")
 }
 
-func (ec *executionContext) _RegistrantFieldValue_value(ctx context.Context, field graphql.CollectedField, obj *livestorm.RegistrantField) (ret graphql.Marshaler) {
+func (ec *executionContext) _RegistrationAnswer_value(ctx context.Context, field graphql.CollectedField, obj *livestorm.RegistrantField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RegistrantFieldValue_value(ctx, field)
+			return ec.fieldContext_RegistrationAnswer_value(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.Value, nil
@@ -13454,17 +14447,17 @@ func (ec *executionContext) _RegistrantFieldValue_value(ctx context.Context, fie
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_RegistrantFieldValue_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RegistrantFieldValue", field, false, false, "String")
+func (ec *executionContext) fieldContext_RegistrationAnswer_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegistrationAnswer", field, false, false, "String")
 }
 
-func (ec *executionContext) _RegistrantFieldValue_values(ctx context.Context, field graphql.CollectedField, obj *livestorm.RegistrantField) (ret graphql.Marshaler) {
+func (ec *executionContext) _RegistrationAnswer_values(ctx context.Context, field graphql.CollectedField, obj *livestorm.RegistrantField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RegistrantFieldValue_values(ctx, field)
+			return ec.fieldContext_RegistrationAnswer_values(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.Values, nil
@@ -13477,17 +14470,17 @@ func (ec *executionContext) _RegistrantFieldValue_values(ctx context.Context, fi
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_RegistrantFieldValue_values(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RegistrantFieldValue", field, false, false, "String")
+func (ec *executionContext) fieldContext_RegistrationAnswer_values(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegistrationAnswer", field, false, false, "String")
 }
 
-func (ec *executionContext) _RegistrantFieldValue_required(ctx context.Context, field graphql.CollectedField, obj *livestorm.RegistrantField) (ret graphql.Marshaler) {
+func (ec *executionContext) _RegistrationAnswer_required(ctx context.Context, field graphql.CollectedField, obj *livestorm.RegistrantField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RegistrantFieldValue_required(ctx, field)
+			return ec.fieldContext_RegistrationAnswer_required(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.Required, nil
@@ -13500,17 +14493,17 @@ func (ec *executionContext) _RegistrantFieldValue_required(ctx context.Context, 
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_RegistrantFieldValue_required(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RegistrantFieldValue", field, false, false, "Boolean")
+func (ec *executionContext) fieldContext_RegistrationAnswer_required(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegistrationAnswer", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _RegistrantFieldValue_custom(ctx context.Context, field graphql.CollectedField, obj *livestorm.RegistrantField) (ret graphql.Marshaler) {
+func (ec *executionContext) _RegistrationAnswer_custom(ctx context.Context, field graphql.CollectedField, obj *livestorm.RegistrantField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RegistrantFieldValue_custom(ctx, field)
+			return ec.fieldContext_RegistrationAnswer_custom(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.Custom, nil
@@ -13523,8 +14516,182 @@ func (ec *executionContext) _RegistrantFieldValue_custom(ctx context.Context, fi
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_RegistrantFieldValue_custom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RegistrantFieldValue", field, false, false, "Boolean")
+func (ec *executionContext) fieldContext_RegistrationAnswer_custom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegistrationAnswer", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RegistrationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.Connection[model.Registration]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegistrationConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[model.Registration]) graphql.Marshaler {
+			return ec.marshalNRegistrationEdge2ᚕᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegistrationConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegistrationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegistrationEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RegistrationConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.Connection[model.Registration]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegistrationConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Registration) graphql.Marshaler {
+			return ec.marshalNRegistration2ᚕᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRegistrationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegistrationConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegistrationConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Registration(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RegistrationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.Connection[model.Registration]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegistrationConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegistrationConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegistrationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RegistrationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.Connection[model.Registration]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegistrationConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegistrationConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegistrationConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RegistrationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.Edge[model.Registration]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegistrationEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegistrationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegistrationEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _RegistrationEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[model.Registration]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegistrationEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Registration) graphql.Marshaler {
+			return ec.marshalNRegistration2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRegistration(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegistrationEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegistrationEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Registration(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _RegistrationEvent_type(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
@@ -13571,6 +14738,38 @@ func (ec *executionContext) _RegistrationEvent_occurredAt(ctx context.Context, f
 }
 func (ec *executionContext) fieldContext_RegistrationEvent_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RegistrationEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _RegistrationEvent_registration(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegistrationEvent_registration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RegistrationEvent().Registration(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Registration) graphql.Marshaler {
+			return ec.marshalORegistration2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRegistration(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RegistrationEvent_registration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RegistrationEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Registration(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _RegistrationEvent_person(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
@@ -13669,27 +14868,27 @@ func (ec *executionContext) fieldContext_RegistrationEvent_event(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _RegistrationField_id(ctx context.Context, field graphql.CollectedField, obj *livestorm.EventField) (ret graphql.Marshaler) {
+func (ec *executionContext) _RegistrationField_fieldId(ctx context.Context, field graphql.CollectedField, obj *livestorm.EventField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RegistrationField_id(ctx, field)
+			return ec.fieldContext_RegistrationField_fieldId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.ID, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
+			return ec.marshalNString2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_RegistrationField_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RegistrationField", field, false, false, "ID")
+func (ec *executionContext) fieldContext_RegistrationField_fieldId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegistrationField", field, false, false, "String")
 }
 
 func (ec *executionContext) _RegistrationField_type(ctx context.Context, field graphql.CollectedField, obj *livestorm.EventField) (ret graphql.Marshaler) {
@@ -13931,6 +15130,38 @@ func (ec *executionContext) fieldContext_ReplayEvent_occurredAt(_ context.Contex
 	return graphql.NewScalarFieldContext("ReplayEvent", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _ReplayEvent_registration(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplayEvent_registration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReplayEvent().Registration(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Registration) graphql.Marshaler {
+			return ec.marshalORegistration2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRegistration(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReplayEvent_registration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReplayEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Registration(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ReplayEvent_person(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14059,7 +15290,7 @@ func (ec *executionContext) _Session_id(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Session_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
+			return ec.Resolvers.Session().ID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -14070,6 +15301,29 @@ func (ec *executionContext) _Session_id(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Session_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Session", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Session_livestormId(ctx context.Context, field graphql.CollectedField, obj *livestorm.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_livestormId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Session_livestormId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Session", field, false, false, "ID")
 }
 
@@ -14404,7 +15658,7 @@ func (ec *executionContext) _Session_breakoutRoomParentSessionId(ctx context.Con
 			return ec.fieldContext_Session_breakoutRoomParentSessionId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.BreakoutRoomParentSessionID, nil
+			return ec.Resolvers.Session().BreakoutRoomParentSessionID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -14415,7 +15669,7 @@ func (ec *executionContext) _Session_breakoutRoomParentSessionId(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_Session_breakoutRoomParentSessionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Session", field, false, false, "ID")
+	return graphql.NewScalarFieldContext("Session", field, true, true, "ID")
 }
 
 func (ec *executionContext) _Session_event(ctx context.Context, field graphql.CollectedField, obj *livestorm.Session) (ret graphql.Marshaler) {
@@ -14460,7 +15714,7 @@ func (ec *executionContext) _Session_people(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Session().People(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.SessionPeopleFilter))
+			return ec.Resolvers.Session().People(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.SessionPeopleFilter))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[livestorm.Person]) graphql.Marshaler {
@@ -14494,6 +15748,50 @@ func (ec *executionContext) fieldContext_Session_people(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Session_registrations(ctx context.Context, field graphql.CollectedField, obj *livestorm.Session) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Session_registrations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Session().Registrations(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string), fc.Args["filter"].(*model.SessionPeopleFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[model.Registration]) graphql.Marshaler {
+			return ec.marshalORegistrationConnection2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐConnection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Session_registrations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Session",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RegistrationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Session_registrations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Session_recordings(ctx context.Context, field graphql.CollectedField, obj *livestorm.Session) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14504,7 +15802,7 @@ func (ec *executionContext) _Session_recordings(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Session().Recordings(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Session().Recordings(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[livestorm.Recording]) graphql.Marshaler {
@@ -14548,7 +15846,7 @@ func (ec *executionContext) _Session_chatMessages(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Session().ChatMessages(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Session().ChatMessages(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[livestorm.ChatMessage]) graphql.Marshaler {
@@ -14592,7 +15890,7 @@ func (ec *executionContext) _Session_questions(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Session().Questions(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Session().Questions(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Connection[livestorm.Question]) graphql.Marshaler {
@@ -15218,13 +16516,13 @@ func (ec *executionContext) fieldContext_Subscription_livestormEvents(ctx contex
 	return fc, nil
 }
 
-func (ec *executionContext) _Tag_id(ctx context.Context, field graphql.CollectedField, obj *livestorm.Tag) (ret graphql.Marshaler) {
+func (ec *executionContext) _Tag_livestormId(ctx context.Context, field graphql.CollectedField, obj *livestorm.Tag) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Tag_id(ctx, field)
+			return ec.fieldContext_Tag_livestormId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.ID, nil
@@ -15237,7 +16535,7 @@ func (ec *executionContext) _Tag_id(ctx context.Context, field graphql.Collected
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Tag_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Tag_livestormId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Tag", field, false, false, "ID")
 }
 
@@ -15294,6 +16592,29 @@ func (ec *executionContext) fieldContext_UnregisterPersonPayload_session(_ conte
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _UnregisterPersonPayload_deletedRegistrationId(ctx context.Context, field graphql.CollectedField, obj *model.UnregisterPersonPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnregisterPersonPayload_deletedRegistrationId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedRegistrationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UnregisterPersonPayload_deletedRegistrationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnregisterPersonPayload", field, false, false, "ID")
 }
 
 func (ec *executionContext) _UnregisterPersonPayload_personId(ctx context.Context, field graphql.CollectedField, obj *model.UnregisterPersonPayload) (ret graphql.Marshaler) {
@@ -15374,33 +16695,33 @@ func (ec *executionContext) fieldContext_UpdateEventPayload_event(_ context.Cont
 	return fc, nil
 }
 
-func (ec *executionContext) _UpdateRegistrationPayload_person(ctx context.Context, field graphql.CollectedField, obj *model.UpdateRegistrationPayload) (ret graphql.Marshaler) {
+func (ec *executionContext) _UpdateRegistrationPayload_registration(ctx context.Context, field graphql.CollectedField, obj *model.UpdateRegistrationPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UpdateRegistrationPayload_person(ctx, field)
+			return ec.fieldContext_UpdateRegistrationPayload_registration(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Person, nil
+			return obj.Registration, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.Person) graphql.Marshaler {
-			return ec.marshalOPerson2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐPerson(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Registration) graphql.Marshaler {
+			return ec.marshalORegistration2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRegistration(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_UpdateRegistrationPayload_person(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_UpdateRegistrationPayload_registration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "UpdateRegistrationPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Person(ctx, field)
+			return ec.childFields_Registration(ctx, field)
 		},
 	}
 	return fc, nil
@@ -15525,7 +16846,7 @@ func (ec *executionContext) _User_id(ctx context.Context, field graphql.Collecte
 			return ec.fieldContext_User_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
+			return ec.Resolvers.User().ID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -15536,6 +16857,29 @@ func (ec *executionContext) _User_id(ctx context.Context, field graphql.Collecte
 	)
 }
 func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("User", field, true, true, "ID")
+}
+
+func (ec *executionContext) _User_livestormId(ctx context.Context, field graphql.CollectedField, obj *livestorm.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_livestormId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_livestormId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "ID")
 }
 
@@ -16136,7 +17480,7 @@ func (ec *executionContext) _Webhook_id(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Webhook_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
+			return ec.Resolvers.Webhook().ID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -16147,6 +17491,29 @@ func (ec *executionContext) _Webhook_id(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Webhook_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Webhook", field, true, true, "ID")
+}
+
+func (ec *executionContext) _Webhook_livestormId(ctx context.Context, field graphql.CollectedField, obj *livestorm.Webhook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Webhook_livestormId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Webhook_livestormId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Webhook", field, false, false, "ID")
 }
 
@@ -18645,20 +20012,20 @@ func (ec *executionContext) unmarshalInputRegistrationFieldInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "value", "values"}
+	fieldsInOrder := [...]string{"fieldId", "value", "values"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
 			continue
 		}
 		switch k {
-		case "id":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+		case "fieldId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fieldId"))
 			data, err := ec.unmarshalNString2string(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.ID = data
+			it.FieldID = data
 		case "value":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -19373,6 +20740,82 @@ func UnmarshalWebhookFilter(ctx context.Context, raw any) (model.WebhookFilter, 
 
 // region    ************************** interface.gotpl ***************************
 
+func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj model.Node) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case livestorm.Webhook:
+		return ec._Webhook(ctx, sel, &obj)
+	case *livestorm.Webhook:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Webhook(ctx, sel, obj)
+	case livestorm.User:
+		return ec._User(ctx, sel, &obj)
+	case *livestorm.User:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._User(ctx, sel, obj)
+	case livestorm.Session:
+		return ec._Session(ctx, sel, &obj)
+	case *livestorm.Session:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Session(ctx, sel, obj)
+	case model.Registration:
+		return ec._Registration(ctx, sel, &obj)
+	case *model.Registration:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Registration(ctx, sel, obj)
+	case livestorm.Person:
+		return ec._Person(ctx, sel, &obj)
+	case *livestorm.Person:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Person(ctx, sel, obj)
+	case livestorm.PeopleAttribute:
+		return ec._PeopleAttribute(ctx, sel, &obj)
+	case *livestorm.PeopleAttribute:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._PeopleAttribute(ctx, sel, obj)
+	case livestorm.Organization:
+		return ec._Organization(ctx, sel, &obj)
+	case *livestorm.Organization:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Organization(ctx, sel, obj)
+	case livestorm.Job:
+		return ec._Job(ctx, sel, &obj)
+	case *livestorm.Job:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Job(ctx, sel, obj)
+	case livestorm.Event:
+		return ec._Event(ctx, sel, &obj)
+	case *livestorm.Event:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Event(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of Node must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
@@ -19404,6 +20847,12 @@ func (ec *executionContext) _AttendanceEvent(ctx context.Context, sel ast.Select
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._AttendanceEvent_attended(ctx, field, obj)
+				})
+		case "registration":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AttendanceEvent_registration(ctx, field, obj)
 				})
 		case "person":
 			out.Values[i] = ec._AttendanceEvent_person(ctx, field, obj)
@@ -19483,8 +20932,8 @@ func (ec *executionContext) _ChatMessage(ctx context.Context, sel ast.SelectionS
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ChatMessage")
-		case "id":
-			out.Values[i] = ec._ChatMessage_id(ctx, field, obj)
+		case "livestormId":
+			out.Values[i] = ec._ChatMessage_livestormId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -19883,7 +21332,7 @@ func (ec *executionContext) _Device(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
-var eventImplementors = []string{"Event"}
+var eventImplementors = []string{"Event", "Node"}
 
 func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, obj *livestorm.Event) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, eventImplementors)
@@ -19895,7 +21344,13 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Event")
 		case "id":
-			out.Values[i] = ec._Event_id(ctx, field, obj)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Event_id(ctx, field, obj)
+				})
+		case "livestormId":
+			out.Values[i] = ec._Event_livestormId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -20045,6 +21500,12 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Event_people(ctx, field, obj)
+				})
+		case "registrations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Event_registrations(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -20308,7 +21769,7 @@ func (ec *executionContext) _InviteUserPayload(ctx context.Context, sel ast.Sele
 	return out
 }
 
-var jobImplementors = []string{"Job"}
+var jobImplementors = []string{"Job", "Node"}
 
 func (ec *executionContext) _Job(ctx context.Context, sel ast.SelectionSet, obj *livestorm.Job) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, jobImplementors)
@@ -20320,7 +21781,13 @@ func (ec *executionContext) _Job(ctx context.Context, sel ast.SelectionSet, obj 
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Job")
 		case "id":
-			out.Values[i] = ec._Job_id(ctx, field, obj)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Job_id(ctx, field, obj)
+				})
+		case "livestormId":
+			out.Values[i] = ec._Job_livestormId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -20439,8 +21906,8 @@ func (ec *executionContext) _JobTask(ctx context.Context, sel ast.SelectionSet, 
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("JobTask")
-		case "id":
-			out.Values[i] = ec._JobTask_id(ctx, field, obj)
+		case "livestormId":
+			out.Values[i] = ec._JobTask_livestormId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -20515,6 +21982,12 @@ func (ec *executionContext) _LivestormEvent(ctx context.Context, sel ast.Selecti
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._LivestormEvent_session(ctx, field, obj)
+				})
+		case "registration":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LivestormEvent_registration(ctx, field, obj)
 				})
 		case "person":
 			out.Values[i] = ec._LivestormEvent_person(ctx, field, obj)
@@ -20692,7 +22165,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 	return out
 }
 
-var organizationImplementors = []string{"Organization"}
+var organizationImplementors = []string{"Organization", "Node"}
 
 func (ec *executionContext) _Organization(ctx context.Context, sel ast.SelectionSet, obj *livestorm.Organization) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, organizationImplementors)
@@ -20704,25 +22177,32 @@ func (ec *executionContext) _Organization(ctx context.Context, sel ast.Selection
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Organization")
 		case "id":
-			out.Values[i] = ec._Organization_id(ctx, field, obj)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organization_id(ctx, field, obj)
+				})
+		case "livestormId":
+			out.Values[i] = ec._Organization_livestormId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
 			out.Values[i] = ec._Organization_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "slug":
 			out.Values[i] = ec._Organization_slug(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "parentId":
-			out.Values[i] = ec._Organization_parentId(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organization_parentId(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -20788,7 +22268,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
-var peopleAttributeImplementors = []string{"PeopleAttribute"}
+var peopleAttributeImplementors = []string{"PeopleAttribute", "Node"}
 
 func (ec *executionContext) _PeopleAttribute(ctx context.Context, sel ast.SelectionSet, obj *livestorm.PeopleAttribute) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, peopleAttributeImplementors)
@@ -20800,7 +22280,13 @@ func (ec *executionContext) _PeopleAttribute(ctx context.Context, sel ast.Select
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("PeopleAttribute")
 		case "id":
-			out.Values[i] = ec._PeopleAttribute_id(ctx, field, obj)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PeopleAttribute_id(ctx, field, obj)
+				})
+		case "livestormId":
+			out.Values[i] = ec._PeopleAttribute_livestormId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -20996,7 +22482,7 @@ func (ec *executionContext) _PeopleAttributeOption(ctx context.Context, sel ast.
 	return out
 }
 
-var personImplementors = []string{"Person"}
+var personImplementors = []string{"Person", "Node"}
 
 func (ec *executionContext) _Person(ctx context.Context, sel ast.SelectionSet, obj *livestorm.Person) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, personImplementors)
@@ -21008,7 +22494,13 @@ func (ec *executionContext) _Person(ctx context.Context, sel ast.SelectionSet, o
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Person")
 		case "id":
-			out.Values[i] = ec._Person_id(ctx, field, obj)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Person_id(ctx, field, obj)
+				})
+		case "livestormId":
+			out.Values[i] = ec._Person_livestormId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -21053,48 +22545,6 @@ func (ec *executionContext) _Person(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
-		case "messagesCount":
-			out.Values[i] = ec._Person_messagesCount(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "questionsCount":
-			out.Values[i] = ec._Person_questionsCount(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "votesCount":
-			out.Values[i] = ec._Person_votesCount(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "upVotesCount":
-			out.Values[i] = ec._Person_upVotesCount(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "registrantDetail":
-			out.Values[i] = ec._Person_registrantDetail(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "replayViewDetail":
-			out.Values[i] = ec._Person_replayViewDetail(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
-		case "session":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Person_session(ctx, field, obj)
-				})
-		case "event":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Person_event(ctx, field, obj)
-				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -21217,6 +22667,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Query")
+		case "node":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_node(ctx, field)
+				})
+		case "nodes":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_nodes(ctx, field)
+				})
 		case "event":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -21252,6 +22714,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_people(ctx, field)
+				})
+		case "registration":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_registration(ctx, field)
 				})
 		case "users":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -21331,8 +22799,8 @@ func (ec *executionContext) _Question(ctx context.Context, sel ast.SelectionSet,
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Question")
-		case "id":
-			out.Values[i] = ec._Question_id(ctx, field, obj)
+		case "livestormId":
+			out.Values[i] = ec._Question_livestormId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -21550,8 +23018,8 @@ func (ec *executionContext) _Recording(ctx context.Context, sel ast.SelectionSet
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Recording")
-		case "id":
-			out.Values[i] = ec._Recording_id(ctx, field, obj)
+		case "livestormId":
+			out.Values[i] = ec._Recording_livestormId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -21712,8 +23180,8 @@ func (ec *executionContext) _RegisterPersonPayload(ctx context.Context, sel ast.
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("RegisterPersonPayload")
-		case "person":
-			out.Values[i] = ec._RegisterPersonPayload_person(ctx, field, obj)
+		case "registration":
+			out.Values[i] = ec._RegisterPersonPayload_registration(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -21739,113 +23207,148 @@ func (ec *executionContext) _RegisterPersonPayload(ctx context.Context, sel ast.
 	return out
 }
 
-var registrantDetailImplementors = []string{"RegistrantDetail"}
+var registrationImplementors = []string{"Registration", "Node"}
 
-func (ec *executionContext) _RegistrantDetail(ctx context.Context, sel ast.SelectionSet, obj *livestorm.RegistrantDetail) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, registrantDetailImplementors)
+func (ec *executionContext) _Registration(ctx context.Context, sel ast.SelectionSet, obj *model.Registration) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, registrationImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("RegistrantDetail")
-		case "eventId":
-			out.Values[i] = ec._RegistrantDetail_eventId(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
+			out.Values[i] = graphql.MarshalString("Registration")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Registration_id(ctx, field, obj)
+				})
+		case "person":
+			out.Values[i] = ec._Registration_person(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
-		case "sessionId":
-			out.Values[i] = ec._RegistrantDetail_sessionId(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+		case "session":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Registration_session(ctx, field, obj)
+				})
+		case "event":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Registration_event(ctx, field, obj)
+				})
 		case "createdAt":
-			out.Values[i] = ec._RegistrantDetail_createdAt(ctx, field, obj)
+			out.Values[i] = ec._Registration_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
-			out.Values[i] = ec._RegistrantDetail_updatedAt(ctx, field, obj)
+			out.Values[i] = ec._Registration_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
-		case "fields":
-			out.Values[i] = ec._RegistrantDetail_fields(ctx, field, obj)
+		case "answers":
+			out.Values[i] = ec._Registration_answers(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "referrer":
-			out.Values[i] = ec._RegistrantDetail_referrer(ctx, field, obj)
+			out.Values[i] = ec._Registration_referrer(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "utm":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._RegistrantDetail_utm(ctx, field, obj)
-				})
+			out.Values[i] = ec._Registration_utm(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "device":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._RegistrantDetail_device(ctx, field, obj)
-				})
+			out.Values[i] = ec._Registration_device(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "location":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._RegistrantDetail_location(ctx, field, obj)
-				})
+			out.Values[i] = ec._Registration_location(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "passwordKey":
-			out.Values[i] = ec._RegistrantDetail_passwordKey(ctx, field, obj)
+			out.Values[i] = ec._Registration_passwordKey(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "connectionLink":
-			out.Values[i] = ec._RegistrantDetail_connectionLink(ctx, field, obj)
+			out.Values[i] = ec._Registration_connectionLink(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "attended":
-			out.Values[i] = ec._RegistrantDetail_attended(ctx, field, obj)
+			out.Values[i] = ec._Registration_attended(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "attendanceRate":
-			out.Values[i] = ec._RegistrantDetail_attendanceRate(ctx, field, obj)
+			out.Values[i] = ec._Registration_attendanceRate(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "attendanceDuration":
-			out.Values[i] = ec._RegistrantDetail_attendanceDuration(ctx, field, obj)
+			out.Values[i] = ec._Registration_attendanceDuration(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "hasViewedReplay":
-			out.Values[i] = ec._RegistrantDetail_hasViewedReplay(ctx, field, obj)
+			out.Values[i] = ec._Registration_hasViewedReplay(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "replayViewDetail":
+			out.Values[i] = ec._Registration_replayViewDetail(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "registrationType":
-			out.Values[i] = ec._RegistrantDetail_registrationType(ctx, field, obj)
+			out.Values[i] = ec._Registration_registrationType(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "isHighlighted":
-			out.Values[i] = ec._RegistrantDetail_isHighlighted(ctx, field, obj)
+			out.Values[i] = ec._Registration_isHighlighted(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "isGuestSpeaker":
-			out.Values[i] = ec._RegistrantDetail_isGuestSpeaker(ctx, field, obj)
+			out.Values[i] = ec._Registration_isGuestSpeaker(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "sessionRole":
-			out.Values[i] = ec._RegistrantDetail_sessionRole(ctx, field, obj)
+			out.Values[i] = ec._Registration_sessionRole(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "messagesCount":
+			out.Values[i] = ec._Registration_messagesCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "questionsCount":
+			out.Values[i] = ec._Registration_questionsCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "votesCount":
+			out.Values[i] = ec._Registration_votesCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "upVotesCount":
+			out.Values[i] = ec._Registration_upVotesCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
@@ -21865,45 +23368,131 @@ func (ec *executionContext) _RegistrantDetail(ctx context.Context, sel ast.Selec
 	return out
 }
 
-var registrantFieldValueImplementors = []string{"RegistrantFieldValue"}
+var registrationAnswerImplementors = []string{"RegistrationAnswer"}
 
-func (ec *executionContext) _RegistrantFieldValue(ctx context.Context, sel ast.SelectionSet, obj *livestorm.RegistrantField) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, registrantFieldValueImplementors)
+func (ec *executionContext) _RegistrationAnswer(ctx context.Context, sel ast.SelectionSet, obj *livestorm.RegistrantField) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, registrationAnswerImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := graphql.NewDeferredGroup(ctx)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("RegistrantFieldValue")
-		case "id":
-			out.Values[i] = ec._RegistrantFieldValue_id(ctx, field, obj)
+			out.Values[i] = graphql.MarshalString("RegistrationAnswer")
+		case "fieldId":
+			out.Values[i] = ec._RegistrationAnswer_fieldId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "type":
-			out.Values[i] = ec._RegistrantFieldValue_type(ctx, field, obj)
+			out.Values[i] = ec._RegistrationAnswer_type(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "value":
-			out.Values[i] = ec._RegistrantFieldValue_value(ctx, field, obj)
+			out.Values[i] = ec._RegistrationAnswer_value(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "values":
-			out.Values[i] = ec._RegistrantFieldValue_values(ctx, field, obj)
+			out.Values[i] = ec._RegistrationAnswer_values(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "required":
-			out.Values[i] = ec._RegistrantFieldValue_required(ctx, field, obj)
+			out.Values[i] = ec._RegistrationAnswer_required(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "custom":
-			out.Values[i] = ec._RegistrantFieldValue_custom(ctx, field, obj)
+			out.Values[i] = ec._RegistrationAnswer_custom(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var registrationConnectionImplementors = []string{"RegistrationConnection"}
+
+func (ec *executionContext) _RegistrationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.Connection[model.Registration]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, registrationConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RegistrationConnection")
+		case "edges":
+			out.Values[i] = ec._RegistrationConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._RegistrationConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._RegistrationConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._RegistrationConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var registrationEdgeImplementors = []string{"RegistrationEdge"}
+
+func (ec *executionContext) _RegistrationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.Edge[model.Registration]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, registrationEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RegistrationEdge")
+		case "cursor":
+			out.Values[i] = ec._RegistrationEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._RegistrationEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -21945,6 +23534,12 @@ func (ec *executionContext) _RegistrationEvent(ctx context.Context, sel ast.Sele
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "registration":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RegistrationEvent_registration(ctx, field, obj)
+				})
 		case "person":
 			out.Values[i] = ec._RegistrationEvent_person(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -21990,8 +23585,8 @@ func (ec *executionContext) _RegistrationField(ctx context.Context, sel ast.Sele
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("RegistrationField")
-		case "id":
-			out.Values[i] = ec._RegistrationField_id(ctx, field, obj)
+		case "fieldId":
+			out.Values[i] = ec._RegistrationField_fieldId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -22105,6 +23700,12 @@ func (ec *executionContext) _ReplayEvent(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "registration":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReplayEvent_registration(ctx, field, obj)
+				})
 		case "person":
 			out.Values[i] = ec._ReplayEvent_person(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -22172,7 +23773,7 @@ func (ec *executionContext) _ReplayViewDetail(ctx context.Context, sel ast.Selec
 	return out
 }
 
-var sessionImplementors = []string{"Session"}
+var sessionImplementors = []string{"Session", "Node"}
 
 func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, obj *livestorm.Session) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, sessionImplementors)
@@ -22184,7 +23785,13 @@ func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, 
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Session")
 		case "id":
-			out.Values[i] = ec._Session_id(ctx, field, obj)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Session_id(ctx, field, obj)
+				})
+		case "livestormId":
+			out.Values[i] = ec._Session_livestormId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -22260,10 +23867,11 @@ func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "breakoutRoomParentSessionId":
-			out.Values[i] = ec._Session_breakoutRoomParentSessionId(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Session_breakoutRoomParentSessionId(ctx, field, obj)
+				})
 		case "event":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -22275,6 +23883,12 @@ func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, 
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Session_people(ctx, field, obj)
+				})
+		case "registrations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Session_registrations(ctx, field, obj)
 				})
 		case "recordings":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -22491,8 +24105,8 @@ func (ec *executionContext) _Tag(ctx context.Context, sel ast.SelectionSet, obj 
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Tag")
-		case "id":
-			out.Values[i] = ec._Tag_id(ctx, field, obj)
+		case "livestormId":
+			out.Values[i] = ec._Tag_livestormId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -22531,6 +24145,11 @@ func (ec *executionContext) _UnregisterPersonPayload(ctx context.Context, sel as
 			out.Values[i] = graphql.MarshalString("UnregisterPersonPayload")
 		case "session":
 			out.Values[i] = ec._UnregisterPersonPayload_session(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "deletedRegistrationId":
+			out.Values[i] = ec._UnregisterPersonPayload_deletedRegistrationId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -22605,8 +24224,8 @@ func (ec *executionContext) _UpdateRegistrationPayload(ctx context.Context, sel 
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("UpdateRegistrationPayload")
-		case "person":
-			out.Values[i] = ec._UpdateRegistrationPayload_person(ctx, field, obj)
+		case "registration":
+			out.Values[i] = ec._UpdateRegistrationPayload_registration(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -22703,7 +24322,7 @@ func (ec *executionContext) _UpstreamError(ctx context.Context, sel ast.Selectio
 	return out
 }
 
-var userImplementors = []string{"User"}
+var userImplementors = []string{"User", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *livestorm.User) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
@@ -22715,7 +24334,13 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("User")
 		case "id":
-			out.Values[i] = ec._User_id(ctx, field, obj)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_id(ctx, field, obj)
+				})
+		case "livestormId":
+			out.Values[i] = ec._User_livestormId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -22941,7 +24566,7 @@ func (ec *executionContext) _Utm(ctx context.Context, sel ast.SelectionSet, obj 
 	return out
 }
 
-var webhookImplementors = []string{"Webhook"}
+var webhookImplementors = []string{"Webhook", "Node"}
 
 func (ec *executionContext) _Webhook(ctx context.Context, sel ast.SelectionSet, obj *livestorm.Webhook) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, webhookImplementors)
@@ -22953,7 +24578,13 @@ func (ec *executionContext) _Webhook(ctx context.Context, sel ast.SelectionSet, 
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Webhook")
 		case "id":
-			out.Values[i] = ec._Webhook_id(ctx, field, obj)
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Webhook_id(ctx, field, obj)
+				})
+		case "livestormId":
+			out.Values[i] = ec._Webhook_livestormId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -23774,6 +25405,35 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) unmarshalNID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -23844,6 +25504,16 @@ func (ec *executionContext) marshalNLivestormEventType2githubᚗcomᚋlivestorm�
 func (ec *executionContext) unmarshalNNewSessionInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐNewSessionInput(ctx context.Context, v any) (model.NewSessionInput, error) {
 	res, err := ec.unmarshalInputNewSessionInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v []model.Node) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalONode2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐNode(ctx, sel, v[i])
+	})
+
+	return ret
 }
 
 func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
@@ -24122,15 +25792,11 @@ func (ec *executionContext) marshalNRegisterPersonPayload2ᚖgithubᚗcomᚋlive
 	return ec._RegisterPersonPayload(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNRegistrantFieldValue2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐRegistrantField(ctx context.Context, sel ast.SelectionSet, v livestorm.RegistrantField) graphql.Marshaler {
-	return ec._RegistrantFieldValue(ctx, sel, &v)
-}
-
-func (ec *executionContext) marshalNRegistrantFieldValue2ᚕgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐRegistrantFieldᚄ(ctx context.Context, sel ast.SelectionSet, v []livestorm.RegistrantField) graphql.Marshaler {
+func (ec *executionContext) marshalNRegistration2ᚕᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRegistrationᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Registration) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNRegistrantFieldValue2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐRegistrantField(ctx, sel, v[i])
+		return ec.marshalNRegistration2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRegistration(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -24140,6 +25806,58 @@ func (ec *executionContext) marshalNRegistrantFieldValue2ᚕgithubᚗcomᚋlives
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNRegistration2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRegistration(ctx context.Context, sel ast.SelectionSet, v *model.Registration) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Registration!")
+		return graphql.Null
+	}
+	return ec._Registration(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRegistrationAnswer2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐRegistrantField(ctx context.Context, sel ast.SelectionSet, v livestorm.RegistrantField) graphql.Marshaler {
+	return ec._RegistrationAnswer(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRegistrationAnswer2ᚕgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐRegistrantFieldᚄ(ctx context.Context, sel ast.SelectionSet, v []livestorm.RegistrantField) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRegistrationAnswer2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐRegistrantField(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRegistrationEdge2ᚕᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Edge[model.Registration]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRegistrationEdge2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRegistrationEdge2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐEdge(ctx context.Context, sel ast.SelectionSet, v *model.Edge[model.Registration]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RegistrationEdge!")
+		return graphql.Null
+	}
+	return ec._RegistrationEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNRegistrationEvent2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋpubsubᚐMessage(ctx context.Context, sel ast.SelectionSet, v *pubsub.Message) graphql.Marshaler {
@@ -24801,18 +26519,6 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
-func (ec *executionContext) unmarshalOID2string(ctx context.Context, v any) (string, error) {
-	res, err := graphql.UnmarshalID(v)
-	return res, graphql.ErrorOnPath(ctx, err)
-}
-
-func (ec *executionContext) marshalOID2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
-	_ = sel
-	_ = ctx
-	res := graphql.MarshalID(v)
-	return res
-}
-
 func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
 	if v == nil {
 		return nil, nil
@@ -24991,6 +26697,13 @@ func (ec *executionContext) unmarshalONewSessionInput2ᚕgithubᚗcomᚋlivestor
 	return res, nil
 }
 
+func (ec *executionContext) marshalONode2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐNode(ctx context.Context, sel ast.SelectionSet, v model.Node) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Node(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOOrderDirection2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐOrderDirection(ctx context.Context, v any) (*model.OrderDirection, error) {
 	if v == nil {
 		return nil, nil
@@ -25121,11 +26834,18 @@ func (ec *executionContext) marshalORecordingConnection2ᚖgithubᚗcomᚋlivest
 	return ec._RecordingConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalORegistrantDetail2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐRegistrantDetail(ctx context.Context, sel ast.SelectionSet, v *livestorm.RegistrantDetail) graphql.Marshaler {
+func (ec *executionContext) marshalORegistration2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRegistration(ctx context.Context, sel ast.SelectionSet, v *model.Registration) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return ec._RegistrantDetail(ctx, sel, v)
+	return ec._Registration(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORegistrationConnection2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐConnection(ctx context.Context, sel ast.SelectionSet, v *model.Connection[model.Registration]) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RegistrationConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalORegistrationFieldInput2ᚕgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRegistrationFieldInputᚄ(ctx context.Context, v any) ([]model.RegistrationFieldInput, error) {

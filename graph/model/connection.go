@@ -41,6 +41,8 @@ type (
 	SessionEdge               = Edge[livestorm.Session]
 	PersonConnection          = Connection[livestorm.Person]
 	PersonEdge                = Edge[livestorm.Person]
+	RegistrationConnection    = Connection[Registration]
+	RegistrationEdge          = Edge[Registration]
 	UserConnection            = Connection[livestorm.User]
 	UserEdge                  = Edge[livestorm.User]
 	WebhookConnection         = Connection[livestorm.Webhook]

@@ -62,7 +62,7 @@ type DeleteEventInput struct {
 
 // What was deleted.
 type DeleteEventPayload struct {
-	// Id of the deleted event.
+	// Global id of the deleted event.
 	DeletedEventID string `json:"deletedEventId"`
 }
 
@@ -74,7 +74,7 @@ type DeleteSessionInput struct {
 
 // What was deleted.
 type DeleteSessionPayload struct {
-	// Id of the deleted session.
+	// Global id of the deleted session.
 	DeletedSessionID string `json:"deletedSessionId"`
 	// The event it belonged to.
 	Event *livestorm.Event `json:"event,omitempty"`
@@ -88,7 +88,7 @@ type DeleteWebhookInput struct {
 
 // What was deleted.
 type DeleteWebhookPayload struct {
-	// Id of the deleted subscription.
+	// Global id of the deleted subscription.
 	DeletedWebhookID string `json:"deletedWebhookId"`
 }
 
@@ -112,7 +112,7 @@ type EventFilter struct {
 	UpdatedUntil *time.Time `json:"updatedUntil,omitempty"`
 }
 
-// Filters on the people of an event.
+// Filters on the people (and registrations) of an event.
 type EventPeopleFilter struct {
 	// Registrant or team member.
 	Role *PersonRole `json:"role,omitempty"`
@@ -152,7 +152,9 @@ type InviteUserPayload struct {
 
 // Every write Livestorm offers. Inputs are validated before anything is sent; a write is
 // never retried blindly (a 429 is reported as RATE_LIMITED with retryAfter); a successful
-// write evicts exactly the cached answers it changes, so the next query sees it.
+// write evicts exactly the cached answers it changes, so the next query sees it. Every id in
+// an input takes a global id (a Node's `id`) or Livestorm's own UUID; the ids in payloads are
+// global ids, ready for a normalized cache's evict.
 type Mutation struct {
 }
 
@@ -170,7 +172,7 @@ type PeopleAttributeFilter struct {
 	Slug *string `json:"slug,omitempty"`
 	// Kind of value.
 	Type *PeopleAttributeType `json:"type,omitempty"`
-	// Creator's user id.
+	// Creator (a team member's global id or Livestorm id).
 	UserID *string `json:"userId,omitempty"`
 }
 
@@ -190,23 +192,26 @@ type PeopleFilter struct {
 	Email *string `json:"email,omitempty"`
 }
 
-// The entry points of the graph. Every list is a Relay connection: `first` defaults to 20 and may
-// be at most 200 (served from consecutive Livestorm pages of 50); `after` takes an `endCursor`.
+// The entry points of the graph. Every list is a Relay connection: page forwards with `first`
+// (default 20, at most 200, served from consecutive Livestorm pages of 50) and `after` (an
+// `endCursor`), or backwards with `last` (at most 200) and `before` (a `startCursor`).
+// `first` and `last` together are refused. Every id argument takes a global id (a Node's
+// `id`) or Livestorm's own UUID (`livestormId`).
 type Query struct {
 }
 
 // The registration made.
 type RegisterPersonPayload struct {
-	// The registrant, with registration details (including the personal connection link).
-	Person *livestorm.Person `json:"person,omitempty"`
+	// The new registration, with its person and personal connection link.
+	Registration *Registration `json:"registration,omitempty"`
 	// The session (with its new registrant count).
 	Session *livestorm.Session `json:"session,omitempty"`
 }
 
 // An answer to a registration-form field.
 type RegistrationFieldInput struct {
-	// The field id (people-attribute slug), e.g. `company` or `first_name`.
-	ID string `json:"id"`
+	// The field (a people-attribute slug, as `RegistrationField.fieldId`), e.g. `company`.
+	FieldID string `json:"fieldId"`
 	// The answer of a text or single-choice field.
 	Value *string `json:"value,omitempty"`
 	// The answers of a multiple-choice field.
@@ -215,13 +220,13 @@ type RegistrationFieldInput struct {
 
 // The team member to remove.
 type RemoveUserInput struct {
-	// Their user id.
+	// Their User id.
 	ID string `json:"id"`
 }
 
 // What was removed.
 type RemoveUserPayload struct {
-	// Id of the removed team member.
+	// Global id of the removed team member.
 	RemovedUserID string `json:"removedUserId"`
 }
 
@@ -245,7 +250,7 @@ type SessionFilter struct {
 	UpdatedUntil *time.Time `json:"updatedUntil,omitempty"`
 }
 
-// Filters on the people of a session.
+// Filters on the people (and registrations) of a session.
 type SessionPeopleFilter struct {
 	// Registrant or team member.
 	Role *PersonRole `json:"role,omitempty"`
@@ -265,7 +270,8 @@ type SessionPeopleFilter struct {
 
 // Live updates, driven by Livestorm's webhooks. Each subscriber receives only events of the
 // workspace of its credential. Nested objects (event, session) are read afresh for every
-// notification, after the cache entries the change affects were evicted.
+// notification, after the cache entries the change affects were evicted. Filter arguments take
+// global ids or Livestorm ids.
 type Subscription struct {
 }
 
@@ -283,7 +289,9 @@ type UnregisterPersonInput struct {
 type UnregisterPersonPayload struct {
 	// The session (with its new registrant count).
 	Session *livestorm.Session `json:"session,omitempty"`
-	// The person id given, if any.
+	// Global id of the removed registration, when it was named by person id.
+	DeletedRegistrationID *string `json:"deletedRegistrationId,omitempty"`
+	// Global id of the person, when given.
 	PersonID *string `json:"personId,omitempty"`
 	// The email given, if any.
 	Email *string `json:"email,omitempty"`
@@ -297,8 +305,8 @@ type UpdateEventPayload struct {
 
 // The changed registration.
 type UpdateRegistrationPayload struct {
-	// The registrant, with the new answers.
-	Person *livestorm.Person `json:"person,omitempty"`
+	// The registration, with the new answers.
+	Registration *Registration `json:"registration,omitempty"`
 	// The session.
 	Session *livestorm.Session `json:"session,omitempty"`
 }

@@ -364,7 +364,7 @@ func TestBatchSharesLoaders(t *testing.T) {
 		h := newHarness(t, withCacheTTL(time.Nanosecond))
 		ev := h.sim.Events(h.orgs[0].ID)[0]
 		title := gqlBody(t, `query($id: ID!) { event(id: $id) { title } }`, map[string]any{"id": ev.ID})
-		owner := gqlBody(t, `query($id: ID!) { event(id: $id) { id owner { id } } }`, map[string]any{"id": ev.ID})
+		owner := gqlBody(t, `query($id: ID!) { event(id: $id) { livestormId owner { id } } }`, map[string]any{"id": ev.ID})
 
 		h.resetCalls()
 		postJSON(t, h.gw.URL, title)

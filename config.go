@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/livestorm-gateway/gateway/telemetry"
 )
 
 // Config is the gateway's configuration, read from the environment (design.md §3.3).
@@ -30,6 +32,12 @@ type Config struct {
 	// re-created if Livestorm disabled them (WEBHOOK_RESYNC_INTERVAL; with PUBLIC_URL).
 	// Each check is one upstream call: hourly is 720 of the 10,000 calls of 30 days.
 	WebhookResync time.Duration
+
+	// Observability (observability.go, package telemetry).
+	Tracing       telemetry.Config // OTEL_*: tracing is off without an OTLP endpoint
+	LogFormat     string           // LOG_FORMAT: json or text ("": text in demo mode, else json)
+	SlowOperation time.Duration    // SLOW_OPERATION_THRESHOLD (default 1s; 0: no warning)
+	DebugAddr     string           // DEBUG_ADDR: loopback address of the pprof listener ("": none)
 }
 
 // Demo reports whether the gateway runs its embedded simulator: no credential configured
@@ -139,6 +147,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			c.WebhookResync = d
 		}
 	}
+
+	loadObservability(&c, getenv, fail)
 
 	if c.ForwardAuth && c.APIToken != "" {
 		fail("LIVESTORM_FORWARD_AUTH", "cannot be combined with LIVESTORM_API_TOKEN: choose the server token or the callers' credentials")

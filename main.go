@@ -46,7 +46,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	logger := newLogger(cfg, stderr)
+	tracing, err := startTracing(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer stopTracing(tracing, logger) // last: flushes the spans of the shutdown too
+	stopDebug, _, err := startDebugServer(cfg.DebugAddr, logger)
+	if err != nil {
+		return err
+	}
+	defer stopDebug()
 	if cfg.RedisURL != "" {
 		logger.Warn("REDIS_URL is set but this version has no Redis tier yet: cache, bus and rate limiter stay in this process (run one replica)")
 	}
@@ -65,6 +75,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	deps := newDeps(cfg, logger)
+	deps.Tracing = tracing
 	defer deps.Client.CloseIdleConnections()
 	defer deps.push.Close() // after the HTTP server stopped: drain the receiver, end subscriptions
 

@@ -28,6 +28,7 @@ import (
 	"github.com/livestorm-gateway/gateway/loaders"
 	"github.com/livestorm-gateway/gateway/metrics"
 	"github.com/livestorm-gateway/gateway/pubsub"
+	"github.com/livestorm-gateway/gateway/telemetry"
 	"github.com/livestorm-gateway/gateway/tenant"
 )
 
@@ -61,6 +62,11 @@ type Deps struct {
 	// push owns the bus and receiver that run closes on shutdown.
 	push pushDeps
 
+	// Tracing records spans (nil: tracing off). Caller returns the id and role of a
+	// request's caller for the access log (nil until the auth package provides it).
+	Tracing *telemetry.Tracing
+	Caller  func(ctx context.Context) (id, role string)
+
 	// noReuse builds loaders without cache or dedupe: the baseline of the upstream-call
 	// benchmark (see loaders.Deps.NoReuse).
 	noReuse bool
@@ -73,7 +79,8 @@ func NewServer(d Deps) http.Handler {
 	corsMW := cors.New(cors.Options{
 		AllowedOrigins: d.Config.AllowedOrigins,
 		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
-		AllowedHeaders: []string{"Authorization", "Content-Type", "Accept"},
+		AllowedHeaders: []string{"Authorization", "Content-Type", "Accept", telemetry.RequestIDHeader, "traceparent", "tracestate", "baggage"},
+		ExposedHeaders: []string{telemetry.RequestIDHeader},
 		MaxAge:         600,
 	})
 	mux.Handle("/graphql", corsMW.Handler(credentials(d, gql)))
@@ -96,7 +103,7 @@ func NewServer(d Deps) http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", readiness(d))
 	mux.Handle("GET /metrics", d.Metrics.Handler())
-	return logRequests(d.Logger, mux)
+	return httpObservability(d, logRequests(d.Logger, mux))
 }
 
 // defaultKeepAlive is how often idle streams get a keep-alive: well under the idle
@@ -137,6 +144,9 @@ func newGraphQLHandler(d Deps) http.Handler {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(extension.FixedComplexityLimit(d.Config.MaxComplexity))
 	srv.Use(graph.DepthLimit(d.Config.MaxDepth))
+	for _, ext := range telemetry.GraphQLExtensions(graphQLTelemetry(d)) {
+		srv.Use(ext)
+	}
 	srv.SetErrorPresenter(graph.ErrorPresenter(d.Logger))
 	srv.SetRecoverFunc(func(ctx context.Context, err any) error {
 		d.Logger.ErrorContext(ctx, "resolver panic", "panic", fmt.Sprint(err))

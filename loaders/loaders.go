@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/vikstrous/dataloadgen"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/livestorm-gateway/gateway/cache"
 	"github.com/livestorm-gateway/gateway/livestorm"
@@ -371,9 +370,12 @@ func cached[K comparable, V any](
 		}
 		return v, err
 	}
+	spanName := "loader " + resource
 	return dataloadgen.NewLoader(func(ctx context.Context, keys []K) ([]V, []error) {
-		ctx, span := telemetry.Start(ctx, "loader "+resource, trace.WithAttributes(
-			attrLoaderResource.String(resource), attrLoaderKeys.Int(len(keys))))
+		ctx, span := telemetry.Start(ctx, spanName)
+		if span.IsRecording() {
+			span.SetAttributes(attrLoaderResource.String(resource), attrLoaderKeys.Int(len(keys)))
+		}
 		var st batchStats
 		values, errs := fetchEach(ctx, keys, func(ctx context.Context, k K) (V, error) { return one(ctx, k, &st) })
 		st.end(ctx, span)

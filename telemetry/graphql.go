@@ -125,13 +125,16 @@ func (e *operationExtension) InterceptOperation(ctx context.Context, next graphq
 	if e.o.OperationContext != nil {
 		ctx = e.o.OperationContext(ctx, st.op)
 	}
-	ctx, span := Start(ctx, spanName(st.kind, st.name), trace.WithTimestamp(st.start), trace.WithAttributes(
-		semconv.GraphQLOperationTypeKey.String(st.kind), AttrDocumentHash.String(st.hash)))
-	if st.name != "" {
-		span.SetAttributes(semconv.GraphQLOperationName(st.name))
-	}
-	if st.kind == string(ast.Subscription) && e.o.Tracing.Enabled() {
-		ctx = context.WithValue(ctx, eventsKey{}, newSubscriptionEvents(e.o.Tracing.Tracer(), span, st.name))
+	span := trace.SpanFromContext(ctx)
+	if e.o.Tracing.Enabled() {
+		ctx, span = Start(ctx, spanName(st.kind, st.name), trace.WithTimestamp(st.start), trace.WithAttributes(
+			semconv.GraphQLOperationTypeKey.String(st.kind), AttrDocumentHash.String(st.hash)))
+		if st.name != "" {
+			span.SetAttributes(semconv.GraphQLOperationName(st.name))
+		}
+		if st.kind == string(ast.Subscription) {
+			ctx = context.WithValue(ctx, eventsKey{}, newSubscriptionEvents(e.o.Tracing.Tracer(), span, st.name))
+		}
 	}
 
 	h := next(ctx)

@@ -174,6 +174,18 @@ func Start(ctx context.Context, name string, opts ...trace.SpanStartOption) (con
 	return parent.TracerProvider().Tracer(ScopeName, trace.WithInstrumentationVersion(version())).Start(ctx, name, opts...)
 }
 
+// StartAfter starts a span named name as a child of parent, a span that may have ended
+// already: work done after a request was answered, such as a webhook delivery processed
+// on a worker after its acknowledgement. Like Start, it costs nothing when parent was
+// not sampled.
+func StartAfter(ctx context.Context, parent trace.Span, name string, opts ...trace.SpanStartOption) (context.Context, trace.Span) {
+	ctx = trace.ContextWithSpan(ctx, parent)
+	if !parent.SpanContext().IsSampled() {
+		return ctx, parent
+	}
+	return parent.TracerProvider().Tracer(ScopeName, trace.WithInstrumentationVersion(version())).Start(ctx, name, opts...)
+}
+
 // TraceID returns the id of ctx's trace, or "" when there is none.
 func TraceID(ctx context.Context) string {
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {

@@ -53,7 +53,7 @@ func (d delivery) startProcessing() (context.Context, trace.Span) {
 	if d.span == nil {
 		return ctx, trace.SpanFromContext(ctx)
 	}
-	return telemetry.Start(trace.ContextWithSpan(ctx, d.span), "webhook process "+d.ev.Name, trace.WithAttributes(
+	return telemetry.StartAfter(ctx, d.span, "webhook process "+d.ev.Name, trace.WithAttributes(
 		telemetry.AttrWebhookEvent.String(d.ev.Name), attrWorkspace.String(d.orgID), attrDeliveryID.String(d.id)))
 }
 

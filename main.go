@@ -111,7 +111,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	printBanner(stdout, cfg, ln.Addr(), demo)
 	logger.Info("gateway started", "addr", ln.Addr().String(), "demo", demo != nil, "forward_auth", cfg.ForwardAuth,
-		"upstream", cfg.APIURL, "cache_ttl", cfg.CacheTTL)
+		"upstream", cfg.APIURL, "cache_ttl", cfg.CacheTTL.String())
 
 	select {
 	case err := <-serveErr:

@@ -176,7 +176,8 @@ func graphQLTelemetry(d Deps) telemetry.GraphQLOptions {
 		},
 		OperationContext: func(ctx context.Context, op *telemetry.Operation) context.Context {
 			return livestorm.WithRequestObserver(ctx, func(i livestorm.RequestInfo) {
-				op.AddUpstream(telemetry.UpstreamCall{Method: i.Method, Route: i.Route, Status: i.Status, Duration: i.Duration, Attempt: i.Attempt})
+				op.AddUpstream(telemetry.UpstreamCall{Method: i.Method, Route: i.Route, Status: i.Status, Duration: i.Duration,
+					Attempt: i.Attempt, Wait: i.RateLimitWait})
 			})
 		},
 	}

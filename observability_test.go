@@ -105,7 +105,7 @@ func TestRequestLogs(t *testing.T) {
 	assert.Equal(t, "WARN", slow[0]["level"])
 	upstream, _ := slow[0]["upstream"].([]any)
 	require.Len(t, upstream, calls)
-	call := regexp.MustCompile(`^GET /[a-z/{}]+ 200 [0-9.]+[µm]?s$`)
+	call := regexp.MustCompile(`^GET /[a-z/{}]+ 200 [0-9.]+[µm]?s( after [0-9.]+m?s of rate-limit wait)?$`)
 	for _, u := range upstream {
 		assert.Regexp(t, call, u, "templated route, status, duration: no ids, no query")
 	}
@@ -334,6 +334,38 @@ func BenchmarkTracingOverhead(b *testing.B) {
 			b.ResetTimer()
 			for b.Loop() {
 				h.query(b, nestedQuery, nil)
+			}
+		})
+	}
+}
+
+// TestSubscriptionSetupIsLogged checks a subscription gets its access line when its stream
+// opens, and a refused one names its error code.
+func TestSubscriptionSetupIsLogged(t *testing.T) {
+	var logs lockedBuffer
+	h := newHarness(t, withForwardAuth(), withLogger(newLogger(Config{LogFormat: "json", ForwardAuth: true}, &logs)))
+	for _, tc := range []struct {
+		name, authorization, result string
+		codes                       []any
+	}{
+		{"accepted", h.orgs[0].Token, "ok", nil},
+		{"refused", "not-a-livestorm-token", "error", []any{"UNAUTHENTICATED"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(logLines(t, logs.String()))
+			c := openSubscriber(t, protoSSE, h.gw.URL, tc.authorization)
+			defer c.close()
+			c.subscribe(t, "s", `subscription Live { livestormEvents { type } }`, nil)
+			var access []map[string]any
+			require.Eventually(t, func() bool {
+				access = linesWithMsg(logLines(t, logs.String())[before:], "graphql operation")
+				return len(access) == 1
+			}, 5*time.Second, time.Millisecond)
+			assert.Equal(t, "subscription", access[0]["type"])
+			assert.Equal(t, "Live", access[0]["operation"])
+			assert.Equal(t, tc.result, access[0]["result"])
+			if tc.codes != nil {
+				assert.Equal(t, tc.codes, access[0]["codes"])
 			}
 		})
 	}

@@ -147,7 +147,7 @@ func newGraphQLHandler(d Deps) http.Handler {
 	for _, ext := range telemetry.GraphQLExtensions(graphQLTelemetry(d)) {
 		srv.Use(ext)
 	}
-	srv.SetErrorPresenter(graph.ErrorPresenter(d.Logger))
+	srv.SetErrorPresenter(telemetry.PresentErrors(graph.ErrorPresenter(d.Logger)))
 	srv.SetRecoverFunc(func(ctx context.Context, err any) error {
 		d.Logger.ErrorContext(ctx, "resolver panic", "panic", fmt.Sprint(err))
 		return errors.New("internal error")

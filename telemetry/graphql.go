@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -68,7 +69,8 @@ type OperationSummary struct {
 }
 
 // GraphQLExtensions returns the gqlgen extensions that trace, measure and log every
-// operation; register each with handler.Server.Use.
+// operation; register each with handler.Server.Use, and wrap the server's error presenter
+// in PresentErrors.
 //
 // Per query or mutation: a span "query EventPage" (child of the HTTP span) covering
 // parsing to response, with the semantic-convention graphql.operation.name/type and the
@@ -91,7 +93,6 @@ type operationExtension struct{ o GraphQLOptions }
 var (
 	_ graphql.OperationInterceptor = (*operationExtension)(nil)
 	_ graphql.ResponseInterceptor  = (*operationExtension)(nil)
-	_ graphql.RootFieldInterceptor = (*operationExtension)(nil)
 )
 
 func (*operationExtension) ExtensionName() string                   { return "Telemetry" }
@@ -103,8 +104,10 @@ type opState struct {
 	hash       string
 	start      time.Time
 	op         *Operation
-	// setupCodes are the error codes of a subscription's root resolver.
+	// setupCodes are the error codes of a subscription's root resolver (written by the
+	// setup goroutine only, until setupDone).
 	setupCodes []string
+	setupDone  atomic.Bool
 }
 
 type opStateKey struct{}
@@ -141,6 +144,8 @@ func (e *operationExtension) InterceptOperation(ctx context.Context, next graphq
 	if st.kind == string(ast.Subscription) {
 		// The root resolver has run: the stream is open (or refused). Its events are
 		// traced and counted one by one (InterceptResponse).
+		st.setupDone.Store(true)
+		slices.Sort(st.setupCodes)
 		e.finish(ctx, st, span, st.setupCodes)
 		return h
 	}
@@ -159,12 +164,21 @@ func (e *operationExtension) InterceptOperation(ctx context.Context, next graphq
 	}
 }
 
-func (e *operationExtension) InterceptRootField(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
-	m := next(ctx)
-	if st, _ := ctx.Value(opStateKey{}).(*opState); st != nil && st.kind == string(ast.Subscription) {
-		st.setupCodes = errorCodes(graphql.GetErrors(ctx))
+// PresentErrors wraps the gqlgen error presenter so that the extension learns the codes
+// of the errors a subscription's root resolver raises: gqlgen answers those outside the
+// response chain, so without it a refused subscription would be logged as opened.
+func PresentErrors(next graphql.ErrorPresenterFunc) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := next(ctx, err)
+		if st, _ := ctx.Value(opStateKey{}).(*opState); st != nil && st.kind == string(ast.Subscription) && !st.setupDone.Load() {
+			for _, c := range errorCodes(gqlerror.List{gqlErr}) {
+				if !slices.Contains(st.setupCodes, c) {
+					st.setupCodes = append(st.setupCodes, c)
+				}
+			}
+		}
+		return gqlErr
 	}
-	return m
 }
 
 func (e *operationExtension) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {

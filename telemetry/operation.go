@@ -14,11 +14,17 @@ type UpstreamCall struct {
 	Route    string // templated: "/events/{id}/sessions"
 	Status   int    // 0: transport error
 	Duration time.Duration
-	Attempt  int // 1-based
+	Attempt  int           // 1-based
+	Wait     time.Duration // spent waiting for the client's rate limiter first
 }
 
+// String reads "GET /sessions/{id}/people 200 4.7ms", with "after 812ms of rate-limit
+// wait" and "attempt 2" when they apply.
 func (c UpstreamCall) String() string {
 	s := fmt.Sprintf("%s %s %d %s", c.Method, c.Route, c.Status, c.Duration.Round(100*time.Microsecond))
+	if c.Wait >= time.Millisecond {
+		s += fmt.Sprintf(" after %s of rate-limit wait", c.Wait.Round(time.Millisecond))
+	}
 	if c.Attempt > 1 {
 		s += fmt.Sprintf(" (attempt %d)", c.Attempt)
 	}

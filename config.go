@@ -13,6 +13,7 @@ import (
 
 	"github.com/livestorm-gateway/gateway/auth"
 	"github.com/livestorm-gateway/gateway/persisted"
+	"github.com/livestorm-gateway/gateway/telemetry"
 )
 
 // Config is the gateway's configuration, read from the environment (design.md §3.3).
@@ -56,6 +57,12 @@ type Config struct {
 	// PersistedOnly the roles restricted to it (PERSISTED_DOCUMENTS_ONLY).
 	PersistedDocuments string
 	PersistedOnly      persisted.Policy
+
+	// Observability (observability.go, package telemetry).
+	Tracing       telemetry.Config // OTEL_*: tracing is off without an OTLP endpoint
+	LogFormat     string           // LOG_FORMAT: json or text ("": text in demo mode, else json)
+	SlowOperation time.Duration    // SLOW_OPERATION_THRESHOLD (default 1s; 0: no warning)
+	DebugAddr     string           // DEBUG_ADDR: loopback address of the pprof listener ("": none)
 }
 
 // Demo reports whether the gateway runs its embedded simulator: no credential configured
@@ -253,6 +260,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			fail("LIVESTORM_WEBHOOK_SECRETS", "cannot be combined with LIVESTORM_WEBHOOK_SECRET: with per-workspace secrets, every workspace is verified with its own")
 		}
 	}
+	loadObservability(&c, getenv, fail)
+
 	if c.ForwardAuth && c.APIToken != "" {
 		fail("LIVESTORM_FORWARD_AUTH", "cannot be combined with LIVESTORM_API_TOKEN: choose the server token or the callers' credentials")
 	}

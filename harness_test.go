@@ -17,6 +17,7 @@ import (
 	"github.com/livestorm-gateway/gateway/cache"
 	"github.com/livestorm-gateway/gateway/livestorm"
 	"github.com/livestorm-gateway/gateway/livestormsim"
+	"github.com/livestorm-gateway/gateway/telemetry"
 	"github.com/livestorm-gateway/gateway/webhook"
 )
 
@@ -37,6 +38,9 @@ type harnessConfig struct {
 	clientOpts  []livestorm.Option
 	noReuse     bool
 	webhooks    bool
+	tracing     *telemetry.Tracing
+	logger      *slog.Logger
+	configure   func(*Config)
 }
 
 type harnessOption func(*harnessConfig)
@@ -57,6 +61,12 @@ func withoutReuse() harnessOption { return func(c *harnessConfig) { c.noReuse = 
 // event), as PUBLIC_URL does with Livestorm, so changes made in the simulator reach the
 // gateway as signed webhooks. Failed deliveries are retried within milliseconds.
 func withWebhooks() harnessOption { return func(c *harnessConfig) { c.webhooks = true } }
+
+// withTracing records the gateway's spans with t; withLogger sends its logs to l;
+// withConfig adjusts its Config before the server is built.
+func withTracing(t *telemetry.Tracing) harnessOption { return func(c *harnessConfig) { c.tracing = t } }
+func withLogger(l *slog.Logger) harnessOption        { return func(c *harnessConfig) { c.logger = l } }
+func withConfig(f func(*Config)) harnessOption       { return func(c *harnessConfig) { c.configure = f } }
 
 func withClient(opts ...livestorm.Option) harnessOption {
 	return func(c *harnessConfig) { c.clientOpts = append(c.clientOpts, opts...) }
@@ -104,9 +114,16 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		cfg.APIToken = orgs[0].Token
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if hc.logger != nil {
+		logger = hc.logger
+	}
+	if hc.configure != nil {
+		hc.configure(&cfg)
+	}
 	clientOpts := append([]livestorm.Option{livestorm.WithLimiter(livestorm.NewLocalLimiter(10_000, time.Second))}, hc.clientOpts...)
 	deps := newDeps(cfg, logger, clientOpts...)
 	deps.noReuse = hc.noReuse
+	deps.Tracing = hc.tracing
 	gw := httptest.NewServer(NewServer(deps))
 	t.Cleanup(func() { gw.Close(); deps.Client.CloseIdleConnections() })
 	// Runs first: drains the receiver and ends subscriptions, so no stream holds gw open.

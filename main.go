@@ -49,7 +49,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	logger := newLogger(cfg, stderr)
+	tracing, err := startTracing(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer stopTracing(tracing, logger) // last: flushes the spans of the shutdown too
+	stopDebug, _, err := startDebugServer(cfg.DebugAddr, logger)
+	if err != nil {
+		return err
+	}
+	defer stopDebug()
 	if cfg.RedisURL != "" {
 		logger.Warn("REDIS_URL is set but this version has no Redis tier yet: cache, bus and rate limiter stay in this process (run one replica)")
 	}
@@ -77,6 +87,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	deps := newDeps(cfg, logger)
+	deps.Tracing = tracing
 	defer deps.Client.CloseIdleConnections()
 	defer deps.push.Close() // after the HTTP server stopped: drain the receiver, end subscriptions
 	if deps.Auth, err = newAuthenticator(cfg, deps.Metrics, logger); err != nil {
@@ -121,7 +132,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	printBanner(stdout, cfg, ln.Addr(), demo, deps.Auth.AnonymousRole())
 	logger.Info("gateway started", "addr", ln.Addr().String(), "demo", demo != nil, "forward_auth", cfg.ForwardAuth,
-		"upstream", cfg.APIURL, "cache_ttl", cfg.CacheTTL, "anonymous_role", deps.Auth.AnonymousRole().String(),
+		"upstream", cfg.APIURL, "cache_ttl", cfg.CacheTTL.String(), "anonymous_role", deps.Auth.AnonymousRole().String(),
 		"jwt", deps.Auth.JWT(), "api_keys", cfg.Auth.APIKeysFile != "")
 
 	select {

@@ -30,6 +30,7 @@ import (
 	"github.com/livestorm-gateway/gateway/metrics"
 	"github.com/livestorm-gateway/gateway/persisted"
 	"github.com/livestorm-gateway/gateway/pubsub"
+	"github.com/livestorm-gateway/gateway/telemetry"
 	"github.com/livestorm-gateway/gateway/tenant"
 	"github.com/livestorm-gateway/gateway/transport"
 )
@@ -67,6 +68,9 @@ type Deps struct {
 
 	// push owns the bus and receiver that run closes on shutdown.
 	push pushDeps
+
+	// Tracing records spans (nil: tracing off).
+	Tracing *telemetry.Tracing
 
 	// noReuse builds loaders without cache or dedupe: the baseline of the upstream-call
 	// benchmark (see loaders.Deps.NoReuse).
@@ -109,7 +113,7 @@ func NewServer(d Deps) http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", readiness(d))
 	mux.Handle("GET /metrics", d.Metrics.Handler())
-	return logRequests(d.Logger, mux)
+	return httpObservability(d, logRequests(d.Logger, mux))
 }
 
 // exposedHeaders are the response headers a cross-origin page may read: caching and
@@ -164,7 +168,10 @@ func newGraphQLHandler(d Deps) http.Handler {
 	srv.Use(transport.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(extension.FixedComplexityLimit(d.Config.MaxComplexity))
 	srv.Use(graph.DepthLimit(d.Config.MaxDepth))
-	srv.SetErrorPresenter(graph.ErrorPresenter(d.Logger))
+	for _, ext := range telemetry.GraphQLExtensions(graphQLTelemetry(d)) {
+		srv.Use(ext)
+	}
+	srv.SetErrorPresenter(telemetry.PresentErrors(graph.ErrorPresenter(d.Logger)))
 	srv.SetRecoverFunc(func(ctx context.Context, err any) error {
 		d.Logger.ErrorContext(ctx, "resolver panic", "panic", fmt.Sprint(err))
 		return errors.New("internal error")

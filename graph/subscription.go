@@ -12,6 +12,7 @@ import (
 	"github.com/livestorm-gateway/gateway/livestorm"
 	"github.com/livestorm-gateway/gateway/loaders"
 	"github.com/livestorm-gateway/gateway/pubsub"
+	"github.com/livestorm-gateway/gateway/telemetry"
 )
 
 // Codes (extensions.code) of the errors that end a subscription stream.
@@ -45,6 +46,9 @@ func (r *Resolver) subscribe(ctx context.Context, filter pubsub.Filter) (<-chan 
 		return nil, err
 	}
 	out := make(chan *pubsub.Message)
+	// With tracing on, each event delivered gets a span; the goroutine waits for the
+	// event's response before taking the next one, so spans never mix (nil: no-op).
+	events := telemetry.SubscriptionEventsFrom(ctx)
 	if r.SubscriptionsActive != nil {
 		r.SubscriptionsActive.Inc()
 	}
@@ -63,9 +67,14 @@ func (r *Resolver) subscribe(ctx context.Context, filter pubsub.Filter) (<-chan 
 					r.endStream(ctx, out, sub.Err())
 					return
 				}
+				events.Begin(ctx, m.Name, m.TraceParent)
 				select {
 				case out <- m:
 				case <-ctx.Done():
+					events.Abort()
+					return
+				}
+				if !events.Delivered(ctx) {
 					return
 				}
 			}

@@ -21,6 +21,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // DefaultBaseURL is Livestorm's production API root, version prefix included.
@@ -165,6 +167,11 @@ type RequestInfo struct {
 	Attempt   int   // 1-based
 	Err       error // nil on success
 	RateLimit RateLimit
+	// RateLimitWait is how long the attempt waited for the client's rate limiter.
+	RateLimitWait time.Duration
+	// Span is the attempt's client span (invalid when it is not traced), e.g. for
+	// exemplars.
+	Span trace.SpanContext
 }
 
 // credential returns the call's credential: the context's, else the default.
@@ -238,12 +245,13 @@ func (c *Client) do(ctx context.Context, method, route string, params pathParams
 		if err := ctx.Err(); err != nil {
 			return ctxError(method, route, err)
 		}
+		queued := time.Now() // the attempt's span and RateLimitWait start here
 		if c.limiter != nil {
 			if err := c.limiter.Wait(ctx, fp); err != nil {
 				return ctxError(method, route, err)
 			}
 		}
-		res := c.attempt(ctx, cred, method, route, u, payload, decode, attempt)
+		res := c.attempt(ctx, cred, method, route, u, payload, decode, attempt, queued)
 		if res.err == nil {
 			return nil
 		}
@@ -289,9 +297,10 @@ type attemptResult struct {
 	hasRetryAfter bool
 }
 
-func (c *Client) attempt(ctx context.Context, cred Credential, method, route, u string, payload []byte, decode decodeFunc, attempt int) (res attemptResult) {
+func (c *Client) attempt(ctx context.Context, cred Credential, method, route, u string, payload []byte, decode decodeFunc, attempt int, queued time.Time) (res attemptResult) {
+	ctx, span := c.startSpan(ctx, method, route, attempt, queued)
 	start := c.now()
-	info := RequestInfo{Method: method, Route: route, Attempt: attempt}
+	info := RequestInfo{Method: method, Route: route, Attempt: attempt, RateLimitWait: time.Since(queued), Span: span.SpanContext()}
 	defer func() {
 		info.Duration = c.now().Sub(start)
 		if res.err != nil {
@@ -310,9 +319,11 @@ func (c *Client) attempt(ctx context.Context, cred Credential, method, route, u 
 			}
 			c.logger.LogAttrs(ctx, level, "livestorm: request", attrs...)
 		}
+		endSpan(span, info, res.err)
 		if c.observer != nil {
 			c.observer(info)
 		}
+		observeContext(ctx, info)
 	}()
 	fail := func(kind Kind, status int, err error) *Error {
 		return &Error{Kind: kind, StatusCode: status, Method: method, Route: route, Err: err}

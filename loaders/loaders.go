@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vikstrous/dataloadgen"
@@ -21,6 +22,7 @@ import (
 	"github.com/livestorm-gateway/gateway/cache"
 	"github.com/livestorm-gateway/gateway/livestorm"
 	"github.com/livestorm-gateway/gateway/tags"
+	"github.com/livestorm-gateway/gateway/telemetry"
 	"github.com/livestorm-gateway/gateway/tenant"
 )
 
@@ -391,25 +393,37 @@ func cached[K comparable, V any](
 		opts = append(opts, dataloadgen.WithoutCache())
 		after = nil
 	}
-	one := func(ctx context.Context, k K) (V, error) {
+	one := func(ctx context.Context, k K, st *batchStats) (V, error) {
 		scope, ctx, err := l.scope(ctx)
 		if err != nil {
+			st.errors.Add(1)
 			var zero V
 			return zero, err
 		}
 		if l.noReuse {
+			st.misses.Add(1)
 			return fetch(ctx, k)
 		}
+		var fetched atomic.Bool
 		v, err := cache.Fetch(ctx, l.cache, cache.Key{Scope: scope, Resource: resource, ID: id(k)},
-			func(ctx context.Context) (V, error) { return fetch(ctx, k) },
+			func(ctx context.Context) (V, error) { fetched.Store(true); return fetch(ctx, k) },
 			func(v V) []string { return tagsOf(k, v) })
+		st.record(fetched.Load(), err)
 		if err == nil && after != nil {
 			after(v)
 		}
 		return v, err
 	}
+	spanName := "loader " + resource
 	return dataloadgen.NewLoader(func(ctx context.Context, keys []K) ([]V, []error) {
-		return fetchEach(ctx, keys, one)
+		ctx, span := telemetry.Start(ctx, spanName)
+		if span.IsRecording() {
+			span.SetAttributes(attrLoaderResource.String(resource), attrLoaderKeys.Int(len(keys)))
+		}
+		var st batchStats
+		values, errs := fetchEach(ctx, keys, func(ctx context.Context, k K) (V, error) { return one(ctx, k, &st) })
+		st.end(ctx, span)
+		return values, errs
 	}, opts...)
 }
 

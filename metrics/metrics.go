@@ -5,10 +5,13 @@ package metrics
 import (
 	"net/http"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/livestorm-gateway/gateway/cache"
 	"github.com/livestorm-gateway/gateway/livestorm"
@@ -30,8 +33,30 @@ type Metrics struct {
 	// and result (ok, unauthenticated, forbidden).
 	Auth *prometheus.CounterVec
 	// AccessDenied counts requests refused for the caller's role, by role.
-	AccessDenied *prometheus.CounterVec
+	AccessDenied      *prometheus.CounterVec
+	OperationDuration *prometheus.HistogramVec
+
+	// KnownOperation says whether an operation name may be a label value of
+	// gateway_graphql_operation_duration_seconds: set it to the persisted-document
+	// manifest's lookup once there is one. Nil admits the first maxOperationNames
+	// distinct names and labels every other "other", so that callers sending random
+	// names cannot grow the series without bound.
+	KnownOperation func(opName string) bool
+
+	namesMu sync.Mutex
+	names   map[string]struct{}
 }
+
+// maxOperationNames bounds the name label of the operation histogram when no
+// KnownOperation is set.
+const maxOperationNames = 100
+
+// Label values of the name label of gateway_graphql_operation_duration_seconds besides
+// the operations' names.
+const (
+	OtherOperation     = "other"     // a name outside the bounded set
+	AnonymousOperation = "anonymous" // an operation without a name
+)
 
 // New creates and registers the collectors (plus Go runtime and process collectors).
 func New() *Metrics {
@@ -74,10 +99,17 @@ func New() *Metrics {
 			Name: "gateway_access_denied_total",
 			Help: "Requests refused because of the caller's role (persisted documents only, no role), by role.",
 		}, []string{"role"}),
+		OperationDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "gateway_graphql_operation_duration_seconds",
+			Help: "Duration of GraphQL operations from request to response (subscriptions: until the stream is open), " +
+				"by type and name (names outside a bounded set are \"other\"), with trace-id exemplars.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"type", "name"}),
+		names: map[string]struct{}{},
 	}
 	m.Registry.MustRegister(
 		m.UpstreamRequests, m.UpstreamDuration, m.RateLimitRemaining, m.CacheRequests,
-		m.WebhooksReceived, m.SubscriptionsActive, m.Operations, m.Auth, m.AccessDenied,
+		m.WebhooksReceived, m.SubscriptionsActive, m.Operations, m.OperationDuration, m.Auth, m.AccessDenied,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	return m
@@ -86,7 +118,7 @@ func New() *Metrics {
 // ObserveUpstream records one HTTP attempt to Livestorm; pass it to livestorm.WithObserver.
 func (m *Metrics) ObserveUpstream(info livestorm.RequestInfo) {
 	m.UpstreamRequests.WithLabelValues(info.Method, info.Route, strconv.Itoa(info.Status)).Inc()
-	m.UpstreamDuration.WithLabelValues(info.Method, info.Route).Observe(info.Duration.Seconds())
+	observe(m.UpstreamDuration.WithLabelValues(info.Method, info.Route), info.Duration, info.Span)
 	if !info.RateLimit.Observed.IsZero() {
 		m.RateLimitRemaining.WithLabelValues("interval").Set(float64(info.RateLimit.IntervalRemaining))
 		m.RateLimitRemaining.WithLabelValues("monthly").Set(float64(info.RateLimit.MonthlyRemaining))
@@ -98,7 +130,46 @@ func (m *Metrics) ObserveCache(resource string, r cache.Result) {
 	m.CacheRequests.WithLabelValues(resource, string(r)).Inc()
 }
 
-// Handler serves the registry in the Prometheus text format.
+// ObserveOperation records one GraphQL operation of type kind ("query", …) named name,
+// with the trace id of sc as exemplar when it is sampled.
+func (m *Metrics) ObserveOperation(kind, name string, d time.Duration, sc trace.SpanContext) {
+	observe(m.OperationDuration.WithLabelValues(kind, m.operationLabel(name)), d, sc)
+}
+
+func (m *Metrics) operationLabel(name string) string {
+	switch {
+	case name == "":
+		return AnonymousOperation
+	case m.KnownOperation != nil:
+		if m.KnownOperation(name) {
+			return name
+		}
+		return OtherOperation
+	}
+	m.namesMu.Lock()
+	defer m.namesMu.Unlock()
+	if _, ok := m.names[name]; ok {
+		return name
+	}
+	if len(m.names) < maxOperationNames {
+		m.names[name] = struct{}{}
+		return name
+	}
+	return OtherOperation
+}
+
+// observe records d on h, with an exemplar pointing at sc's trace when it was sampled
+// (an exemplar of a trace that was not exported leads nowhere).
+func observe(h prometheus.Observer, d time.Duration, sc trace.SpanContext) {
+	if eo, ok := h.(prometheus.ExemplarObserver); ok && sc.IsSampled() {
+		eo.ObserveWithExemplar(d.Seconds(), prometheus.Labels{"trace_id": sc.TraceID().String()})
+		return
+	}
+	h.Observe(d.Seconds())
+}
+
+// Handler serves the registry in the Prometheus text format, or in OpenMetrics (which
+// carries the exemplars) to scrapers that ask for it.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry, EnableOpenMetrics: true})
 }

@@ -30,6 +30,10 @@ type Message struct {
 	Person *livestorm.Person `json:"person,omitempty"`
 	Job    *livestorm.Job    `json:"job,omitempty"`
 
+	// TraceParent is the W3C traceparent of the webhook delivery's processing span when
+	// it was traced, so each subscription event's span can link to it.
+	TraceParent string `json:"traceparent,omitempty"`
+
 	// Err is never published: a subscription stream sets it on the last message it
 	// hands to its transport when the gateway ends the stream itself (e.g. the
 	// subscriber was too slow), so that transports without an error frame (SSE) can

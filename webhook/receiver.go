@@ -10,7 +10,6 @@ package webhook
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -22,11 +21,13 @@ import (
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/livestorm-gateway/gateway/cache"
 	"github.com/livestorm-gateway/gateway/livestorm"
 	"github.com/livestorm-gateway/gateway/pubsub"
 	"github.com/livestorm-gateway/gateway/tags"
+	"github.com/livestorm-gateway/gateway/telemetry"
 	"github.com/livestorm-gateway/gateway/tenant"
 )
 
@@ -125,6 +126,10 @@ type delivery struct {
 	orgID      string
 	id         string
 	receivedAt time.Time
+	// span is the delivery's HTTP request span, the parent of its processing span, and
+	// requestID its request id, for the processing's log lines.
+	span      trace.Span
+	requestID string
 }
 
 // NewReceiver returns a running Receiver.
@@ -222,7 +227,10 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 			return
 		}
 	}
-	if err := livestorm.VerifyWebhook(secret, req.Header.Get(livestorm.SignatureHeader), body, now, r.opts.Tolerance); err != nil {
+	_, verify := telemetry.Start(req.Context(), "webhook verify")
+	err = livestorm.VerifyWebhook(secret, req.Header.Get(livestorm.SignatureHeader), body, now, r.opts.Tolerance)
+	endVerify(verify, err)
+	if err != nil {
 		r.refuse(w, req, LabelUnverified, ResultUnauthorized, err.Error(), len(body))
 		return
 	}
@@ -246,12 +254,14 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 
 	key := sha256.Sum256(body)
+	annotate(req.Context(), ev.Name, orgID, hex.EncodeToString(key[:16]))
 	if !r.remember(key, now) {
 		r.opts.Logger.DebugContext(req.Context(), "webhook duplicate ignored", "event", ev.Name)
 		r.reply(w, http.StatusOK, ev.Name, ResultDuplicate, "duplicate ignored")
 		return
 	}
-	d := delivery{ev: ev, orgID: orgID, id: hex.EncodeToString(key[:16]), receivedAt: now}
+	d := delivery{ev: ev, orgID: orgID, id: hex.EncodeToString(key[:16]), receivedAt: now,
+		span: trace.SpanFromContext(req.Context()), requestID: telemetry.RequestIDFrom(req.Context())}
 	if !r.enqueue(d) {
 		r.forget(key)
 		w.Header().Set("Retry-After", "30")
@@ -418,13 +428,23 @@ func (r *Receiver) work() {
 // process invalidates what the delivery makes stale, then publishes it: in that order,
 // so that a subscriber reacting to the message reads the new state.
 func (r *Receiver) process(d delivery) {
+	ctx, span := d.startProcessing()
+	defer span.End()
 	m := Message(d.ev, d.orgID, d.id, d.receivedAt)
+	m.TraceParent = traceParent(ctx)
+	_, evict := telemetry.Start(ctx, "cache invalidate")
 	evicted := r.opts.Cache.Invalidate(m.Scope, tags.ForWebhook(m.Name, m.EventID, m.SessionID, m.PersonID, m.JobID)...)
-	if err := r.opts.Bus.Publish(context.Background(), m); err != nil {
-		r.opts.Logger.Warn("webhook not published", "event", m.Name, "err", err)
+	evict.SetAttributes(attrEvicted.Int(evicted))
+	evict.End()
+	_, publish := telemetry.Start(ctx, "pubsub publish")
+	err := r.opts.Bus.Publish(ctx, m)
+	endSpan(publish, err)
+	if err != nil {
+		endSpan(span, err)
+		r.opts.Logger.WarnContext(ctx, "webhook not published", "event", m.Name, "err", err)
 		return
 	}
-	r.opts.Logger.Debug("webhook processed", "event", m.Name, "org", d.orgID, "event_id", m.EventID,
+	r.opts.Logger.DebugContext(ctx, "webhook processed", "event", m.Name, "org", d.orgID, "event_id", m.EventID,
 		"session_id", m.SessionID, "person_id", m.PersonID, "job_id", m.JobID, "evicted", evicted)
 }
 

@@ -245,7 +245,7 @@ func TestWebhookDeliveryHasItsOwnTrace(t *testing.T) {
 	}
 	exp.Reset()
 
-	_, err := h.sim.RegisterPerson(sess.ID, "traced.webhook@example.com", "Ada", "Lovelace")
+	_, err := h.sim.RegisterPerson(sess.LivestormID, "traced.webhook@example.com", "Ada", "Lovelace")
 	require.NoError(t, err)
 	spans := waitSpan(t, exp, "webhook process people.registered")
 	spans = waitSpan(t, exp, "POST /webhooks/livestorm")
@@ -298,7 +298,7 @@ func TestSubscriptionEventSpans(t *testing.T) {
 	setup := one(t, waitSpan(t, exp, "subscription Registrations"), "subscription Registrations")
 
 	for i := range 2 {
-		_, err := h.sim.RegisterPerson(sess.ID, fmt.Sprintf("traced.event%d@example.com", i), "Ada", "Lovelace")
+		_, err := h.sim.RegisterPerson(sess.LivestormID, fmt.Sprintf("traced.event%d@example.com", i), "Ada", "Lovelace")
 		require.NoError(t, err)
 		nextEvent(t, c, "reg", 5*time.Second).result(t).decode(t, &struct{}{})
 	}
@@ -365,9 +365,9 @@ func TestSpansCarryNoPersonalData(t *testing.T) {
 	h.query(t, `query($id: ID!, $e: String) { session(id: $id) { people(filter: {email: $e}) { nodes { id } } } }`,
 		map[string]any{"id": sess.ID, "e": emails[2]}).decode(t, &struct{}{})
 	h.query(t, `mutation($s: ID!) { registerPerson(input: {sessionId: $s, email: "probe.mutation@example.com", firstName: "Probe"}) {
-		person { id email } } }`, map[string]any{"s": sess.ID}).decode(t, &struct{}{})
+		registration { id person { email } } } }`, map[string]any{"s": sess.ID}).decode(t, &struct{}{})
 	h.query(t, `{ person(id: "no-such-person") { email } }`, nil) // a NOT_FOUND
-	_, err := h.sim.RegisterPerson(sess.ID, "probe.webhook@example.com", "Probe", "Webhook")
+	_, err := h.sim.RegisterPerson(sess.LivestormID, "probe.webhook@example.com", "Probe", "Webhook")
 	require.NoError(t, err)
 	waitSpan(t, exp, "webhook process people.registered")
 

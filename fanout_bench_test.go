@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -66,10 +67,20 @@ func raiseFileLimit(want uint64) (uint64, error) {
 	return lim.Cur, nil
 }
 
+// processCPU is the CPU time (user + system) this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // serverFootprint is what the gateway process holds.
 type serverFootprint struct {
 	goroutines int
 	heap       uint64 // HeapInuse + StackInuse
+	stack      uint64 // StackInuse
 	rss        uint64
 }
 
@@ -78,7 +89,7 @@ func measureFootprint() serverFootprint {
 	debug.FreeOSMemory() // returns what earlier runs freed, so RSS deltas are this run's
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return serverFootprint{goroutines: runtime.NumGoroutine(), heap: ms.HeapInuse + ms.StackInuse, rss: readRSS()}
+	return serverFootprint{goroutines: runtime.NumGoroutine(), heap: ms.HeapInuse + ms.StackInuse, stack: ms.StackInuse, rss: readRSS()}
 }
 
 // readRSS is the process's resident set (VmRSS), 0 where /proc is missing.
@@ -164,10 +175,18 @@ func benchFanout(b *testing.B, n int) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	subscribed := measureFootprint()
+	if path := os.Getenv("FANOUT_HEAP_PROFILE"); path != "" { // where the per-connection bytes go
+		f, err := os.Create(path)
+		require.NoError(b, err)
+		require.NoError(b, pprof.WriteHeapProfile(f))
+		require.NoError(b, f.Close())
+	}
 	perConn := func(a, b uint64) float64 { return (float64(b) - float64(a)) / float64(n) }
 
 	h.resetCalls()
+	cpu0 := processCPU()
 	events := 0
+	var worst []string // the slowest delivery of each event
 	for b.Loop() {
 		require.Less(b, events, fanoutMaxEvents, "iterations are bounded; use -benchtime Nx")
 		body := registrationDelivery(org.ID, fmt.Sprint("p-fanout-", events), fmt.Sprintf("fan%d@example.com", events), sess.Event.ID, sess.ID)
@@ -176,10 +195,13 @@ func benchFanout(b *testing.B, n int) {
 		if status := postWebhook(b, h.gw.URL, sign(body, time.Now())); status != 202 {
 			b.Fatalf("webhook answered %d", status)
 		}
-		expect(fmt.Sprintf("done %d ", events), 60*time.Second)
+		done := expect(fmt.Sprintf("done %d ", events), 60*time.Second)
+		worst = append(worst, strings.Fields(done)[2])
 		events++
 	}
 	b.StopTimer()
+	serverCPU := processCPU() - cpu0
+	b.Logf("%d subscribers: slowest delivery of each event: %s", n, strings.Join(worst, " "))
 	calls := h.upstreamCalls()
 	_, err = io.WriteString(stdin, "stats\n")
 	require.NoError(b, err)
@@ -194,8 +216,11 @@ func benchFanout(b *testing.B, n int) {
 	b.ReportMetric(ms(st.Max), "max-ms")
 	b.ReportMetric(float64(subscribed.goroutines-idle.goroutines)/float64(n), "goroutines/conn")
 	b.ReportMetric(perConn(idle.heap, subscribed.heap), "heap-B/conn")
+	b.ReportMetric(perConn(idle.stack, subscribed.stack), "stack-B/conn")
 	b.ReportMetric(perConn(idle.rss, subscribed.rss), "rss-B/conn")
 	b.ReportMetric(float64(calls)/float64(events), "upstream-calls/event")
+	b.ReportMetric(serverCPU.Seconds()*1e3/float64(events), "gateway-cpu-ms/event")
+	b.ReportMetric(float64(st.CPUNanos)/1e6/float64(events), "clients-cpu-ms/event")
 	b.ReportMetric(0, "ns/op") // latency is what matters; ns/op includes the wait for the slowest client
 }
 
@@ -203,6 +228,7 @@ func benchFanout(b *testing.B, n int) {
 type fanoutStats struct {
 	Count, Errors  int
 	P50, P99, Max  int64
+	CPUNanos       int64 // the client process's CPU time since "ready"
 	SlowestEvent   int
 	SlowestEventMs float64
 }
@@ -284,6 +310,7 @@ func runFanoutClients(url string, n int, query string, in io.Reader, out io.Writ
 		}()
 	}
 	fmt.Fprintln(out, "fanout: ready")
+	cpu0 := processCPU()
 
 	var latMu sync.Mutex
 	var lat []int64
@@ -339,6 +366,7 @@ func runFanoutClients(url string, n int, query string, in io.Reader, out io.Writ
 				slices.Sort(lat)
 				st := slowest
 				st.Count, st.Errors = len(lat), int(c.errors.Load())
+				st.CPUNanos = int64(processCPU() - cpu0)
 				if len(lat) > 0 {
 					st.P50, st.P99, st.Max = lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1]
 				}

@@ -16,7 +16,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	coderws "github.com/coder/websocket"
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -28,7 +27,9 @@ import (
 	"github.com/livestorm-gateway/gateway/loaders"
 	"github.com/livestorm-gateway/gateway/metrics"
 	"github.com/livestorm-gateway/gateway/pubsub"
+	"github.com/livestorm-gateway/gateway/subscription"
 	"github.com/livestorm-gateway/gateway/tenant"
+	"github.com/livestorm-gateway/gateway/transport/stream"
 )
 
 // maxBodyBytes bounds a GraphQL request body.
@@ -57,6 +58,13 @@ type Deps struct {
 	// Streams is cancelled when the server shuts down, ending WebSocket and SSE streams
 	// that http.Server.Shutdown would otherwise wait for forever.
 	Streams context.Context
+	// WebSocketInitTimeout is how long a WebSocket may take to send connection_init
+	// before it is closed with 4408 (0: 10 s).
+	WebSocketInitTimeout time.Duration
+	// CallerRole is the role a caller's subscriptions run as: subscribers are grouped
+	// (one execution per group) by workspace, role, document and variables. Nil: no
+	// roles, every caller of a workspace shares its groups.
+	CallerRole func(ctx context.Context) string
 
 	// push owns the bus and receiver that run closes on shutdown.
 	push pushDeps
@@ -72,8 +80,8 @@ func NewServer(d Deps) http.Handler {
 	gql := newGraphQLHandler(d)
 	corsMW := cors.New(cors.Options{
 		AllowedOrigins: d.Config.AllowedOrigins,
-		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
-		AllowedHeaders: []string{"Authorization", "Content-Type", "Accept"},
+		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions, http.MethodPut, http.MethodDelete},
+		AllowedHeaders: []string{"Authorization", "Content-Type", "Accept", stream.TokenHeader},
 		MaxAge:         600,
 	})
 	mux.Handle("/graphql", corsMW.Handler(credentials(d, gql)))
@@ -105,30 +113,19 @@ const defaultKeepAlive = 10 * time.Second
 
 // newGraphQLHandler builds the gqlgen server with every transport of the contract.
 func newGraphQLHandler(d Deps) http.Handler {
+	// gateway_subscriptions_active counts the hub's members (subscribers), not the
+	// resolver's bus subscriptions (one per group).
 	cfg := generated.Config{Resolvers: &graph.Resolver{
 		Client: d.Client, Logger: d.Logger,
-		Bus: d.Bus, SubscriptionBuffer: d.SubscriptionBuffer, SubscriptionsActive: d.Metrics.SubscriptionsActive,
+		Bus: d.Bus, SubscriptionBuffer: d.SubscriptionBuffer,
 	}}
 	graph.SetComplexity(&cfg.Complexity)
 	srv := handler.New(generated.NewExecutableSchema(cfg))
 
-	keepAlive := d.KeepAlive
-	if keepAlive <= 0 {
-		keepAlive = defaultKeepAlive
+	for _, t := range streamTransports(d) {
+		srv.AddTransport(t)
 	}
-	srv.AddTransport(transport.Websocket{
-		// graphql-ws (legacy): a "ka" message every interval.
-		KeepAlivePingInterval: keepAlive,
-		// graphql-transport-ws: a "ping" every interval; a client that answers no "pong"
-		// within two intervals is gone, and its connection is closed.
-		PingPongInterval: keepAlive,
-		InitFunc:         websocketInit(d),
-		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: coderws.AcceptOptions{
-			OriginPatterns: originPatterns(d.Config.AllowedOrigins),
-		}},
-	})
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.SSE{KeepAlivePingInterval: keepAlive})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 
@@ -260,6 +257,62 @@ func websocketInit(d Deps) transport.WebsocketInitFunc {
 		}
 		return tenant.NewContext(withCredential(ctx, cred), t), nil, nil
 	}
+}
+
+// streamTransports are the streaming transports of /graphql (WebSocket, SSE in both
+// graphql-sse modes, Apollo multipart), all fed by one subscription hub.
+func streamTransports(d Deps) []graphql.Transport {
+	keepAlive := d.KeepAlive
+	if keepAlive <= 0 {
+		keepAlive = defaultKeepAlive
+	}
+	hub := subscription.New(subscription.Options{
+		Scope:  subscriberScope(d),
+		Role:   d.CallerRole,
+		Detach: detachCaller,
+		Buffer: d.SubscriptionBuffer,
+		Active: d.Metrics.SubscriptionsActive,
+		Logger: d.Logger.With("component", "subscriptions"),
+	})
+	o := stream.Options{
+		Hub:             hub,
+		KeepAlive:       keepAlive,
+		Heartbeat:       min(keepAlive, stream.DefaultHeartbeat),
+		InitTimeout:     d.WebSocketInitTimeout,
+		InitFunc:        websocketInit(d),
+		OriginPatterns:  originPatterns(d.Config.AllowedOrigins),
+		Owner:           func(ctx context.Context) string { return credentialFrom(ctx).Fingerprint() },
+		Streams:         d.Streams,
+		MaxMessageBytes: maxBodyBytes,
+		Logger:          d.Logger,
+	}
+	return []graphql.Transport{stream.NewWebSocket(o), stream.NewSSE(o), stream.NewMultipart(o)}
+}
+
+// subscriberScope gives the hub a subscriber's verified workspace: the tenant the
+// WebSocket init verified, or (SSE, multipart) the request's credential verified now.
+func subscriberScope(d Deps) func(ctx context.Context) (context.Context, string, error) {
+	return func(ctx context.Context) (context.Context, string, error) {
+		cred := credentialFrom(ctx)
+		if t, ok := tenant.FromContext(ctx); ok && t.Credential.Fingerprint() == cred.Fingerprint() {
+			return ctx, t.Scope, nil
+		}
+		t, err := d.Tenants.Resolve(ctx, cred)
+		if err != nil {
+			return ctx, "", err
+		}
+		return tenant.NewContext(ctx, t), t.Scope, nil
+	}
+}
+
+// detachCaller is what a subscription group runs with: the caller's credential and
+// verified tenant, on the hub's own context (nothing of one subscriber's connection).
+func detachCaller(base, ctx context.Context) context.Context {
+	out := withCredential(base, credentialFrom(ctx))
+	if t, ok := tenant.FromContext(ctx); ok {
+		out = tenant.NewContext(out, t)
+	}
+	return out
 }
 
 // originPatterns turns CORS origins into the host patterns the WebSocket library checks

@@ -360,7 +360,7 @@ func (c *wsConn) subscribe(id string, payload json.RawMessage) bool {
 		}
 	}
 
-	p := prepare(c.opsCtx, c.exec, req.params(nil, start))
+	p := prepare(graphql.StartOperationTrace(c.opsCtx), c.exec, req.params(nil, start))
 	switch {
 	case p.errs != nil:
 		if c.out.drop(o) {

@@ -4,6 +4,7 @@
 #   make build     assets, then bin/livestorm-gateway
 #   make run       build, then run the gateway (demo mode without LIVESTORM_API_TOKEN)
 #   make sim       run the Livestorm API simulator alone
+#   make clients   install the pinned Node client libraries (clients/, npm ci)
 #   make test      every test, with the race detector, as CI runs it
 #   make generate  go generate ./... (gqlgen, dataloaders)
 #   make lint      gofmt check and go vet
@@ -12,7 +13,7 @@
 GO ?= go
 BIN = bin/livestorm-gateway
 
-.PHONY: all assets build run sim test generate lint ci
+.PHONY: all assets clients build run sim test generate lint ci
 
 all: build
 
@@ -28,7 +29,11 @@ run: build
 sim:
 	$(GO) run ./cmd/livestorm-sim
 
-test: assets
+# The client conformance tests drive the real JavaScript clients in clients/.
+clients:
+	cd clients && npm ci --no-audit --no-fund
+
+test: assets clients
 	$(GO) test -race -count=1 ./...
 
 generate:

@@ -184,6 +184,13 @@ func benchFanout(b *testing.B, n int) {
 	perConn := func(a, b uint64) float64 { return (float64(b) - float64(a)) / float64(n) }
 
 	h.resetCalls()
+	if path := os.Getenv("FANOUT_CPU_PROFILE"); path != "" { // the fan-out alone, without the connection set-up
+		f, err := os.Create(path)
+		require.NoError(b, err)
+		require.NoError(b, pprof.StartCPUProfile(f))
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
 	cpu0 := processCPU()
 	events := 0
 	var worst []string // the slowest delivery of each event

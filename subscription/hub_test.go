@@ -372,7 +372,7 @@ func TestCloseEndsEveryGroup(t *testing.T) {
 		_, ended, _ := s.next(t)
 		assert.True(t, ended)
 	}
-	assert.Equal(t, int32(0), src.active.Load())
+	waitFor(t, "every execution's context ended", func() bool { return src.active.Load() == 0 })
 	late := join(t, h, exec, "org:a", "", ticks, map[string]any{"topic": "t"})
 	_, ended, end := late.next(t)
 	require.True(t, ended)

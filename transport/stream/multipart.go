@@ -65,7 +65,7 @@ func (t *Multipart) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 	start := graphql.Now()
 	req, err := decodeRequest(r)
 	if err != nil {
-		writeJSONError(w, http.StatusBadRequest, "BAD_REQUEST", err.Error())
+		writeJSONError(w, http.StatusBadRequest, codeBadUserInput, err.Error())
 		return
 	}
 	p := prepare(r.Context(), exec, req.params(r.Header, start))

@@ -141,17 +141,17 @@ func (t *SSE) serveDistinct(w http.ResponseWriter, r *http.Request, exec graphql
 	start := graphql.Now()
 	req, err := decodeRequest(r)
 	if err != nil {
-		writeJSONError(w, http.StatusBadRequest, "BAD_REQUEST", err.Error())
+		writeJSONError(w, http.StatusBadRequest, codeBadUserInput, err.Error())
 		return
 	}
 	if r.Method == http.MethodGet && req.Query == "" && req.Extensions == nil {
-		writeJSONError(w, http.StatusBadRequest, "BAD_REQUEST", "a GET event stream needs a query parameter")
+		writeJSONError(w, http.StatusBadRequest, codeBadUserInput, "a GET event stream needs a query parameter")
 		return
 	}
 	p := prepare(r.Context(), exec, req.params(r.Header, start))
 	if p.errs == nil && p.isMutation() && r.Method == http.MethodGet {
 		w.Header().Set("Allow", "POST")
-		writeJSONError(w, http.StatusMethodNotAllowed, "BAD_REQUEST", "mutations are not allowed over GET; use POST")
+		writeJSONError(w, http.StatusMethodNotAllowed, codeBadUserInput, "mutations are not allowed over GET; use POST")
 		return
 	}
 	out := newOutbox(sseFraming{})
@@ -241,7 +241,7 @@ type reservation struct {
 // reserve answers PUT: 201 with a new token.
 func (t *SSE) reserve(w http.ResponseWriter, r *http.Request) {
 	if a := r.Header.Get("Accept"); a != "" && !accepts(r, "text/plain") && !accepts(r, "*/*") {
-		writeJSONError(w, http.StatusNotAcceptable, "BAD_REQUEST", "a reservation answers text/plain")
+		writeJSONError(w, http.StatusNotAcceptable, codeBadUserInput, "a reservation answers text/plain")
 		return
 	}
 	var raw [24]byte
@@ -311,12 +311,12 @@ func (t *SSE) startOperation(w http.ResponseWriter, r *http.Request, exec graphq
 	start := graphql.Now()
 	req, err := decodeRequest(r)
 	if err != nil {
-		writeJSONError(w, http.StatusBadRequest, "BAD_REQUEST", err.Error())
+		writeJSONError(w, http.StatusBadRequest, codeBadUserInput, err.Error())
 		return
 	}
 	id, _ := req.Extensions["operationId"].(string)
 	if id == "" {
-		writeJSONError(w, http.StatusBadRequest, "BAD_REQUEST", "operation ID is missing: send it as extensions.operationId")
+		writeJSONError(w, http.StatusBadRequest, codeBadUserInput, "operation ID is missing: send it as extensions.operationId")
 		return
 	}
 	delete(req.Extensions, "operationId")
@@ -329,7 +329,7 @@ func (t *SSE) startOperation(w http.ResponseWriter, r *http.Request, exec graphq
 		stopWithReservation()
 		cancel()
 		w.Header().Set("Allow", "POST")
-		writeJSONError(w, http.StatusMethodNotAllowed, "BAD_REQUEST", "mutations are not allowed over GET; use POST")
+		writeJSONError(w, http.StatusMethodNotAllowed, codeBadUserInput, "mutations are not allowed over GET; use POST")
 		return
 	}
 	o := res.out.newOp(id)
@@ -376,7 +376,7 @@ func (t *SSE) stopOperation(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.URL.Query().Get("operationId")
 	if id == "" {
-		writeJSONError(w, http.StatusBadRequest, "BAD_REQUEST", "operation ID is missing: send it as the operationId parameter")
+		writeJSONError(w, http.StatusBadRequest, codeBadUserInput, "operation ID is missing: send it as the operationId parameter")
 		return
 	}
 	res.out.remove(id)

@@ -229,6 +229,10 @@ func errorsResponse(errs ...*gqlerror.Error) []byte {
 	return marshalResponse(&graphql.Response{Errors: errs})
 }
 
+// codeBadUserInput is the gateway's extensions.code for a client's mistake (graph's
+// CodeBadUserInput), here a request the transport cannot read.
+const codeBadUserInput = "BAD_USER_INPUT"
+
 // shutdownError tells clients why their stream ended when the gateway stops.
 var shutdownError = &gqlerror.Error{Message: "the gateway is shutting down; reconnect", Extensions: map[string]any{"code": subscription.CodeUnavailable}}
 

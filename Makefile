@@ -5,6 +5,7 @@
 #   make build     assets, then bin/livestorm-gateway
 #   make run       build, then run the gateway (demo mode without LIVESTORM_API_TOKEN)
 #   make sim       run the Livestorm API simulator alone
+#   make clients   install the pinned Node client libraries (clients/, npm ci)
 #   make test      every test, with the race detector, as CI runs it
 #   make generate  go generate ./... (gqlgen, dataloaders)
 #   make lint      gofmt check and go vet

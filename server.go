@@ -16,9 +16,9 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	gqltransport "github.com/99designs/gqlgen/graphql/handler/transport"
-	coderws "github.com/coder/websocket"
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/livestorm-gateway/gateway/auth"
 	"github.com/livestorm-gateway/gateway/cache"
@@ -30,9 +30,11 @@ import (
 	"github.com/livestorm-gateway/gateway/metrics"
 	"github.com/livestorm-gateway/gateway/persisted"
 	"github.com/livestorm-gateway/gateway/pubsub"
+	"github.com/livestorm-gateway/gateway/subscription"
 	"github.com/livestorm-gateway/gateway/telemetry"
 	"github.com/livestorm-gateway/gateway/tenant"
 	"github.com/livestorm-gateway/gateway/transport"
+	"github.com/livestorm-gateway/gateway/transport/stream"
 )
 
 // maxBodyBytes bounds a GraphQL request body.
@@ -65,6 +67,9 @@ type Deps struct {
 	Auth *auth.Authenticator
 	// Persisted is the trusted documents manifest (nil: none).
 	Persisted *persisted.Store
+	// WebSocketInitTimeout is how long a WebSocket may take to send connection_init
+	// before it is closed with 4408 (0: 10 s).
+	WebSocketInitTimeout time.Duration
 
 	// push owns the bus and receiver that run closes on shutdown.
 	push pushDeps
@@ -88,7 +93,7 @@ func NewServer(d Deps) http.Handler {
 	}
 	corsMW := cors.New(cors.Options{
 		AllowedOrigins: d.Config.AllowedOrigins,
-		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions, http.MethodPut, http.MethodDelete},
 		AllowedHeaders: allowedHeaders,
 		ExposedHeaders: exposedHeaders,
 		MaxAge:         600,
@@ -126,36 +131,30 @@ const defaultKeepAlive = 10 * time.Second
 
 // newGraphQLHandler builds the gqlgen server with every transport of the contract.
 func newGraphQLHandler(d Deps) http.Handler {
+	// gateway_subscriptions_active counts the hub's members (subscribers), not the
+	// resolver's bus subscriptions (one per group).
 	cfg := generated.Config{Resolvers: &graph.Resolver{
 		Client: d.Client, Logger: d.Logger,
-		Bus: d.Bus, SubscriptionBuffer: d.SubscriptionBuffer, SubscriptionsActive: d.Metrics.SubscriptionsActive,
+		Bus: d.Bus, SubscriptionBuffer: d.SubscriptionBuffer,
 	}}
 	graph.SetComplexity(&cfg.Complexity)
 	srv := handler.New(generated.NewExecutableSchema(cfg))
 
-	keepAlive := d.KeepAlive
-	if keepAlive <= 0 {
-		keepAlive = defaultKeepAlive
+	for _, t := range streamTransports(d) {
+		srv.AddTransport(t)
 	}
-	srv.AddTransport(gqltransport.Websocket{
-		// graphql-ws (legacy): a "ka" message every interval.
-		KeepAlivePingInterval: keepAlive,
-		// graphql-transport-ws: a "ping" every interval; a client that answers no "pong"
-		// within two intervals is gone, and its connection is closed.
-		PingPongInterval: keepAlive,
-		InitFunc:         websocketInit(d),
-		Implementation: gqltransport.CoderWebsocketImplementation{AcceptOptions: coderws.AcceptOptions{
-			OriginPatterns: originPatterns(d.Config.AllowedOrigins),
-		}},
-	})
+	// Streaming transports first (WebSocket, SSE in both graphql-sse modes, Apollo
+	// multipart), all fed by one subscription hub; then queries and mutations over plain
+	// HTTP (POST and GET decline streaming requests anyway); Fallback last answers what
+	// none claimed (405/415).
+	for _, t := range streamTransports(d) {
+		srv.AddTransport(t)
+	}
 	srv.AddTransport(gqltransport.Options{})
-	srv.AddTransport(gqltransport.SSE{KeepAlivePingInterval: keepAlive})
-	// Queries and mutations over plain HTTP, after every streaming transport (POST and GET
-	// decline streaming requests anyway); Fallback last answers what none claimed (405/415).
 	httpLimits := transport.Limits{MaxBodyBytes: maxBodyBytes, MaxBatch: d.Config.MaxBatch}
 	srv.AddTransport(transport.GET{Limits: httpLimits})
 	srv.AddTransport(transport.POST{Limits: httpLimits})
-	srv.AddTransport(transport.Fallback{})
+	srv.AddTransport(transport.Fallback{Allow: "GET, POST, PUT, DELETE, OPTIONS"}) // PUT/DELETE: graphql-sse reservations
 
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
@@ -340,6 +339,78 @@ func websocketInit(d Deps) gqltransport.WebsocketInitFunc {
 		}
 		return tenant.NewContext(withCredential(ctx, cred), t), nil, nil
 	}
+}
+
+// streamTransports are the streaming transports of /graphql (WebSocket, SSE in both
+// graphql-sse modes, Apollo multipart), all fed by one subscription hub.
+func streamTransports(d Deps) []graphql.Transport {
+	keepAlive := d.KeepAlive
+	if keepAlive <= 0 {
+		keepAlive = defaultKeepAlive
+	}
+	hub := subscription.New(subscription.Options{
+		Scope:  subscriberScope(d),
+		Role:   callerRole,
+		Detach: detachCaller,
+		Buffer: d.SubscriptionBuffer,
+		Active: d.Metrics.SubscriptionsActive,
+		Logger: d.Logger.With("component", "subscriptions"),
+	})
+	o := stream.Options{
+		Hub:             hub,
+		KeepAlive:       keepAlive,
+		Heartbeat:       min(keepAlive, stream.DefaultHeartbeat),
+		InitTimeout:     d.WebSocketInitTimeout,
+		InitFunc:        websocketInit(d),
+		OriginPatterns:  originPatterns(d.Config.AllowedOrigins),
+		Owner:           func(ctx context.Context) string { return credentialFrom(ctx).Fingerprint() },
+		Streams:         d.Streams,
+		MaxMessageBytes: maxBodyBytes,
+		Logger:          d.Logger,
+	}
+	return []graphql.Transport{stream.NewWebSocket(o), stream.NewSSE(o), stream.NewMultipart(o)}
+}
+
+// subscriberScope gives the hub a subscriber's verified workspace: the tenant the
+// WebSocket init verified, or (SSE, multipart) the request's credential verified now.
+func subscriberScope(d Deps) func(ctx context.Context) (context.Context, string, error) {
+	return func(ctx context.Context) (context.Context, string, error) {
+		cred := credentialFrom(ctx)
+		if t, ok := tenant.FromContext(ctx); ok && t.Credential.Fingerprint() == cred.Fingerprint() {
+			return ctx, t.Scope, nil
+		}
+		t, err := d.Tenants.Resolve(ctx, cred)
+		if err != nil {
+			return ctx, "", err
+		}
+		return tenant.NewContext(ctx, t), t.Scope, nil
+	}
+}
+
+// callerRole is the role a caller's subscriptions run as: subscribers are grouped (one
+// execution per group) by workspace, role, document and variables, so two roles never
+// share an execution (they may see different fields).
+func callerRole(ctx context.Context) string {
+	c, _ := auth.CallerFrom(ctx)
+	return c.Role.String()
+}
+
+// detachCaller is what a subscription group runs with: the caller's credential, identity
+// and verified tenant, on the hub's own context (nothing of one subscriber's connection).
+func detachCaller(base, ctx context.Context) context.Context {
+	out := withCredential(base, credentialFrom(ctx))
+	if c, ok := auth.CallerFrom(ctx); ok {
+		out = auth.NewContext(out, c)
+	}
+	// The group's setup span is a child of the request that started it (its events are
+	// traces of their own, linked to it): without a parent, nothing would be traced.
+	if span := trace.SpanFromContext(ctx); span.SpanContext().IsValid() {
+		out = trace.ContextWithSpan(out, span)
+	}
+	if t, ok := tenant.FromContext(ctx); ok {
+		out = tenant.NewContext(out, t)
+	}
+	return out
 }
 
 // originPatterns turns CORS origins into the host patterns the WebSocket library checks

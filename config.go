@@ -30,6 +30,8 @@ type Config struct {
 	// re-created if Livestorm disabled them (WEBHOOK_RESYNC_INTERVAL; with PUBLIC_URL).
 	// Each check is one upstream call: hourly is 720 of the 10,000 calls of 30 days.
 	WebhookResync time.Duration
+	// Limits bound what each caller and operation may spend (limits_config.go).
+	Limits LimitsConfig
 }
 
 // Demo reports whether the gateway runs its embedded simulator: no credential configured
@@ -51,6 +53,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		MaxDepth:      12,
 		DemoActivity:  true,
 		WebhookResync: time.Hour,
+		Limits:        defaultLimits(),
 	}
 	var errs []string
 	fail := func(name, format string, args ...any) {
@@ -139,6 +142,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			c.WebhookResync = d
 		}
 	}
+
+	loadLimits(getenv, &c.Limits, fail)
 
 	if c.ForwardAuth && c.APIToken != "" {
 		fail("LIVESTORM_FORWARD_AUTH", "cannot be combined with LIVESTORM_API_TOKEN: choose the server token or the callers' credentials")

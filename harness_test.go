@@ -34,6 +34,9 @@ type harnessConfig struct {
 	clientOpts  []livestorm.Option
 	noReuse     bool
 	webhooks    bool
+	limits      func(*LimitsConfig)
+	caller      CallerInfo
+	simWrap     func(http.Handler) http.Handler
 }
 
 type harnessOption func(*harnessConfig)
@@ -54,6 +57,19 @@ func withoutReuse() harnessOption { return func(c *harnessConfig) { c.noReuse = 
 // event), as PUBLIC_URL does with Livestorm, so changes made in the simulator reach the
 // gateway as signed webhooks. Failed deliveries are retried within milliseconds.
 func withWebhooks() harnessOption { return func(c *harnessConfig) { c.webhooks = true } }
+
+// withLimits changes the limits, which harnesses start without (noLimits: every
+// per-caller and per-operation limit off, document limits and timeouts at their
+// defaults) so that tests of other things are not refused.
+func withLimits(f func(*LimitsConfig)) harnessOption { return func(c *harnessConfig) { c.limits = f } }
+
+// withCaller sets who the limits think sends each request.
+func withCaller(f CallerInfo) harnessOption { return func(c *harnessConfig) { c.caller = f } }
+
+// withSimMiddleware wraps the simulator's handler (to see or hold requests as they arrive).
+func withSimMiddleware(f func(http.Handler) http.Handler) harnessOption {
+	return func(c *harnessConfig) { c.simWrap = f }
+}
 
 func withClient(opts ...livestorm.Option) harnessOption {
 	return func(c *harnessConfig) { c.clientOpts = append(c.clientOpts, opts...) }
@@ -84,7 +100,11 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	}
 	sim, err := livestormsim.New(simCfg)
 	require.NoError(t, err)
-	simSrv := httptest.NewServer(sim.Handler())
+	var simHandler http.Handler = sim.Handler()
+	if hc.simWrap != nil {
+		simHandler = hc.simWrap(simHandler)
+	}
+	simSrv := httptest.NewServer(simHandler)
 	t.Cleanup(func() { simSrv.Close(); sim.Close() })
 
 	orgs := sim.Organizations()
@@ -95,6 +115,10 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		MaxComplexity: 200_000,
 		MaxDepth:      12,
 		WebhookSecret: "test-secret",
+		Limits:        noLimits(),
+	}
+	if hc.limits != nil {
+		hc.limits(&cfg.Limits)
 	}
 	if !hc.forwardAuth {
 		cfg.APIToken = orgs[0].Token
@@ -103,6 +127,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	clientOpts := append([]livestorm.Option{livestorm.WithLimiter(livestorm.NewLocalLimiter(10_000, time.Second))}, hc.clientOpts...)
 	deps := newDeps(cfg, logger, clientOpts...)
 	deps.noReuse = hc.noReuse
+	deps.Caller = hc.caller
 	gw := httptest.NewServer(NewServer(deps))
 	t.Cleanup(func() { gw.Close(); deps.Client.CloseIdleConnections() })
 	// Runs first: drains the receiver and ends subscriptions, so no stream holds gw open.

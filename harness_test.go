@@ -37,6 +37,7 @@ type harnessConfig struct {
 	limits      func(*LimitsConfig)
 	caller      CallerInfo
 	simWrap     func(http.Handler) http.Handler
+	gwWrap      func(http.Handler) http.Handler
 }
 
 type harnessOption func(*harnessConfig)
@@ -69,6 +70,12 @@ func withCaller(f CallerInfo) harnessOption { return func(c *harnessConfig) { c.
 // withSimMiddleware wraps the simulator's handler (to see or hold requests as they arrive).
 func withSimMiddleware(f func(http.Handler) http.Handler) harnessOption {
 	return func(c *harnessConfig) { c.simWrap = f }
+}
+
+// withGatewayMiddleware wraps the gateway's handler (to see requests end, or to put
+// test values in their context).
+func withGatewayMiddleware(f func(http.Handler) http.Handler) harnessOption {
+	return func(c *harnessConfig) { c.gwWrap = f }
 }
 
 func withClient(opts ...livestorm.Option) harnessOption {
@@ -128,7 +135,11 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	deps := newDeps(cfg, logger, clientOpts...)
 	deps.noReuse = hc.noReuse
 	deps.Caller = hc.caller
-	gw := httptest.NewServer(NewServer(deps))
+	handler := NewServer(deps)
+	if hc.gwWrap != nil {
+		handler = hc.gwWrap(handler)
+	}
+	gw := httptest.NewServer(handler)
 	t.Cleanup(func() { gw.Close(); deps.Client.CloseIdleConnections() })
 	// Runs first: drains the receiver and ends subscriptions, so no stream holds gw open.
 	t.Cleanup(deps.push.Close)
@@ -174,6 +185,13 @@ func (e gqlError) code() string { s, _ := e.Extensions["code"].(string); return 
 // query POSTs a GraphQL operation; header pairs ("Authorization", "x") are added.
 func (h *harness) query(t testing.TB, q string, vars map[string]any, header ...string) gqlResponse {
 	t.Helper()
+	r, _ := h.queryHeaders(t, q, vars, header...)
+	return r
+}
+
+// queryHeaders is query that also returns the response's headers.
+func (h *harness) queryHeaders(t testing.TB, q string, vars map[string]any, header ...string) (gqlResponse, http.Header) {
+	t.Helper()
 	body, err := json.Marshal(map[string]any{"query": q, "variables": vars})
 	require.NoError(t, err)
 	req, err := http.NewRequest(http.MethodPost, h.gw.URL+"/graphql", bytes.NewReader(body))
@@ -188,9 +206,9 @@ func (h *harness) query(t testing.TB, q string, vars map[string]any, header ...s
 	var out gqlResponse
 	raw, err := io.ReadAll(res.Body)
 	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(raw, &out), "body: %s", raw)
+	require.NoError(t, json.Unmarshal(raw, &out), "body: %.500s", raw)
 	out.status = res.StatusCode
-	return out
+	return out, res.Header
 }
 
 // data decodes the response data into v, failing on any GraphQL error.

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// estimateCase is a query whose estimate is checked against what it really costs.
+type estimateCase struct {
+	name  string
+	query string
+	vars  func(h *harness, d seedData) map[string]any
+}
+
+// readmeEventPage and readmeRegister are the README's example operations, verbatim.
+const readmeEventPage = `query EventPage($id: ID!) {
+  event(id: $id) {
+    title schedulingStatus registrantsCount
+    owner { firstName lastName }
+    registrationFields { id required options }
+    sessions(filter: { status: UPCOMING }) {
+      nodes { id estimatedStartedAt registrantsCount
+        people(first: 20, filter: { role: PARTICIPANT }) {
+          totalCount
+          nodes { email registrantDetail { attended utm { source } } }
+        }
+      }
+    }
+  }
+}`
+
+const readmeRegister = `mutation Register($session: ID!) {
+  registerPerson(input: {
+    sessionId: $session, email: "ada@example.org", firstName: "Ada",
+    fields: [{ id: "department", value: "Engineering" }, { id: "interests", values: ["Roadmap"] }],
+    utmSource: "newsletter"
+  }) {
+    person { id registrantDetail { connectionLink } }
+    session { registrantsCount }
+  }
+}`
+
+// bannerQuery is the query the demo-mode banner suggests.
+const bannerQuery = `{ events(first: 3) { totalCount nodes { title sessions { nodes { status registrantsCount } } } } }`
+
+// estimateCases are the README's example operations, the rows of its upstream-call table
+// and every golden query.
+func estimateCases(t *testing.T) []estimateCase {
+	cases := []estimateCase{
+		{name: "README: EventPage", query: readmeEventPage,
+			vars: func(_ *harness, d seedData) map[string]any { return map[string]any{"id": d.firstEvent().ID} }},
+		{name: "README: Register (registerPerson)", query: readmeRegister,
+			vars: func(h *harness, _ seedData) map[string]any {
+				s := h.upcomingSession(t)
+				h.resetCalls()
+				h.deps.Tenants.Forget(h.deps.ServerCredential) // measured from a cold credential like the rest
+				return map[string]any{"session": s}
+			}},
+		{name: "README: demo banner query", query: bannerQuery},
+	}
+	for _, c := range callCases {
+		vars := c.vars
+		cases = append(cases, estimateCase{name: "table: " + c.name, query: c.query,
+			vars: func(_ *harness, d seedData) map[string]any {
+				if vars == nil {
+					return nil
+				}
+				return vars(d)
+			}})
+	}
+	files, err := filepath.Glob("testdata/golden/*.graphql")
+	require.NoError(t, err)
+	for _, f := range files {
+		q, err := os.ReadFile(f)
+		require.NoError(t, err)
+		cases = append(cases, estimateCase{name: "golden: " + strings.TrimSuffix(filepath.Base(f), ".graphql"), query: string(q),
+			vars: func(_ *harness, d seedData) map[string]any { return map[string]any{"event": d.firstEvent().ID} }})
+	}
+	return cases
+}
+
+// TestCostEstimateCoversColdCalls runs each query on a cold gateway (empty cache, a
+// credential not verified yet) against the small seed and checks that the estimate made
+// before it ran is at least what the simulator counted, and that extensions.cost reports
+// those calls. Run with -v for the README's estimate-vs-actual table.
+func TestCostEstimateCoversColdCalls(t *testing.T) {
+	var table []string
+	for _, tc := range estimateCases(t) {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, withLimits(func(l *LimitsConfig) { l.CostExtension = true }))
+			var vars map[string]any
+			if tc.vars != nil {
+				vars = tc.vars(h, loadSeed(h))
+			}
+			r := h.query(t, tc.query, vars)
+			require.Empty(t, r.Errors)
+			actual := h.upstreamCalls()
+			cost := r.costExtension(t)
+			assert.GreaterOrEqual(t, cost.Estimated, actual, "the estimate must cover the cold calls")
+			assert.Equal(t, actual, cost.UpstreamCalls, "extensions.cost.upstreamCalls counts what the simulator received")
+			table = append(table, fmt.Sprintf("| %s | %d | %d |", tc.name, cost.Estimated, actual))
+		})
+	}
+	t.Logf("estimate vs actual cold calls (small seed, credential verification included):\n| query | estimated | actual |\n|---|---|---|\n%s",
+		strings.Join(table, "\n"))
+}
+
+type costExt struct {
+	Estimated, UpstreamCalls, CacheHits int
+}
+
+func (r gqlResponse) costExtension(t testing.TB) costExt {
+	t.Helper()
+	raw, ok := r.Extensions["cost"].(map[string]any)
+	require.True(t, ok, "no extensions.cost in %v", r.Extensions)
+	n := func(k string) int { f, _ := raw[k].(float64); return int(f) }
+	return costExt{Estimated: n("estimated"), UpstreamCalls: n("upstreamCalls"), CacheHits: n("cacheHits")}
+}
+
+func TestCostExtension(t *testing.T) {
+	q := `{ events(first: 5) { nodes { title sessions { nodes { id } } } } }`
+	t.Run("off by default", func(t *testing.T) {
+		h := newHarness(t)
+		r := h.query(t, q, nil)
+		require.Empty(t, r.Errors)
+		assert.NotContains(t, r.Extensions, "cost")
+	})
+	t.Run("cold, then warm", func(t *testing.T) {
+		h := newHarness(t, withLimits(func(l *LimitsConfig) { l.CostExtension = true }))
+		cold := h.query(t, q, nil).costExtension(t)
+		assert.Equal(t, costExt{Estimated: 2, UpstreamCalls: 2, CacheHits: 0}, cold, "the events page and the credential's /ping")
+		warm := h.query(t, q, nil).costExtension(t)
+		assert.Equal(t, costExt{Estimated: 1, UpstreamCalls: 0, CacheHits: 1}, warm, "the page comes from the cache; the credential is known")
+	})
+}

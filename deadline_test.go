@@ -231,3 +231,30 @@ func TestForwardedModeBadTokens(t *testing.T) {
 		assert.Equal(t, 10, h.upstreamCalls())
 	})
 }
+
+// TestUpstreamHangsAreBoundedByTheDeadline: with 30% of Livestorm's answers never coming,
+// every operation still gets an answer, by its deadline, with TIMEOUT on what was lost.
+func TestUpstreamHangsAreBoundedByTheDeadline(t *testing.T) {
+	const deadline = 400 * time.Millisecond
+	h := newHarness(t, withLimits(func(l *LimitsConfig) { l.Timeout = deadline }))
+	h.warmTenant(t)
+	h.sim.SetFaults(livestormsim.Faults{Timeout: 0.3, TimeoutAfter: time.Hour})
+	events := h.sim.Events(h.orgs[0].ID)
+	var slowest time.Duration
+	codes := map[string]int{}
+	for i := range 24 {
+		start := time.Now()
+		r := h.query(t, `query($id: ID!) { session(id: $id) { name people(first: 5) { totalCount } } }`,
+			map[string]any{"id": events[i%len(events)].SessionIDs[i/len(events)]})
+		slowest = max(slowest, time.Since(start))
+		assert.Equal(t, http.StatusOK, r.status)
+		for _, e := range r.Errors {
+			codes[e.code()]++
+		}
+	}
+	t.Logf("24 operations, 30%% of upstream calls hanging, deadline %s: slowest answer %s, errors %v", deadline, slowest.Round(time.Millisecond), codes)
+	assert.Positive(t, codes["TIMEOUT"], "some calls hung")
+	for code := range codes {
+		assert.Equal(t, "TIMEOUT", code)
+	}
+}

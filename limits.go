@@ -120,12 +120,15 @@ func (l *limits) use(srv interface {
 	SetParserTokenLimit(int)
 }, queries graphql.Cache[*ast.QueryDocument]) {
 	srv.SetParserTokenLimit(l.cfg.MaxTokens)
-	srv.Use(graph.DocumentLimits(graph.DocumentLimitOptions{
+	doc := graph.DocumentLimitOptions{
 		MaxTokens: l.cfg.MaxTokens, MaxAliases: l.cfg.MaxAliases, MaxFields: l.cfg.MaxFields,
 		MaxSelectionFields: l.cfg.MaxSelectionFields, MaxDirectives: l.cfg.MaxDirectives,
 		Cache:    queries,
 		Rejected: func(context.Context, string) { l.metrics.CostRejected.WithLabelValues("document").Inc() },
-	}))
+	}
+	if doc.MaxTokens+doc.MaxAliases+doc.MaxFields+doc.MaxSelectionFields+doc.MaxDirectives > 0 {
+		srv.Use(graph.DocumentLimits(doc))
+	}
 	srv.Use(graph.CostLimit(graph.CostOptions{
 		Limit: func(ctx context.Context) (int, bool) { return l.cfg.MaxUpstreamCalls.of(l.caller(ctx).Role) },
 		Extra: func(ctx context.Context) int { return l.verificationCost(credentialFrom(ctx)) },

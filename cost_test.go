@@ -137,5 +137,8 @@ func TestCostExtension(t *testing.T) {
 		assert.Equal(t, costExt{Estimated: 2, UpstreamCalls: 2, CacheHits: 0}, cold, "the events page and the credential's /ping")
 		warm := h.query(t, q, nil).costExtension(t)
 		assert.Equal(t, costExt{Estimated: 1, UpstreamCalls: 0, CacheHits: 1}, warm, "the page comes from the cache; the credential is known")
+		m := h.metrics(t)
+		assert.Contains(t, m, `gateway_operation_upstream_calls_count{type="query"} 2`)
+		assert.Contains(t, m, `gateway_operation_upstream_calls_sum{type="query"} 2`)
 	})
 }

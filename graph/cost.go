@@ -139,32 +139,23 @@ var CostTable = map[string]FieldCost{
 
 	// The event document embeds its sessions and tags (include=sessions,tags), and
 	// loading it primes every session: what hangs off those costs nothing more.
-	"Event.owner":                     {Fetch: FetchWalk, List: "Query.users", Pages: walkPages},
-	"Event.sessions":                  {Fetch: FetchSlice, Child: []Rel{Self("event")}},
-	"Event.people":                    {Fetch: FetchPages, Child: []Rel{Self("event"), Loaded("session")}},
-	"RegistrationField.attribute":     {Fetch: FetchWalk, List: "Query.peopleAttributes", Pages: walkPages},
-	"Session.event":                   {Fetch: FetchRelated, Rel: "event"},
-	"Session.people":                  {Fetch: FetchPages, Child: []Rel{Self("session"), Inherit("event")}},
-	"Session.recordings":              {Fetch: FetchPages, Child: []Rel{Self("session")}},
-	"Session.chatMessages":            {Fetch: FetchPages, Child: []Rel{Loaded("author")}},                     // include=people
-	"Session.questions":               {Fetch: FetchPages, Child: []Rel{Loaded("asker"), Loaded("responder")}}, // include=asker,responder
-	"Recording.session":               {Fetch: FetchRelated, Rel: "session"},
-	"ChatMessage.author":              {Fetch: FetchRelated, Rel: "author"},
-	"Question.asker":                  {Fetch: FetchRelated, Rel: "asker"},
-	"Question.responder":              {Fetch: FetchRelated, Rel: "responder"},
-	"Person.session":                  {Fetch: FetchRelated, Rel: "session", Child: []Rel{Inherit("event")}},
-	"Person.event":                    {Fetch: FetchRelated, Rel: "event"},
-	"Job.tasks":                       {Fetch: FetchOnce, Items: 50}, // bulk jobs hold at most 50 tasks
-	"JobTask.person":                  {Fetch: FetchRelated, Rel: "person", Child: []Rel{Absent("session"), Absent("event")}},
-	"EventConnection.nodes":           {Fetch: FetchThrough},
-	"SessionConnection.nodes":         {Fetch: FetchThrough},
-	"PersonConnection.nodes":          {Fetch: FetchThrough},
-	"UserConnection.nodes":            {Fetch: FetchThrough},
-	"WebhookConnection.nodes":         {Fetch: FetchThrough},
-	"PeopleAttributeConnection.nodes": {Fetch: FetchThrough},
-	"RecordingConnection.nodes":       {Fetch: FetchThrough},
-	"ChatMessageConnection.nodes":     {Fetch: FetchThrough},
-	"QuestionConnection.nodes":        {Fetch: FetchThrough},
+	"Event.owner":                 {Fetch: FetchWalk, List: "Query.users", Pages: walkPages},
+	"Event.sessions":              {Fetch: FetchSlice, Child: []Rel{Self("event")}},
+	"Event.people":                {Fetch: FetchPages, Child: []Rel{Self("event"), Loaded("session")}},
+	"RegistrationField.attribute": {Fetch: FetchWalk, List: "Query.peopleAttributes", Pages: walkPages},
+	"Session.event":               {Fetch: FetchRelated, Rel: "event"},
+	"Session.people":              {Fetch: FetchPages, Child: []Rel{Self("session"), Inherit("event")}},
+	"Session.recordings":          {Fetch: FetchPages, Child: []Rel{Self("session")}},
+	"Session.chatMessages":        {Fetch: FetchPages, Child: []Rel{Loaded("author")}},                     // include=people
+	"Session.questions":           {Fetch: FetchPages, Child: []Rel{Loaded("asker"), Loaded("responder")}}, // include=asker,responder
+	"Recording.session":           {Fetch: FetchRelated, Rel: "session"},
+	"ChatMessage.author":          {Fetch: FetchRelated, Rel: "author"},
+	"Question.asker":              {Fetch: FetchRelated, Rel: "asker"},
+	"Question.responder":          {Fetch: FetchRelated, Rel: "responder"},
+	"Person.session":              {Fetch: FetchRelated, Rel: "session", Child: []Rel{Inherit("event")}},
+	"Person.event":                {Fetch: FetchRelated, Rel: "event"},
+	"Job.tasks":                   {Fetch: FetchOnce, Items: 50}, // bulk jobs hold at most 50 tasks
+	"JobTask.person":              {Fetch: FetchRelated, Rel: "person", Child: []Rel{Absent("session"), Absent("event")}},
 
 	// Mutations: a write (never retried, never shared), then what each resolver reads.
 	"Mutation.createEvent":              {Fetch: FetchWrite, Calls: 2}, // + the event when Livestorm's answer lacks its sessions
@@ -462,19 +453,19 @@ func (e *estimator) field(f *ast.Field, pos position) {
 		e.related(r)
 		child = position{id: r.id, n: r.n, rels: r.rels}
 	case FetchPages:
-		w, err := newWindow(intArg(args["first"]), strArg(args["after"]))
-		if err != nil {
+		items, at, pages, ok := listWindow(args)
+		if !ok {
 			return // refused before any call
 		}
 		e.tenant = true
-		e.add(self, pos.n, windowPages(w))
-		child = position{id: self + "@" + strconv.Itoa(w.offset), n: satMul(pos.n, w.limit)}
+		e.add(self, pos.n, pages)
+		child = position{id: self + "@" + at, n: satMul(pos.n, items)}
 	case FetchSlice:
-		w, err := newWindow(intArg(args["first"]), strArg(args["after"]))
-		if err != nil {
+		items, at, _, ok := listWindow(args)
+		if !ok {
 			return
 		}
-		child = position{id: self + "@" + strconv.Itoa(w.offset), n: satMul(pos.n, w.limit)}
+		child = position{id: self + "@" + at, n: satMul(pos.n, items)}
 	case FetchWalk:
 		e.tenant = true
 		pages := make([]int, max(rule.Pages, 1))
@@ -536,6 +527,42 @@ func childRels(spec []Rel, parent, child position) map[string]relation {
 		}
 	}
 	return rels
+}
+
+// listWindow prices the window a connection's arguments ask for: how many items, a key
+// for where they start, and the Livestorm pages read. ok is false for arguments the
+// resolver refuses before any call.
+//
+// `last` (with or without `before`) is priced without knowing how the list is read
+// backwards: the pages its items can straddle plus page 0 (for the count), and when
+// `before` is not a cursor this API issued, pages at unknown positions.
+func listWindow(args map[string]any) (items int, at string, pages []int, ok bool) {
+	last := intArg(args["last"])
+	if last == nil {
+		w, err := newWindow(intArg(args["first"]), strArg(args["after"]))
+		if err != nil {
+			return 0, "", nil, false
+		}
+		return w.limit, strconv.Itoa(w.offset), windowPages(w), true
+	}
+	n := *last
+	if n < 0 || n > MaxFirst {
+		return 0, "", nil, false
+	}
+	if before := strArg(args["before"]); before != nil {
+		if end, ok := decodeCursor(*before); ok {
+			start := max(end-n, 0)
+			w := window{offset: start, limit: end - start}
+			return w.limit, strconv.Itoa(start), append(windowPages(w), 0), true
+		}
+	}
+	// Unknown position: each page is counted as a distinct one (negative numbers never
+	// merge with a forward window's pages).
+	pages = []int{0}
+	for i := 1; i <= (n+loaders.PageSize-1)/loaders.PageSize+1; i++ {
+		pages = append(pages, -i)
+	}
+	return n, "last", pages, true
 }
 
 // windowPages lists the Livestorm pages pagedConnection loads for w: those the window

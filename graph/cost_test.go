@@ -150,3 +150,31 @@ func doubling(n int) string {
 	b.WriteString(" fragment F" + strconv.Itoa(n) + " on Event { title sessions { nodes { id } } }")
 	return b.String()
 }
+
+// TestListWindowBackwards prices `last`/`before`, which today's schema does not offer yet,
+// so that connections gaining them are never priced below what they read.
+func TestListWindowBackwards(t *testing.T) {
+	cases := []struct {
+		name  string
+		args  map[string]any
+		items int
+		pages int
+	}{
+		{"first", map[string]any{"first": 120}, 120, 3},
+		{"last without a cursor: the pages it can straddle, and page 0 for the count", map[string]any{"last": 120}, 120, 1 + 4},
+		{"last before a cursor: exact", map[string]any{"last": 30, "before": encodeCursor(120)}, 30, 2 + 1},
+		{"last over the maximum is refused", map[string]any{"last": 500}, 0, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			items, _, pages, ok := listWindow(tc.args)
+			assert.Equal(t, tc.pages > 0, ok)
+			assert.Equal(t, tc.items, items)
+			seen := map[int]bool{}
+			for _, p := range pages {
+				seen[p] = true
+			}
+			assert.Len(t, seen, tc.pages)
+		})
+	}
+}

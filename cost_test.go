@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -141,4 +142,60 @@ func TestCostExtension(t *testing.T) {
 		assert.Contains(t, m, `gateway_operation_upstream_calls_count{type="query"} 2`)
 		assert.Contains(t, m, `gateway_operation_upstream_calls_sum{type="query"} 2`)
 	})
+}
+
+// TestMutationEstimatesCoverTheirCalls runs every mutation, selecting what each payload
+// can read, and checks that each estimate covers the calls it made (including a
+// credential verification for the first).
+func TestMutationEstimatesCoverTheirCalls(t *testing.T) {
+	h := newHarness(t, withLimits(func(l *LimitsConfig) { l.CostExtension = true }))
+	ids := map[string]string{}
+	steps := []struct {
+		name, query string
+		keep        map[string]string // ids[name] = value at this JSON path of data
+	}{
+		{"createEvent", `mutation { createEvent(input: {title: "Cost check", sessions: [{estimatedStartedAt: "2026-06-01T10:00:00Z"}]}) { event { id tags { title } registrantsCount sessions { nodes { id event { title } } } } } }`,
+			map[string]string{"event": "createEvent.event.id"}},
+		{"updateEvent", `mutation { updateEvent(input: {id: "{event}", title: "Cost check 2"}) { event { title sessions { totalCount } owner { email } } } }`, nil},
+		{"addEventTag", `mutation { addEventTag(input: {eventId: "{event}", title: "Costs"}) { tag { id } event { tags { title } } } }`, nil},
+		{"removeEventTag", `mutation { removeEventTag(input: {eventId: "{event}", title: "Costs"}) { tag { title } event { tags { title } } } }`, nil},
+		{"createSession", `mutation { createSession(input: {eventId: "{event}", estimatedStartedAt: "2026-07-01T15:30:00Z"}) { session { id event { title } } event { sessions { totalCount } } } }`,
+			map[string]string{"session": "createSession.session.id"}},
+		{"updateSession", `mutation { updateSession(input: {id: "{session}", name: "Encore"}) { session { name event { title } people { totalCount } } } }`, nil},
+		{"registerPerson", `mutation { registerPerson(input: {sessionId: "{session}", email: "cost@example.org"}) { person { id session { id } event { title } } session { registrantsCount } } }`,
+			map[string]string{"person": "registerPerson.person.id"}},
+		{"updateRegistration", `mutation { updateRegistration(input: {sessionId: "{session}", personId: "{person}", utmCampaign: "c"}) { person { session { name } event { title } } session { registrantsCount } } }`, nil},
+		{"bulkRegister", `mutation { bulkRegister(input: {sessionId: "{session}", registrations: [{email: "b1@example.org"}, {email: "b2@example.org"}]}) { job { id tasks { person { email } } } } }`, nil},
+		{"unregisterPerson", `mutation { unregisterPerson(input: {sessionId: "{session}", personId: "{person}"}) { personId session { registrantsCount event { title } } } }`, nil},
+		{"deleteSession", `mutation { deleteSession(input: {id: "{session}"}) { deletedSessionId event { sessions { totalCount } } } }`, nil},
+		{"inviteUser", `mutation { inviteUser(input: {email: "cost.host@example.org", role: HOST}) { user { id email } } }`,
+			map[string]string{"user": "inviteUser.user.id"}},
+		{"removeUser", `mutation { removeUser(input: {id: "{user}"}) { removedUserId } }`, nil},
+		{"createWebhook", `mutation { createWebhook(input: {url: "https://hooks.example.org/cost", event: SESSION_ENDED}) { webhook { id } } }`,
+			map[string]string{"webhook": "createWebhook.webhook.id"}},
+		{"deleteWebhook", `mutation { deleteWebhook(input: {id: "{webhook}"}) { deletedWebhookId } }`, nil},
+		{"deleteEvent", `mutation { deleteEvent(input: {id: "{event}"}) { deletedEventId } }`, nil},
+	}
+	for _, st := range steps {
+		q := st.query
+		for k, v := range ids {
+			q = strings.ReplaceAll(q, "{"+k+"}", v)
+		}
+		h.resetCalls()
+		r := h.query(t, q, nil)
+		require.Empty(t, r.Errors, st.name)
+		cost := r.costExtension(t)
+		assert.Equal(t, h.upstreamCalls(), cost.UpstreamCalls, st.name)
+		assert.GreaterOrEqual(t, cost.Estimated, cost.UpstreamCalls, "%s: estimated %d, made %d", st.name, cost.Estimated, cost.UpstreamCalls)
+		t.Logf("%-18s estimated %2d, made %d", st.name, cost.Estimated, cost.UpstreamCalls)
+		var data map[string]any
+		require.NoError(t, json.Unmarshal(r.Data, &data))
+		for k, path := range st.keep {
+			var v any = data
+			for _, p := range strings.Split(path, ".") {
+				v = v.(map[string]any)[p]
+			}
+			ids[k] = v.(string)
+		}
+	}
 }

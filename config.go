@@ -63,6 +63,8 @@ type Config struct {
 	LogFormat     string           // LOG_FORMAT: json or text ("": text in demo mode, else json)
 	SlowOperation time.Duration    // SLOW_OPERATION_THRESHOLD (default 1s; 0: no warning)
 	DebugAddr     string           // DEBUG_ADDR: loopback address of the pprof listener ("": none)
+	// Limits bound what each caller and operation may spend (limits_config.go).
+	Limits LimitsConfig
 }
 
 // Demo reports whether the gateway runs its embedded simulator: no credential configured
@@ -100,6 +102,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		MaxBatch:       10,
 		DemoActivity:   true,
 		WebhookResync:  time.Hour,
+		Limits:         defaultLimits(),
 	}
 	var errs []string
 	fail := func(name, format string, args ...any) {
@@ -261,6 +264,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 	}
 	loadObservability(&c, getenv, fail)
+	loadLimits(getenv, &c.Limits, fail)
 
 	if c.ForwardAuth && c.APIToken != "" {
 		fail("LIVESTORM_FORWARD_AUTH", "cannot be combined with LIVESTORM_API_TOKEN: choose the server token or the callers' credentials")

@@ -41,6 +41,10 @@ type harnessConfig struct {
 	tracing     *telemetry.Tracing
 	logger      *slog.Logger
 	configure   func(*Config)
+	limits      func(*LimitsConfig)
+	caller      CallerInfo
+	simWrap     func(http.Handler) http.Handler
+	gwWrap      func(http.Handler) http.Handler
 }
 
 type harnessOption func(*harnessConfig)
@@ -67,6 +71,25 @@ func withWebhooks() harnessOption { return func(c *harnessConfig) { c.webhooks =
 func withTracing(t *telemetry.Tracing) harnessOption { return func(c *harnessConfig) { c.tracing = t } }
 func withLogger(l *slog.Logger) harnessOption        { return func(c *harnessConfig) { c.logger = l } }
 func withConfig(f func(*Config)) harnessOption       { return func(c *harnessConfig) { c.configure = f } }
+
+// withLimits changes the limits, which harnesses start without (noLimits: every
+// per-caller and per-operation limit off, document limits and timeouts at their
+// defaults) so that tests of other things are not refused.
+func withLimits(f func(*LimitsConfig)) harnessOption { return func(c *harnessConfig) { c.limits = f } }
+
+// withCaller sets who the limits think sends each request.
+func withCaller(f CallerInfo) harnessOption { return func(c *harnessConfig) { c.caller = f } }
+
+// withSimMiddleware wraps the simulator's handler (to see or hold requests as they arrive).
+func withSimMiddleware(f func(http.Handler) http.Handler) harnessOption {
+	return func(c *harnessConfig) { c.simWrap = f }
+}
+
+// withGatewayMiddleware wraps the gateway's handler (to see requests end, or to put
+// test values in their context).
+func withGatewayMiddleware(f func(http.Handler) http.Handler) harnessOption {
+	return func(c *harnessConfig) { c.gwWrap = f }
+}
 
 func withClient(opts ...livestorm.Option) harnessOption {
 	return func(c *harnessConfig) { c.clientOpts = append(c.clientOpts, opts...) }
@@ -97,7 +120,11 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	}
 	sim, err := livestormsim.New(simCfg)
 	require.NoError(t, err)
-	simSrv := httptest.NewServer(sim.Handler())
+	var simHandler http.Handler = sim.Handler()
+	if hc.simWrap != nil {
+		simHandler = hc.simWrap(simHandler)
+	}
+	simSrv := httptest.NewServer(simHandler)
 	t.Cleanup(func() { simSrv.Close(); sim.Close() })
 
 	orgs := sim.Organizations()
@@ -109,6 +136,10 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		MaxDepth:      12,
 		MaxBatch:      10,
 		WebhookSecret: "test-secret",
+		Limits:        noLimits(),
+	}
+	if hc.limits != nil {
+		hc.limits(&cfg.Limits)
 	}
 	if !hc.forwardAuth {
 		cfg.APIToken = orgs[0].Token
@@ -124,7 +155,12 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	deps := newDeps(cfg, logger, clientOpts...)
 	deps.noReuse = hc.noReuse
 	deps.Tracing = hc.tracing
-	gw := httptest.NewServer(NewServer(deps))
+	deps.Caller = hc.caller
+	handler := NewServer(deps)
+	if hc.gwWrap != nil {
+		handler = hc.gwWrap(handler)
+	}
+	gw := httptest.NewServer(handler)
 	t.Cleanup(func() { gw.Close(); deps.Client.CloseIdleConnections() })
 	// Runs first: drains the receiver and ends subscriptions, so no stream holds gw open.
 	t.Cleanup(deps.push.Close)
@@ -173,8 +209,21 @@ func (h *harness) query(t testing.TB, q string, vars map[string]any, header ...s
 	return queryAt(t, h.gw.URL, q, vars, header...)
 }
 
+// queryHeaders is query that also returns the response's headers.
+func (h *harness) queryHeaders(t testing.TB, q string, vars map[string]any, header ...string) (gqlResponse, http.Header) {
+	t.Helper()
+	return queryAtHeaders(t, h.gw.URL, q, vars, header...)
+}
+
 // queryAt POSTs a GraphQL operation to the gateway at base (e.g. a coldGateway).
 func queryAt(t testing.TB, base, q string, vars map[string]any, header ...string) gqlResponse {
+	t.Helper()
+	r, _ := queryAtHeaders(t, base, q, vars, header...)
+	return r
+}
+
+// queryAtHeaders is queryAt that also returns the response's headers.
+func queryAtHeaders(t testing.TB, base, q string, vars map[string]any, header ...string) (gqlResponse, http.Header) {
 	t.Helper()
 	body, err := json.Marshal(map[string]any{"query": q, "variables": vars})
 	require.NoError(t, err)
@@ -190,9 +239,9 @@ func queryAt(t testing.TB, base, q string, vars map[string]any, header ...string
 	var out gqlResponse
 	raw, err := io.ReadAll(res.Body)
 	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(raw, &out), "body: %s", raw)
+	require.NoError(t, json.Unmarshal(raw, &out), "body: %.500s", raw)
 	out.status = res.StatusCode
-	return out
+	return out, res.Header
 }
 
 // data decodes the response data into v, failing on any GraphQL error.

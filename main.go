@@ -20,6 +20,7 @@ import (
 	_ "time/tzdata" // session timezones must resolve even on images without zoneinfo
 
 	"github.com/livestorm-gateway/gateway/auth"
+	"github.com/livestorm-gateway/gateway/budget"
 	"github.com/livestorm-gateway/gateway/cache"
 	"github.com/livestorm-gateway/gateway/livestorm"
 	"github.com/livestorm-gateway/gateway/metrics"
@@ -36,8 +37,9 @@ func main() {
 	}
 }
 
-// shutdownTimeout bounds how long in-flight requests may take to finish on shutdown.
-const shutdownTimeout = 10 * time.Second
+// shutdownGrace is how long operations cut short at SHUTDOWN_TIMEOUT have to write
+// their answer (what finished, plus UNAVAILABLE) before the process exits.
+const shutdownGrace = 2 * time.Second
 
 // run starts the gateway and serves until ctx is done. stdout gets the human-readable
 // banner; stderr the structured logs.
@@ -88,6 +90,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	deps := newDeps(cfg, logger)
 	deps.Tracing = tracing
+	deps.Demo = demo != nil
 	defer deps.Client.CloseIdleConnections()
 	defer deps.push.Close() // after the HTTP server stopped: drain the receiver, end subscriptions
 	if deps.Auth, err = newAuthenticator(cfg, deps.Metrics, logger); err != nil {
@@ -107,6 +110,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	streams, endStreams := context.WithCancel(context.Background())
 	defer endStreams()
 	deps.Streams = streams
+	operations, endOperations := context.WithCancel(context.Background())
+	defer endOperations()
+	deps.Operations = operations
 	srv := &http.Server{
 		Handler:           NewServer(deps),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -140,10 +146,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	logger.Info("shutting down", "timeout", cfg.Limits.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.Limits.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	err = srv.Shutdown(shutdownCtx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		// Operations still running are told to stop: each answers with what it has and
+		// an UNAVAILABLE error, rather than the connection closing under the client.
+		logger.Warn("shutdown timeout: ending in-flight operations")
+		endOperations()
+		graceCtx, cancelGrace := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancelGrace()
+		err = srv.Shutdown(graceCtx)
+	}
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
@@ -157,6 +173,8 @@ func newDeps(cfg Config, logger *slog.Logger, clientOpts ...livestorm.Option) De
 		livestorm.WithBaseURL(cfg.APIURL),
 		livestorm.WithObserver(m.ObserveUpstream),
 		livestorm.WithLogger(logger),
+		// Retries wait at most a third of an operation's deadline (10 s by default).
+		livestorm.WithRetryPolicy(livestorm.RetryPolicy{MaxTotalWait: min(10*time.Second, cfg.Limits.Timeout/3)}),
 	}, clientOpts...)...)
 	var serverCred livestorm.Credential
 	if !cfg.ForwardAuth {
@@ -172,7 +190,7 @@ func newDeps(cfg Config, logger *slog.Logger, clientOpts ...livestorm.Option) De
 			Observer:    m.ObserveCache,
 			AllowStale:  func(ctx context.Context) bool { return quotaNearlyExhausted(client.RateLimit(ctx)) },
 		}),
-		Tenants:          tenant.NewResolver(client, tenant.Options{}),
+		Tenants:          tenant.NewResolver(client, tenantOptions(cfg)),
 		Metrics:          m,
 		Logger:           logger,
 		ServerCredential: serverCred,
@@ -183,6 +201,15 @@ func newDeps(cfg Config, logger *slog.Logger, clientOpts ...livestorm.Option) De
 		d.Webhooks = d.push.receiver
 	}
 	return d
+}
+
+// tenantOptions limits, in forwarded mode, how many new credentials each client IP may
+// have verified (one /ping each); rejected ones are remembered 5 minutes either way.
+func tenantOptions(cfg Config) tenant.Options {
+	if !cfg.ForwardAuth {
+		return tenant.Options{}
+	}
+	return tenant.Options{BeforeVerify: verificationLimit(budget.NewRates(nil), cfg.Limits.Verifications)}
 }
 
 // jobTTL is how long a bulk job's state is cached (job.ended webhooks evict it sooner).

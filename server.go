@@ -70,6 +70,14 @@ type Deps struct {
 	// WebSocketInitTimeout is how long a WebSocket may take to send connection_init
 	// before it is closed with 4408 (0: 10 s).
 	WebSocketInitTimeout time.Duration
+	// Operations is cancelled when in-flight queries and mutations must end (shutdown
+	// past SHUTDOWN_TIMEOUT): they answer with what they have and UNAVAILABLE.
+	Operations context.Context
+	// Caller identifies who sends a request for the limits (nil: anonymous callers by
+	// client IP, role public, or admin in demo mode).
+	Caller CallerInfo
+	// Demo is set in demo mode (anonymous callers are admin; extensions.cost is on).
+	Demo bool
 
 	// push owns the bus and receiver that run closes on shutdown.
 	push pushDeps
@@ -86,7 +94,8 @@ type Deps struct {
 func NewServer(d Deps) http.Handler {
 	d.Auth = d.authenticator()
 	mux := http.NewServeMux()
-	gql := newGraphQLHandler(d)
+	lim := newLimits(d)
+	gql := newGraphQLHandler(d, lim)
 	allowedHeaders := d.Config.AllowedHeaders
 	if allowedHeaders == nil {
 		allowedHeaders = DefaultAllowedHeaders
@@ -116,7 +125,7 @@ func NewServer(d Deps) http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	mux.HandleFunc("GET /readyz", readiness(d))
+	mux.HandleFunc("GET /readyz", readiness(d, lim))
 	mux.Handle("GET /metrics", d.Metrics.Handler())
 	return httpObservability(d, logRequests(d.Logger, mux))
 }
@@ -130,7 +139,7 @@ var exposedHeaders = []string{"ETag", "Retry-After", "X-Request-Id", "RateLimit-
 const defaultKeepAlive = 10 * time.Second
 
 // newGraphQLHandler builds the gqlgen server with every transport of the contract.
-func newGraphQLHandler(d Deps) http.Handler {
+func newGraphQLHandler(d Deps, lim *limits) http.Handler {
 	// gateway_subscriptions_active counts the hub's members (subscribers), not the
 	// resolver's bus subscriptions (one per group).
 	cfg := generated.Config{Resolvers: &graph.Resolver{
@@ -156,7 +165,8 @@ func newGraphQLHandler(d Deps) http.Handler {
 	srv.AddTransport(transport.POST{Limits: httpLimits})
 	srv.AddTransport(transport.Fallback{Allow: "GET, POST, PUT, DELETE, OPTIONS"}) // PUT/DELETE: graphql-sse reservations
 
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	queryCache := lru.New[*ast.QueryDocument](1000)
+	srv.SetQueryCache(queryCache)
 	srv.Use(extension.Introspection{})
 	if d.Persisted != nil {
 		// Before APQ, which must never see a restricted caller's new hash or a hash the
@@ -219,7 +229,8 @@ func newGraphQLHandler(d Deps) http.Handler {
 			return resp
 		}
 	})
-	return limitBody(srv)
+	lim.use(srv, queryCache)
+	return lim.middleware(limitBody(srv))
 }
 
 type batchLoadersKey struct{}
@@ -431,8 +442,10 @@ func originPatterns(origins []string) []string {
 // readiness answers 200 when Livestorm accepts the server credential (verified at most
 // once per verification TTL, so probes cost no quota), or when Livestorm is unreachable
 // but the cache still holds answers to serve. In forwarded mode there is no credential
-// of its own to check, so it is ready once Livestorm answers at all.
-func readiness(d Deps) http.HandlerFunc {
+// of its own to check, so it is ready once Livestorm answers at all. It says "degraded"
+// (still 200: cached data is served) while the monthly quota is below the stale-serving
+// threshold.
+func readiness(d Deps, lim *limits) http.HandlerFunc {
 	var mu sync.Mutex
 	return func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock() // one probe at a time reaches Livestorm
@@ -440,16 +453,21 @@ func readiness(d Deps) http.HandlerFunc {
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 		defer cancel()
 		var err error
+		var t tenant.Tenant
 		if d.ServerCredential.IsZero() {
 			err = d.Client.Ping(livestorm.ContextWithCredential(ctx, livestorm.APIToken("readiness-probe")))
 			if livestorm.KindOf(err) == livestorm.KindUnauthorized {
 				err = nil // Livestorm answered: reachable
 			}
 		} else {
-			_, err = d.Tenants.Resolve(ctx, d.ServerCredential)
+			t, err = d.Tenants.Resolve(ctx, d.ServerCredential)
 		}
+		rl := d.Client.RateLimit(livestorm.ContextWithCredential(ctx, d.ServerCredential))
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		switch {
+		case err == nil && t.OrgID != "" && lim.quotaState(t.OrgID, rl):
+			_, _ = fmt.Fprintf(w, "ready (degraded: Livestorm monthly quota nearly exhausted, %d of %d calls left; serving cached data)\n",
+				rl.MonthlyRemaining, rl.MonthlyLimit)
 		case err == nil:
 			_, _ = w.Write([]byte("ready\n"))
 		case livestorm.KindOf(err) == livestorm.KindUnavailable && d.Cache.Len() > 0:

@@ -14,10 +14,10 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
-	"golang.org/x/sync/singleflight"
 )
 
 // Key identifies one cached upstream answer inside one tenant scope.
@@ -84,7 +84,18 @@ type Cache struct {
 	// returned to its callers but not cached, and later callers do not join it.
 	epochs map[string]uint64
 
-	flight singleflight.Group
+	// flights are the fetches in progress, by key and epoch: identical concurrent
+	// fetches share one upstream call, cancelled once no caller waits for it any more.
+	flights map[string]*flight
+}
+
+// flight is one shared fetch and the callers waiting for it.
+type flight struct {
+	done    chan struct{}
+	val     any
+	err     error
+	waiters int
+	cancel  context.CancelFunc
 }
 
 // New returns an empty cache.
@@ -106,6 +117,7 @@ func New(opts Options) *Cache {
 		lrus:     make(map[string]*simplelru.LRU[string, *entry]),
 		tagIndex: make(map[string]map[string]string),
 		epochs:   make(map[string]uint64),
+		flights:  make(map[string]*flight),
 	}
 }
 
@@ -262,31 +274,43 @@ func (c *Cache) observe(resource string, r Result) {
 
 // Fetch returns the cached value for key, or calls fetch once (however many callers ask
 // concurrently) and caches its result under the tags computed from it (tags may be nil).
-// Errors are not cached. When the entry
-// has expired but AllowStale says the tenant is short of quota, the expired value is
-// returned and recorded on the context's StaleTracker.
+// Errors are not cached.
+//
+// When the entry has expired but AllowStale says the tenant is short of quota, or ctx is
+// cache-only (WithCacheOnly), the expired value is returned and recorded on the
+// context's StaleTracker. A cache-only ctx never starts an upstream call: without an
+// entry it gets the refusal WithCacheOnly was given (it may still join a fetch another
+// caller started).
+//
+// The shared fetch runs detached from any one caller, so a caller that leaves (its
+// client hung up, its deadline passed) returns at once without failing the others; the
+// fetch itself is cancelled when its last waiter has left.
 func Fetch[T any](ctx context.Context, c *Cache, key Key, fetch func(context.Context) (T, error), tags func(T) []string) (T, error) {
 	var zero T
 	if key.Scope == "" {
 		return zero, fmt.Errorf("cache: %s %q fetched without a tenant scope", key.Resource, key.ID)
 	}
+	if err := ctx.Err(); err != nil {
+		return zero, err // the caller is gone: start nothing
+	}
+	tracker := trackerFrom(ctx)
+	refusal := cacheOnly(ctx)
 	if v, fresh, ok := c.lookup(key); ok {
 		if fresh {
 			c.observe(key.Resource, Hit)
+			tracker.hit()
 			return v.(T), nil
 		}
-		if c.opts.AllowStale != nil && c.opts.AllowStale(ctx) {
+		if refusal != nil || (c.opts.AllowStale != nil && c.opts.AllowStale(ctx)) {
 			c.observe(key.Resource, Stale)
-			trackerFrom(ctx).add(key.Resource)
+			tracker.add(key.Resource)
 			return v.(T), nil
 		}
 	}
-	c.observe(key.Resource, Miss)
 	epoch := c.epoch(key.Scope)
-	ch := c.flight.DoChan(key.String()+"\x00"+strconv.FormatUint(epoch, 10), func() (any, error) {
-		// The shared call must outlive whichever caller started it; the client's own
-		// timeouts bound it.
-		v, err := fetch(context.WithoutCancel(ctx))
+	fk := key.String() + "\x00" + strconv.FormatUint(epoch, 10)
+	f, started := c.join(ctx, fk, refusal == nil, func(ctx context.Context) (any, error) {
+		v, err := fetch(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -297,20 +321,90 @@ func Fetch[T any](ctx context.Context, c *Cache, key Key, fetch func(context.Con
 		c.setIfCurrent(key, epoch, v, t)
 		return v, nil
 	})
+	if f == nil {
+		return zero, refusal // cache-only and nobody is fetching it
+	}
+	c.observe(key.Resource, Miss)
+	if !started {
+		tracker.hit() // shares another caller's call: none of its own
+	}
 	select {
 	case <-ctx.Done():
+		c.leave(fk, f)
 		return zero, ctx.Err()
-	case r := <-ch:
-		if r.Err != nil {
-			return zero, r.Err
+	case <-f.done:
+		if f.err != nil {
+			return zero, f.err
 		}
-		return r.Val.(T), nil
+		return f.val.(T), nil
 	}
 }
 
-// StaleTracker collects the resource kinds served stale during one operation, so the
-// response can say so.
+// join makes the caller a waiter of the flight fk, starting it (if allowed) when there
+// is none. It returns nil when there is no flight and start is false.
+func (c *Cache) join(ctx context.Context, fk string, start bool, run func(context.Context) (any, error)) (*flight, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if f := c.flights[fk]; f != nil {
+		f.waiters++
+		return f, false
+	}
+	if !start {
+		return nil, false
+	}
+	// Values of the starting caller's context (credential, per-operation counters) go
+	// with the call; its cancellation does not.
+	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	f := &flight{done: make(chan struct{}), waiters: 1, cancel: cancel}
+	c.flights[fk] = f
+	go func() {
+		defer cancel()
+		f.val, f.err = run(fctx)
+		c.mu.Lock()
+		if c.flights[fk] == f {
+			delete(c.flights, fk)
+		}
+		c.mu.Unlock()
+		close(f.done)
+	}()
+	return f, true
+}
+
+// leave drops a waiter; the last one out cancels the fetch, and later callers start a
+// new one rather than join a cancelled call.
+func (c *Cache) leave(fk string, f *flight) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f.waiters--
+	if f.waiters > 0 {
+		return
+	}
+	f.cancel()
+	if c.flights[fk] == f {
+		delete(c.flights, fk)
+	}
+}
+
+type cacheOnlyKey struct{}
+
+// WithCacheOnly returns a context under which Fetch never calls upstream: fresh and
+// expired (stale) entries are served, in-flight fetches shared, and anything else
+// answered with refusal. It is how a caller that must not spend quota (anonymous
+// traffic past its share of the month) is still served what the cache holds.
+func WithCacheOnly(ctx context.Context, refusal error) context.Context {
+	return context.WithValue(ctx, cacheOnlyKey{}, refusal)
+}
+
+func cacheOnly(ctx context.Context) error {
+	err, _ := ctx.Value(cacheOnlyKey{}).(error)
+	return err
+}
+
+// StaleTracker collects what the cache served one operation: the resource kinds served
+// stale, so the response can say so, and the number of answers the cache gave without
+// an upstream call of the operation's own (extensions.cost.cacheHits).
 type StaleTracker struct {
+	hits      atomic.Int64
 	mu        sync.Mutex
 	resources map[string]struct{}
 }
@@ -323,15 +417,29 @@ func WithStaleTracker(ctx context.Context) (context.Context, *StaleTracker) {
 	return context.WithValue(ctx, trackerKey{}, t), t
 }
 
-func trackerFrom(ctx context.Context) *StaleTracker {
+// StaleTrackerFrom returns the tracker of ctx's operation, or nil.
+func StaleTrackerFrom(ctx context.Context) *StaleTracker {
 	t, _ := ctx.Value(trackerKey{}).(*StaleTracker)
 	return t
 }
+
+func trackerFrom(ctx context.Context) *StaleTracker { return StaleTrackerFrom(ctx) }
+
+func (t *StaleTracker) hit() {
+	if t != nil {
+		t.hits.Add(1)
+	}
+}
+
+// Hits returns how many fetches of the operation the cache answered (fresh or stale
+// entries, or a call another operation had in flight).
+func (t *StaleTracker) Hits() int64 { return t.hits.Load() }
 
 func (t *StaleTracker) add(resource string) {
 	if t == nil {
 		return
 	}
+	t.hits.Add(1)
 	t.mu.Lock()
 	t.resources[resource] = struct{}{}
 	t.mu.Unlock()

@@ -213,3 +213,108 @@ func TestFetchHonoursCallerCancellation(t *testing.T) {
 		t.Fatal("Fetch did not return after its context was cancelled")
 	}
 }
+
+func TestTheLastWaiterLeavingCancelsTheSharedFetch(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := New(Options{})
+		key := Key{Scope: "s", Resource: "event", ID: "slow"}
+		var calls atomic.Int32
+		cancelled := make(chan struct{}, 2)
+		fetch := func(ctx context.Context) (int, error) {
+			calls.Add(1)
+			<-ctx.Done() // Livestorm never answers
+			cancelled <- struct{}{}
+			return 0, ctx.Err()
+		}
+		ctxA, leaveA := context.WithCancel(context.Background())
+		ctxB, leaveB := context.WithCancel(context.Background())
+		errs := make(chan error, 2)
+		for _, ctx := range []context.Context{ctxA, ctxB} {
+			go func() { _, err := Fetch(ctx, c, key, fetch, nil); errs <- err }()
+		}
+		synctest.Wait()
+		require.EqualValues(t, 1, calls.Load(), "the two callers share one fetch")
+
+		leaveA()
+		require.ErrorIs(t, <-errs, context.Canceled, "a caller that leaves returns at once")
+		synctest.Wait()
+		assert.Empty(t, cancelled, "the other caller still waits: the fetch goes on")
+
+		leaveB()
+		require.ErrorIs(t, <-errs, context.Canceled)
+		synctest.Wait()
+		assert.Len(t, cancelled, 1, "nobody waits any more: the fetch is cancelled")
+
+		var n counter
+		v, err := Fetch(context.Background(), c, key, n.fetch("fresh"), nil)
+		require.NoError(t, err)
+		assert.Equal(t, "fresh", v, "a later caller starts a new fetch rather than join the cancelled one")
+	})
+}
+
+func TestFetchStartsNothingForAGoneCaller(t *testing.T) {
+	c := New(Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var n counter
+	_, err := Fetch(ctx, c, Key{Scope: "s", Resource: "event", ID: "e"}, n.fetch("x"), nil)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Zero(t, n.calls.Load())
+}
+
+func TestCacheOnly(t *testing.T) {
+	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	c := New(Options{TTL: time.Minute, StaleFor: time.Hour, Now: clock.Now})
+	refusal := errors.New("public share spent")
+	base, tracker := WithStaleTracker(context.Background())
+	ctx := WithCacheOnly(base, refusal)
+	var n counter
+
+	fresh := Key{Scope: "s", Resource: "event", ID: "fresh"}
+	c.Set(fresh, "cached")
+	v, err := Fetch(ctx, c, fresh, n.fetch("new"), nil)
+	require.NoError(t, err)
+	assert.Equal(t, "cached", v)
+
+	expired := Key{Scope: "s", Resource: "event", ID: "expired"}
+	c.Set(expired, "old")
+	clock.Advance(2 * time.Minute)
+	c.Set(fresh, "cached")
+	v, err = Fetch(ctx, c, expired, n.fetch("new"), nil)
+	require.NoError(t, err)
+	assert.Equal(t, "old", v, "an expired entry is served stale rather than fetched")
+	assert.Equal(t, []string{"event"}, tracker.Resources())
+
+	_, err = Fetch(ctx, c, Key{Scope: "s", Resource: "event", ID: "never"}, n.fetch("new"), nil)
+	require.ErrorIs(t, err, refusal)
+	assert.Zero(t, n.calls.Load(), "cache-only never calls upstream")
+	assert.EqualValues(t, 2, tracker.Hits())
+
+	t.Run("it may join a fetch someone else started", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			c := New(Options{})
+			key := Key{Scope: "s", Resource: "event", ID: "inflight"}
+			release := make(chan struct{})
+			started := make(chan struct{})
+			go func() {
+				_, _ = Fetch(context.Background(), c, key, func(context.Context) (string, error) {
+					close(started)
+					<-release
+					return "shared", nil
+				}, nil)
+			}()
+			<-started
+			got := make(chan string, 1)
+			go func() {
+				v, err := Fetch(WithCacheOnly(context.Background(), refusal), c, key, n.fetch("own"), nil)
+				if err != nil {
+					v = err.Error()
+				}
+				got <- v
+			}()
+			synctest.Wait()
+			close(release)
+			assert.Equal(t, "shared", <-got)
+		})
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"math"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -23,7 +24,61 @@ const (
 	CodeBadUserInput        = "BAD_USER_INPUT"
 	CodeConflict            = "CONFLICT"
 	CodeInternal            = "INTERNAL"
+	// CodeTimeout: the operation's own deadline (GRAPHQL_TIMEOUT) passed before this
+	// field's answer arrived; the fields that finished are in data.
+	CodeTimeout = "TIMEOUT"
 )
+
+// (CodeUnavailable, "UNAVAILABLE", is also what operations cut short by a shutdown get.)
+
+// ErrOperationTimeout is the cancellation cause of an operation past its deadline.
+var ErrOperationTimeout = errors.New("the operation exceeded its time limit")
+
+// ErrShuttingDown is the cancellation cause of operations cut short by a shutdown.
+var ErrShuttingDown = errors.New("the gateway is shutting down")
+
+// LimitError is a refusal by one of the gateway's own limits (budgets, rates, the public
+// share of the quota): a code, a message for the caller and extra extensions.
+type LimitError struct {
+	Code       string
+	Message    string
+	RetryAfter time.Duration
+	Extensions map[string]any
+}
+
+func (e *LimitError) Error() string { return e.Message }
+
+// GraphQL returns the refusal as a GraphQL error.
+func (e *LimitError) GraphQL() *gqlerror.Error {
+	_, msg, ext := Classify(e)
+	err := gqlerror.Errorf("%s", msg)
+	err.Extensions = map[string]any{"code": e.Code}
+	for k, v := range ext {
+		err.Extensions[k] = v
+	}
+	return err
+}
+
+// interrupted classifies an error caused by the operation's own context ending: its
+// deadline (TIMEOUT) or a shutdown (UNAVAILABLE).
+func interrupted(ctx context.Context, err error) (code, msg string, ok bool) {
+	if ctx == nil || ctx.Err() == nil {
+		return "", "", false
+	}
+	var le *livestorm.Error
+	ctxErr := errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
+		(errors.As(err, &le) && (le.Kind == livestorm.KindUnavailable || le.Kind == livestorm.KindUnknown))
+	if !ctxErr {
+		return "", "", false
+	}
+	switch cause := context.Cause(ctx); {
+	case errors.Is(cause, ErrOperationTimeout):
+		return CodeTimeout, "the operation exceeded its time limit before Livestorm answered this field", true
+	case errors.Is(cause, ErrShuttingDown):
+		return CodeUnavailable, "the gateway is shutting down; retry the operation", true
+	}
+	return "", "", false
+}
 
 // InputError is a caller mistake found before any upstream call.
 type InputError struct {
@@ -45,6 +100,9 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			return gqlErr // parse/validation errors and errors already coded
 		}
 		code, msg, ext := Classify(err)
+		if c, m, ok := interrupted(ctx, err); ok {
+			code, msg, ext = c, m, nil
+		}
 		if code == CodeInternal {
 			logger.ErrorContext(ctx, "internal error", "path", gqlErr.Path.String(), "err", err)
 		}
@@ -63,6 +121,17 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 // Classify maps an error to its extensions.code, a message safe to show and extra
 // extensions (retryAfter, field).
 func Classify(err error) (code, msg string, ext map[string]any) {
+	var lim *LimitError
+	if errors.As(err, &lim) {
+		ext = map[string]any{}
+		for k, v := range lim.Extensions {
+			ext[k] = v
+		}
+		if lim.RetryAfter > 0 {
+			ext["retryAfter"] = int(math.Ceil(lim.RetryAfter.Seconds()))
+		}
+		return lim.Code, lim.Message, ext
+	}
 	var in *InputError
 	if errors.As(err, &in) {
 		ext = map[string]any{}

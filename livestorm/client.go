@@ -345,6 +345,7 @@ func (c *Client) attempt(ctx context.Context, cred Credential, method, route, u 
 		req.Header.Set("Content-Type", mediaType)
 	}
 
+	countCall(ctx)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -45,6 +45,11 @@ type Metrics struct {
 
 	namesMu sync.Mutex
 	names   map[string]struct{}
+	// OperationUpstreamCalls, CostRejected and QuotaExhausted belong to the limits
+	// (README "Limits and budgets").
+	OperationUpstreamCalls *prometheus.HistogramVec
+	CostRejected           *prometheus.CounterVec
+	QuotaExhausted         *prometheus.GaugeVec
 }
 
 // maxOperationNames bounds the name label of the operation histogram when no
@@ -106,10 +111,24 @@ func New() *Metrics {
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"type", "name"}),
 		names: map[string]struct{}{},
+		OperationUpstreamCalls: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "gateway_operation_upstream_calls",
+			Help:    "Livestorm calls made by each GraphQL query or mutation (retries included).",
+			Buckets: []float64{0, 1, 2, 5, 10, 20, 50, 100, 200},
+		}, []string{"type"}),
+		CostRejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_cost_rejected_total",
+			Help: "Requests and operations refused by a limit before spending upstream calls, by reason (cost_limit, budget, rate_limit, public_quota, document).",
+		}, []string{"reason"}),
+		QuotaExhausted: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "gateway_quota_exhausted",
+			Help: "1 while a workspace's Livestorm monthly quota is below the stale-serving threshold (cached data is served, stale if need be), else 0.",
+		}, []string{"workspace"}),
 	}
 	m.Registry.MustRegister(
 		m.UpstreamRequests, m.UpstreamDuration, m.RateLimitRemaining, m.CacheRequests,
 		m.WebhooksReceived, m.SubscriptionsActive, m.Operations, m.OperationDuration, m.Auth, m.AccessDenied,
+		m.OperationUpstreamCalls, m.CostRejected, m.QuotaExhausted,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	return m

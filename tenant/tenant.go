@@ -41,14 +41,24 @@ type Upstream interface {
 
 // Resolver verifies credentials and remembers the outcome.
 type Resolver struct {
-	upstream Upstream
-	ttl      time.Duration
-	grace    time.Duration
-	now      func() time.Time
+	upstream     Upstream
+	ttl          time.Duration
+	grace        time.Duration
+	rejectTTL    time.Duration
+	beforeVerify func(context.Context) error
+	now          func() time.Time
 
 	mu       sync.Mutex
 	verified *simplelru.LRU[string, verification]
+	rejected *simplelru.LRU[string, rejection]
 	flight   singleflight.Group
+}
+
+// rejection is Livestorm's refusal of a credential, remembered (by fingerprint: a hash)
+// so a stream of bad tokens costs one call each, not one per request.
+type rejection struct {
+	err error
+	at  time.Time
 }
 
 type verification struct {
@@ -64,9 +74,17 @@ type Options struct {
 	// asked (rate limited or unavailable), so an outage does not lock callers out
 	// (default 24 hours).
 	Grace time.Duration
-	// Size bounds the credentials remembered (default 10,000).
+	// Size bounds the credentials remembered (default 10,000), and separately the
+	// rejected ones.
 	Size int
-	Now  func() time.Time
+	// RejectTTL is how long a credential Livestorm rejected (401/403) is answered from
+	// memory without asking again (default 5 minutes).
+	RejectTTL time.Duration
+	// BeforeVerify, when set, runs before each credential is shown to Livestorm; its
+	// error is returned instead (e.g. a per-client-IP limit on verifications, so that
+	// made-up tokens cannot spend the quota). Optional.
+	BeforeVerify func(ctx context.Context) error
+	Now          func() time.Time
 }
 
 // NewResolver returns a Resolver verifying against upstream.
@@ -80,11 +98,16 @@ func NewResolver(upstream Upstream, opts Options) *Resolver {
 	if opts.Size <= 0 {
 		opts.Size = 10_000
 	}
+	if opts.RejectTTL <= 0 {
+		opts.RejectTTL = 5 * time.Minute
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
 	l, _ := simplelru.NewLRU[string, verification](opts.Size, nil)
-	return &Resolver{upstream: upstream, ttl: opts.TTL, grace: opts.Grace, now: opts.Now, verified: l}
+	rej, _ := simplelru.NewLRU[string, rejection](opts.Size, nil)
+	return &Resolver{upstream: upstream, ttl: opts.TTL, grace: opts.Grace, rejectTTL: opts.RejectTTL,
+		beforeVerify: opts.BeforeVerify, now: opts.Now, verified: l, rejected: rej}
 }
 
 // ErrNoCredential is returned when the caller gave no credential.
@@ -99,10 +122,19 @@ func (r *Resolver) Resolve(ctx context.Context, cred livestorm.Credential) (Tena
 	fp := cred.Fingerprint()
 	r.mu.Lock()
 	v, known := r.verified.Get(fp)
+	rej, rejected := r.rejected.Get(fp)
 	r.mu.Unlock()
 	now := r.now()
 	if known && now.Sub(v.at) < r.ttl {
 		return v.tenant, nil
+	}
+	if rejected && now.Sub(rej.at) < r.rejectTTL {
+		return Tenant{}, rej.err
+	}
+	if r.beforeVerify != nil {
+		if err := r.beforeVerify(ctx); err != nil {
+			return Tenant{}, err
+		}
 	}
 	res, err, _ := r.flight.Do(fp, func() (any, error) {
 		return r.verify(context.WithoutCancel(ctx), cred)
@@ -113,7 +145,10 @@ func (r *Resolver) Resolve(ctx context.Context, cred livestorm.Credential) (Tena
 			return v.tenant, nil
 		}
 		if kind == livestorm.KindUnauthorized || kind == livestorm.KindForbidden {
-			r.Forget(cred)
+			r.mu.Lock()
+			r.verified.Remove(fp)
+			r.rejected.Add(fp, rejection{err: err, at: r.now()})
+			r.mu.Unlock()
 		}
 		return Tenant{}, err
 	}
@@ -128,7 +163,23 @@ func (r *Resolver) Resolve(ctx context.Context, cred livestorm.Credential) (Tena
 func (r *Resolver) Forget(cred livestorm.Credential) {
 	r.mu.Lock()
 	r.verified.Remove(cred.Fingerprint())
+	r.rejected.Remove(cred.Fingerprint())
 	r.mu.Unlock()
+}
+
+// Verified returns the tenant of cred if it was verified within the TTL: resolving it
+// now costs no upstream call.
+func (r *Resolver) Verified(cred livestorm.Credential) (Tenant, bool) {
+	if cred.IsZero() {
+		return Tenant{}, false
+	}
+	r.mu.Lock()
+	v, ok := r.verified.Peek(cred.Fingerprint())
+	r.mu.Unlock()
+	if !ok || r.now().Sub(v.at) >= r.ttl {
+		return Tenant{}, false
+	}
+	return v.tenant, true
 }
 
 func (r *Resolver) verify(ctx context.Context, cred livestorm.Credential) (Tenant, error) {

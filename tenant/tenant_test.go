@@ -2,6 +2,7 @@ package tenant_test
 
 import (
 	"context"
+	"errors"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -97,4 +98,51 @@ func TestResolve(t *testing.T) {
 		_, err = r.Resolve(ctx, livestorm.Credential{})
 		assert.ErrorIs(t, err, tenant.ErrNoCredential)
 	})
+}
+
+func TestRejectedCredentialsAreRemembered(t *testing.T) {
+	sim, r, clk := setup(t)
+	ctx := context.Background()
+	bad := livestorm.APIToken("made-up")
+	sim.ResetRequests()
+	for range 5 {
+		_, err := r.Resolve(ctx, bad)
+		assert.Equal(t, livestorm.KindUnauthorized, livestorm.KindOf(err))
+	}
+	assert.Equal(t, 1, sim.RequestCount(), "Livestorm is asked once")
+	clk.Advance(6 * time.Minute)
+	_, err := r.Resolve(ctx, bad)
+	assert.Equal(t, livestorm.KindUnauthorized, livestorm.KindOf(err))
+	assert.Equal(t, 2, sim.RequestCount(), "and again after 5 minutes")
+	_, known := r.Verified(bad)
+	assert.False(t, known)
+}
+
+func TestBeforeVerify(t *testing.T) {
+	sim, err := livestormsim.New(livestormsim.Config{Seed: 3, Size: livestormsim.SizeTiny, IntervalLimit: -1})
+	require.NoError(t, err)
+	srv := httptest.NewServer(sim.Handler())
+	defer func() { srv.Close(); sim.Close() }()
+	client := livestorm.New(livestorm.WithBaseURL(srv.URL + "/v1"))
+	defer client.CloseIdleConnections()
+	limited := errors.New("too many new credentials")
+	asked := 0
+	r := tenant.NewResolver(client, tenant.Options{BeforeVerify: func(context.Context) error {
+		asked++
+		if asked > 1 {
+			return limited
+		}
+		return nil
+	}})
+	org := sim.Organizations()[0]
+	_, err = r.Resolve(context.Background(), livestorm.APIToken(org.Token))
+	require.NoError(t, err)
+	_, err = r.Resolve(context.Background(), livestorm.APIToken(org.Token))
+	require.NoError(t, err, "a verified credential is not verified again: no check")
+	_, err = r.Resolve(context.Background(), livestorm.APIToken(sim.Organizations()[1].Token))
+	require.ErrorIs(t, err, limited)
+	assert.Equal(t, 1, sim.RequestCount(), "the refused verification never reached Livestorm")
+	tn, ok := r.Verified(livestorm.APIToken(org.Token))
+	assert.True(t, ok)
+	assert.Equal(t, org.ID, tn.OrgID)
 }

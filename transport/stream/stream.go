@@ -206,7 +206,9 @@ func singleResults(p *prepared, exec graphql.GraphExecutor, emit func([]byte)) {
 	responses, ctx := exec.DispatchOperation(p.ctx, p.op)
 	for {
 		resp := responses(ctx)
-		if resp == nil || ctx.Err() != nil {
+		// p.ctx, not ctx: extensions may end the operation's own context (its deadline)
+		// once its last response is made; only the stream's end drops a response.
+		if resp == nil || p.ctx.Err() != nil {
 			return
 		}
 		emit(marshalResponse(resp))

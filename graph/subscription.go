@@ -45,6 +45,7 @@ func (r *Resolver) subscribe(ctx context.Context, filter pubsub.Filter) (<-chan 
 		return nil, err
 	}
 	out := make(chan *pubsub.Message)
+	gate := r.publishedGate(ctx) // nil unless the caller sees published events only
 	if r.SubscriptionsActive != nil {
 		r.SubscriptionsActive.Inc()
 	}
@@ -62,6 +63,9 @@ func (r *Resolver) subscribe(ctx context.Context, filter pubsub.Filter) (<-chan 
 				if !ok {
 					r.endStream(ctx, out, sub.Err())
 					return
+				}
+				if gate != nil && !gate(ctx, m) {
+					continue
 				}
 				select {
 				case out <- m:
@@ -167,6 +171,14 @@ func notificationSession(ctx context.Context, m *pubsub.Message) (*livestorm.Ses
 }
 
 func notificationEvent(ctx context.Context, m *pubsub.Message) (*livestorm.Event, error) {
+	ev, err := messageEvent(ctx, m)
+	if ev == nil && err == nil {
+		return nil, nil
+	}
+	return visibleEvent(ctx, ev, err)
+}
+
+func messageEvent(ctx context.Context, m *pubsub.Message) (*livestorm.Event, error) {
 	if m.Err != nil {
 		return nil, nil
 	}

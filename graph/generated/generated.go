@@ -4462,8 +4462,8 @@ type Query @access(role: VIEWER) {
     filter: PeopleAttributeFilter
     orderBy: [PeopleAttributeOrder!]
   ): PeopleAttributeConnection
-  "The latest Livestorm rate-limit figures seen for this workspace's credential (no upstream call)."
-  rateLimit: RateLimit!
+  "The latest Livestorm rate-limit figures seen for this workspace's credential (no upstream call); null, with FORBIDDEN, for public callers."
+  rateLimit: RateLimit
 }
 
 """
@@ -12674,10 +12674,10 @@ func (ec *executionContext) _Query_rateLimit(ctx context.Context, field graphql.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.RateLimit) graphql.Marshaler {
-			return ec.marshalNRateLimit2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐRateLimit(ctx, selections, v)
+			return ec.marshalORateLimit2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐRateLimit(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_rateLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -22824,7 +22824,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				})
 		case "rateLimit":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_rateLimit(ctx, field)
 				})
@@ -25799,14 +25799,6 @@ func (ec *executionContext) marshalNQuestionEdge2ᚖgithubᚗcomᚋlivestormᚑg
 	return ec._QuestionEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNRateLimit2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐRateLimit(ctx context.Context, sel ast.SelectionSet, v *livestorm.RateLimit) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "RateLimit!")
-		return graphql.Null
-	}
-	return ec._RateLimit(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNRecording2ᚕᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐRecordingᚄ(ctx context.Context, sel ast.SelectionSet, v []*livestorm.Recording) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -26911,6 +26903,13 @@ func (ec *executionContext) marshalOQuestionConnection2ᚖgithubᚗcomᚋlivesto
 		return graphql.Null
 	}
 	return ec._QuestionConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORateLimit2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐRateLimit(ctx context.Context, sel ast.SelectionSet, v *livestorm.RateLimit) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RateLimit(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalORecordingConnection2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐConnection(ctx context.Context, sel ast.SelectionSet, v *model.Connection[livestorm.Recording]) graphql.Marshaler {

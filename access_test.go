@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"github.com/livestorm-gateway/gateway/cache"
 	"github.com/livestorm-gateway/gateway/graph"
 	"github.com/livestorm-gateway/gateway/graph/generated"
+	"github.com/livestorm-gateway/gateway/livestormsim"
 	"github.com/livestorm-gateway/gateway/tenant"
 )
 
@@ -844,4 +847,223 @@ func forbiddenFields(t *testing.T, r gqlResponse) []string {
 		out = append(out, field)
 	}
 	return out
+}
+
+// publicAllowlist is everything a public caller may see, type by type: the test below
+// fails on any field or type the schema makes public that is not listed here, so
+// nothing becomes public by accident (a field added to a public type without an
+// @access declaration is public: add it here, or declare it VIEWER). Types marked
+// "type" are public as a whole (reachable through node/nodes and by default for their
+// fields); the others only lend public callers the fields listed.
+var publicAllowlist = map[string][]string{
+	"Query":        {"event", "events", "node", "nodes", "organization", "session", "sessions"},
+	"Mutation":     {"registerPerson"},
+	"Subscription": {"attendanceRecorded", "eventChanged", "registrationCreated", "sessionChanged"},
+
+	"type Event": {"chatEnabled", "createdAt", "description", "detailedRegistrationPageEnabled", "estimatedDuration", "everyoneCanSpeak",
+		"id", "language", "lightRegistrationPageEnabled", "livestormId", "owner", "pollsEnabled", "publishedAt", "questionsEnabled",
+		"recordingEnabled", "recordingPublic", "registrantsCount", "registrationFields", "registrationLink", "registrationPageEnabled",
+		"schedulingStatus", "sessions", "sessionsCount", "showInCompanyPage", "slug", "status", "tags", "title", "updatedAt"},
+	"type Session": {"attendeesCount", "breakoutRoomParentSessionId", "canceledAt", "createdAt", "duration", "endedAt", "estimatedStartedAt",
+		"event", "id", "livestormId", "name", "registrantsCount", "startedAt", "status", "timezone", "updatedAt"},
+	"type Tag":                   {"livestormId", "title"},
+	"type RegistrationField":     {"attribute", "custom", "fieldId", "multipleAnswers", "options", "order", "required", "type"},
+	"PeopleAttribute":            {"builtin", "description", "id", "livestormId", "name", "options", "placeholder", "slug", "type"},
+	"type PeopleAttributeOption": {"label", "position", "value"},
+	"User":                       {"avatarLink", "firstName", "id", "lastName", "livestormId"},
+	"type Organization":          {"id", "livestormId", "name", "slug"},
+	"type Node":                  {"id"},
+	"type PageInfo":              {"endCursor", "hasNextPage", "hasPreviousPage", "startCursor"},
+	"type EventConnection":       {"edges", "nodes", "pageInfo", "totalCount"},
+	"type EventEdge":             {"cursor", "node"},
+	"type SessionConnection":     {"edges", "nodes", "pageInfo", "totalCount"},
+	"type SessionEdge":           {"cursor", "node"},
+	"type RegisterPersonPayload": {"connectionLink", "session"},
+	"type SessionChange":         {"event", "occurredAt", "session", "type"},
+	"type EventChange":           {"event", "occurredAt", "type"},
+	"type RegistrationEvent":     {"event", "occurredAt", "session", "type"},
+	"type AttendanceEvent":       {"attended", "event", "occurredAt", "session", "type"},
+}
+
+// publicNonNullDenied are the non-null fields of types public callers read that they
+// may not see: asking for one nulls its parent (GraphQL's rule for a null where none is
+// allowed). Personal data public may not see is nullable so that the rest of its object
+// stays (User.email); these two are not personal and keep their contract for viewers.
+var publicNonNullDenied = []string{"User.pendingInvite", "User.role"}
+
+// TestNothingIsPublicByAccident walks the schema and compares everything a public
+// caller may see with publicAllowlist, both ways.
+func TestNothingIsPublicByAccident(t *testing.T) {
+	p := graph.DefaultPolicy()
+	s := generated.NewExecutableSchema(generated.Config{}).Schema()
+	got := map[string][]string{}
+	var nonNull []string
+	for _, name := range p.Types() {
+		var fields []string
+		for _, f := range p.Fields(name) {
+			if auth.RolePublic.Allows(p.FieldRole(name, f)) {
+				fields = append(fields, f)
+			}
+		}
+		key := name
+		if auth.RolePublic.Allows(p.TypeRole(name)) {
+			key = "type " + name
+		} else if len(fields) == 0 {
+			continue
+		}
+		got[key] = fields
+		if len(fields) > 0 && name != "Mutation" && name != "Subscription" {
+			for _, f := range s.Types[name].Fields {
+				if !strings.HasPrefix(f.Name, "__") && f.Type.NonNull && !auth.RolePublic.Allows(p.FieldRole(name, f.Name)) {
+					nonNull = append(nonNull, name+"."+f.Name)
+				}
+			}
+		}
+	}
+	for key, fields := range got {
+		want, ok := publicAllowlist[key]
+		if !assert.True(t, ok, "%s is visible to public callers and not on the allowlist (fields %v): declare it @access(role: VIEWER) or list it", key, fields) {
+			continue
+		}
+		assert.ElementsMatch(t, want, fields, "%s: the fields public callers may see", key)
+	}
+	for key := range publicAllowlist {
+		assert.Contains(t, got, key, "%s is on the allowlist but not public in the schema", key)
+	}
+	slices.Sort(nonNull)
+	assert.Equal(t, publicNonNullDenied, nonNull, "non-null fields public may not see, on types it reads")
+}
+
+// renderRoleTable renders the README's role table from the schema's @access
+// declarations: every root field with the roles that may call it, then what public
+// callers may read, type by type.
+func renderRoleTable(t testing.TB) string {
+	t.Helper()
+	p := graph.DefaultPolicy()
+	var b strings.Builder
+	b.WriteString("| root field | public | viewer | editor | admin |\n|---|:-:|:-:|:-:|:-:|\n")
+	for _, name := range rootFields(t) {
+		root, field, _ := strings.Cut(name, ".")
+		fmt.Fprintf(&b, "| `%s` |", name)
+		for _, r := range auth.Roles {
+			mark := " — |"
+			if r.Allows(p.FieldRole(root, field)) {
+				mark = " ✓ |"
+			}
+			b.WriteString(mark)
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\nWhat a `public` caller may read (of published events only); every other type and field needs `viewer`:\n\n")
+	b.WriteString("| type | fields |\n|---|---|\n")
+	for _, name := range p.Types() {
+		if name == "Query" || name == "Mutation" || name == "Subscription" {
+			continue
+		}
+		var fields []string
+		for _, f := range p.Fields(name) {
+			if auth.RolePublic.Allows(p.FieldRole(name, f)) {
+				fields = append(fields, "`"+f+"`")
+			}
+		}
+		switch {
+		case len(fields) == 0:
+			continue
+		case len(fields) == len(p.Fields(name)):
+			fmt.Fprintf(&b, "| `%s` | all |\n", name)
+		default:
+			fmt.Fprintf(&b, "| `%s` | %s |\n", name, strings.Join(fields, ", "))
+		}
+	}
+	return b.String()
+}
+
+const (
+	roleTableBegin = "<!-- BEGIN ROLE TABLE: generated from the schema's @access declarations; `go test -run TestRoleTableInREADME -update .` rewrites it -->\n"
+	roleTableEnd   = "<!-- END ROLE TABLE -->\n"
+)
+
+// TestRoleTableInREADME keeps the README's role table what the schema declares.
+func TestRoleTableInREADME(t *testing.T) {
+	raw, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	readme := string(raw)
+	begin := strings.Index(readme, roleTableBegin)
+	end := strings.Index(readme, roleTableEnd)
+	require.True(t, begin >= 0 && end > begin, "README.md needs the role table markers")
+	want := roleTableBegin + renderRoleTable(t) + roleTableEnd
+	got := readme[begin : end+len(roleTableEnd)]
+	if *update && got != want {
+		require.NoError(t, os.WriteFile("README.md", []byte(readme[:begin]+want+readme[end+len(roleTableEnd):]), 0o644))
+		got = want
+	}
+	assert.Equal(t, want, got, "the README's role table is out of date: run go test -run TestRoleTableInREADME -update .")
+}
+
+// TestIntrospectionByRole: introspection is open to every role by default (frontends
+// generate their types from it); GRAPHQL_INTROSPECTION=false closes it to public callers
+// only, and __typename always answers.
+func TestIntrospectionByRole(t *testing.T) {
+	h := newHarness(t, withSize(livestormsim.SizeTiny))
+	const schemaQuery = `{ __schema { queryType { name } } }`
+	const typeQuery = `{ __type(name: "Event") { name } __typename }`
+	t.Run("default: every role", func(t *testing.T) {
+		g := newRoleGateway(t, h, nil)
+		for _, role := range auth.Roles {
+			assert.Empty(t, g.query(t, role, schemaQuery, nil).Errors, role.String())
+		}
+	})
+	t.Run("GRAPHQL_INTROSPECTION=false", func(t *testing.T) {
+		g := newRoleGateway(t, h, func(c *Config) { c.Introspection = false })
+		r := g.query(t, auth.RolePublic, schemaQuery, nil)
+		require.Len(t, r.Errors, 1)
+		assert.Equal(t, "FORBIDDEN", r.Errors[0].code())
+		assert.Contains(t, r.Errors[0].Message, "GRAPHQL_INTROSPECTION")
+		assert.Equal(t, "null", string(r.Data), "__schema is non-null: data is null")
+
+		r = g.query(t, auth.RolePublic, typeQuery, nil)
+		assert.JSONEq(t, `{"__type": null, "__typename": "Query"}`, string(r.Data))
+		require.Len(t, r.Errors, 1)
+		assert.Equal(t, "Query.__type", r.Errors[0].Extensions["field"])
+
+		for _, role := range auth.Roles[1:] {
+			assert.Empty(t, g.query(t, role, schemaQuery, nil).Errors, "%s still introspects", role)
+		}
+	})
+	t.Run("config", func(t *testing.T) {
+		c, err := LoadConfig(env(map[string]string{"LIVESTORM_API_TOKEN": "x"}))
+		require.NoError(t, err)
+		assert.True(t, c.Introspection)
+		c, err = LoadConfig(env(map[string]string{"LIVESTORM_API_TOKEN": "x", "GRAPHQL_INTROSPECTION": "false"}))
+		require.NoError(t, err)
+		assert.False(t, c.Introspection)
+		_, err = LoadConfig(env(map[string]string{"LIVESTORM_API_TOKEN": "x", "GRAPHQL_INTROSPECTION": "sometimes"}))
+		assert.ErrorContains(t, err, "GRAPHQL_INTROSPECTION")
+	})
+}
+
+// TestAccessDenialsAreLoggedAndCounted: one log line and one count per operation that
+// selects something its caller may not see (however many times the field would have
+// answered), naming the caller, role, operation and first refused field; never the
+// credential.
+func TestAccessDenialsAreLoggedAndCounted(t *testing.T) {
+	h := newHarness(t)
+	f := newAccessFixture(t, h)
+	g := newRoleGateway(t, h, nil)
+
+	r := g.query(t, auth.RolePublic, `query EventPage($id: ID!) { event(id: $id) { title sessions { nodes { people { nodes { email } } } } } }`,
+		map[string]any{"id": f.event})
+	assert.Greater(t, len(r.Errors), 1, "one error per session")
+	refusal := postGraphQL(t, g.base, map[string]any{"query": `mutation Invite { inviteUser(input: {email: "x@example.org", role: HOST}) { user { id } } }`},
+		"Authorization", g.auth[auth.RoleEditor])
+	require.Len(t, refusal.body.Errors, 1)
+
+	logs := g.logs.String()
+	assert.Equal(t, 1, strings.Count(logs, `msg="fields refused"`), logs)
+	assert.Contains(t, logs, `msg="fields refused" caller=ip:127.0.0.1 role=public auth=anonymous operation=EventPage code=FORBIDDEN field=Session.people`)
+	assert.Contains(t, logs, `msg="request refused" caller=jwt:editor-caller role=editor auth=jwt operation=Invite code=FORBIDDEN field=Mutation.inviteUser`)
+	assert.NotContains(t, logs, strings.TrimPrefix(g.auth[auth.RoleEditor], "Bearer "), "never the credential")
+	metrics := metricsText(t, g.base)
+	assert.Contains(t, metrics, `gateway_access_denied_total{role="public"} 1`)
+	assert.Contains(t, metrics, `gateway_access_denied_total{role="editor"} 1`)
 }

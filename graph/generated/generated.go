@@ -4412,7 +4412,7 @@ type PageInfo @access(role: PUBLIC) {
   hasNextPage: Boolean!
   "Whether items precede the first edge: with ` + "`" + `last` + "`" + `, before the window (down to ` + "`" + `after` + "`" + ` if given); with ` + "`" + `first` + "`" + `, before ` + "`" + `after` + "`" + `."
   hasPreviousPage: Boolean!
-  "Cursor of the first edge, null when the page is empty; pass it as ` + "`" + `before` + "`" + ` to get the previous page."
+  "Cursor of the first edge, null when the page is empty; pass it as ` + "`" + `before` + "`" + ` to get the previous page. (A public caller's ` + "`" + `events` + "`" + ` and ` + "`" + `sessions` + "`" + ` leave drafts out: the cursors then bound the window read, which drafts may start or end.)"
   startCursor: String
   "Cursor of the last edge, null when the page is empty; pass it as ` + "`" + `after` + "`" + ` to get the next page."
   endCursor: String
@@ -4427,17 +4427,17 @@ The entry points of the graph. Every list is a Relay connection: page forwards w
 a draft answers NOT_FOUND, and lists leave drafts out.
 """
 type Query @access(role: VIEWER) {
-  "Any object by its global id, or null (with a NOT_FOUND error) when it does not exist. At most one upstream call, none when cached."
+  "Any object by its global id, or null (with a NOT_FOUND error) when it does not exist. At most one upstream call, none when cached. The object's type must be one the caller's role may reach (FORBIDDEN otherwise, decided from the id before any call)."
   node(id: ID!): Node @access(role: PUBLIC)
   "Objects by global id, in the order given: null (with an error naming its index) where one does not resolve. At most 100 ids; each costs at most one upstream call, none when cached."
   nodes(ids: [ID!]!): [Node]! @access(role: PUBLIC)
   "One event by its global id or Livestorm id, or null when it does not exist."
   event(id: ID!): Event @access(role: PUBLIC)
-  "Events of the workspace, oldest first."
+  "Events of the workspace, oldest first. Public callers get the published ones: a page may hold fewer than ` + "`" + `first` + "`" + `, and ` + "`" + `totalCount` + "`" + ` counts published events."
   events(first: Int, after: String, last: Int, before: String, filter: EventFilter): EventConnection @access(role: PUBLIC)
   "One session by its global id or Livestorm id, or null when it does not exist."
   session(id: ID!): Session @access(role: PUBLIC)
-  "Sessions of every event of the workspace, oldest first."
+  "Sessions of every event of the workspace, oldest first. Public callers get those of published events: a page may hold fewer than ` + "`" + `first` + "`" + `."
   sessions(first: Int, after: String, last: Int, before: String, filter: SessionFilter): SessionConnection @access(role: PUBLIC)
   "One person by global id or Livestorm id (their registrations are reached through sessions and events)."
   person(id: ID!): Person
@@ -4451,7 +4451,7 @@ type Query @access(role: VIEWER) {
   webhooks(first: Int, after: String, last: Int, before: String, filter: WebhookFilter): WebhookConnection
   "A bulk-registration job by global id or Livestorm id, or null when it does not exist."
   job(id: ID!): Job
-  "The workspace the credential belongs to."
+  "The workspace the credential belongs to (public callers: its name and slug)."
   organization: Organization @access(role: PUBLIC)
   "Registration-form attributes (built-in and custom) defined in the workspace."
   peopleAttributes(

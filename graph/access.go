@@ -194,19 +194,18 @@ type plan struct {
 
 func (p *plan) empty() bool { return len(p.forbidden) == 0 && len(p.dynamic) == 0 }
 
-// Forbidden reports whether the operation's caller may not see f, which then answers
-// null without running (it costs nothing upstream). Other extensions (cost estimates) may
-// use it through ForbiddenField.
-func (p *plan) Forbidden(f *ast.Field) bool {
-	_, ok := p.forbidden[f]
-	return ok
-}
-
-// ForbiddenField reports whether the Access extension found f forbidden to the caller of
-// the operation rc (false when it did not check rc, or f is allowed).
+// ForbiddenField reports whether the Access extension found f (a field of rc's document)
+// forbidden to the caller of the operation rc: it will answer null without running, so
+// neither it nor its selections cost anything upstream. For extensions that run after
+// Access, such as a cost estimate. False when Access did not check rc or f is allowed;
+// fields selected on an interface are decided at run time and count as allowed here.
 func ForbiddenField(rc *graphql.OperationContext, f *ast.Field) bool {
 	p, _ := rc.Stats.GetExtension(planKey).(*plan)
-	return p != nil && p.Forbidden(f)
+	if p == nil {
+		return false
+	}
+	_, ok := p.forbidden[f]
+	return ok
 }
 
 // report logs and counts the operation's refusal, once.

@@ -232,3 +232,19 @@ func BenchmarkAccess(b *testing.B) {
 		}
 	})
 }
+
+func TestForbiddenFieldAndRoleKey(t *testing.T) {
+	s, p := testPolicy(t)
+	a := NewAccess(AccessConfig{Policy: p})
+	rc := operation(t, s, `{ open { name secret } }`, nil)
+	require.Nil(t, a.MutateOperationContext(caller(auth.RolePublic), rc))
+	open := rc.Operation.SelectionSet[0].(*ast.Field)
+	assert.False(t, ForbiddenField(rc, open))
+	assert.False(t, ForbiddenField(rc, open.SelectionSet[0].(*ast.Field)))
+	assert.True(t, ForbiddenField(rc, open.SelectionSet[1].(*ast.Field)), "Open.secret: no upstream cost")
+	assert.False(t, ForbiddenField(&graphql.OperationContext{}, open), "not checked")
+
+	assert.Equal(t, "public", RoleKey(caller(auth.RolePublic)))
+	assert.Equal(t, "admin", RoleKey(caller(auth.RoleAdmin)))
+	assert.Equal(t, "none", RoleKey(context.Background()))
+}

@@ -35,6 +35,9 @@ type Config struct {
 	// MaxBatch is how many operations one POST may carry as a JSON array
 	// (GRAPHQL_MAX_BATCH; 0 refuses batches).
 	MaxBatch int
+	// Introspection lets public callers introspect the schema (GRAPHQL_INTROSPECTION,
+	// default true: frontends generate their types from it); viewer and above always may.
+	Introspection bool
 	// DemoActivity controls the simulated live activity of demo mode (DEMO_ACTIVITY).
 	DemoActivity bool
 	// WebhookResync is how often the webhooks registered with Livestorm are checked and
@@ -100,6 +103,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		MaxComplexity:  200_000,
 		MaxDepth:       12,
 		MaxBatch:       10,
+		Introspection:  true,
 		DemoActivity:   true,
 		WebhookResync:  time.Hour,
 		Limits:         defaultLimits(),
@@ -205,6 +209,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	intVar("GRAPHQL_MAX_COMPLEXITY", &c.MaxComplexity, 1, 10_000_000)
 	intVar("GRAPHQL_MAX_DEPTH", &c.MaxDepth, 1, 100)
 	intVar("GRAPHQL_MAX_BATCH", &c.MaxBatch, 0, 100)
+	boolVar("GRAPHQL_INTROSPECTION", &c.Introspection)
 	boolVar("DEMO_ACTIVITY", &c.DemoActivity)
 	if v := strings.TrimSpace(getenv("WEBHOOK_RESYNC_INTERVAL")); v != "" {
 		d, err := time.ParseDuration(v)

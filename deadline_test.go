@@ -144,7 +144,7 @@ func TestShutdownAnswersInFlightOperations(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"gw"}, env(map[string]string{
-			"PORT": "0", "LIVESTORM_API_URL": simSrv.URL + "/v1", "LIVESTORM_API_TOKEN": sim.Organizations()[0].Token,
+			"PORT": "0", "LIVESTORM_API_URL": simSrv.URL + "/v1", "LIVESTORM_API_TOKEN": sim.Organizations()[0].Token, "AUTH_ANONYMOUS_ROLE": "admin",
 			"SHUTDOWN_TIMEOUT": "200ms",
 		}), &stdout, &stderr)
 	}()

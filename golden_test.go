@@ -15,7 +15,7 @@ import (
 	"github.com/livestorm-gateway/gateway/livestormsim"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/golden/*.json from the current responses")
+var update = flag.Bool("update", false, "rewrite testdata/golden/*.json from the current responses, and the README's role table from the schema")
 
 // TestGolden runs every testdata/golden/*.graphql against a simulator seeded at a fixed
 // instant and compares the response with the .json beside it. Run

@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/livestorm-gateway/gateway/auth"
 	"github.com/livestorm-gateway/gateway/cache"
 	"github.com/livestorm-gateway/gateway/livestorm"
 	"github.com/livestorm-gateway/gateway/livestormsim"
@@ -45,12 +46,19 @@ type harnessConfig struct {
 	caller      CallerInfo
 	simWrap     func(http.Handler) http.Handler
 	gwWrap      func(http.Handler) http.Handler
+	// anonymousRole is AUTH_ANONYMOUS_ROLE (default admin).
+	anonymousRole string
 }
 
 type harnessOption func(*harnessConfig)
 
 func withCacheTTL(d time.Duration) harnessOption { return func(c *harnessConfig) { c.cacheTTL = d } }
 func withForwardAuth() harnessOption             { return func(c *harnessConfig) { c.forwardAuth = true } }
+
+// withAnonymousRole sets AUTH_ANONYMOUS_ROLE for callers without a credential.
+func withAnonymousRole(role string) harnessOption {
+	return func(c *harnessConfig) { c.anonymousRole = role }
+}
 func withSize(s livestormsim.Size) harnessOption {
 	return func(c *harnessConfig) { c.size = s }
 }
@@ -101,7 +109,7 @@ var testClock = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
 func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	t.Helper()
-	hc := harnessConfig{size: livestormsim.SizeSmall, cacheTTL: 5 * time.Minute}
+	hc := harnessConfig{size: livestormsim.SizeSmall, cacheTTL: 5 * time.Minute, anonymousRole: "admin"}
 	for _, o := range opts {
 		o(&hc)
 	}
@@ -135,14 +143,21 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		MaxComplexity: 200_000,
 		MaxDepth:      12,
 		MaxBatch:      10,
+		Introspection: true,
 		WebhookSecret: "test-secret",
-		Limits:        noLimits(),
+		// Callers without a credential are admin unless a test says otherwise
+		// (withAnonymousRole, or its own auth.Config): the tests of the graph itself
+		// run with every field allowed; access_test.go tests each role.
+		Auth:   auth.Config{AnonymousRole: hc.anonymousRole},
+		Limits: noLimits(),
 	}
 	if hc.limits != nil {
 		hc.limits(&cfg.Limits)
 	}
 	if !hc.forwardAuth {
 		cfg.APIToken = orgs[0].Token
+	} else {
+		cfg.Auth = auth.Config{} // forwarded mode: the caller's own token, admin within its scopes
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if hc.logger != nil {

@@ -328,7 +328,7 @@ func TestReadinessDegradedWhenQuotaNearlyExhausted(t *testing.T) {
 // TestCallerRateLimitOverWebSocket: the upgrade is one request, then each operation the
 // socket carries is one more.
 func TestCallerRateLimitOverWebSocket(t *testing.T) {
-	h := newHarness(t, withLimits(func(l *LimitsConfig) {
+	h := newHarness(t, withAnonymousRole("public"), withLimits(func(l *LimitsConfig) {
 		l.RateLimit["public"] = rateLimit{PerSecond: 0.01, Burst: 3}
 	}))
 	c := openSubscriber(t, protoTransportWS, h.gw.URL, "")

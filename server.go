@@ -168,6 +168,13 @@ func newGraphQLHandler(d Deps, lim *limits) http.Handler {
 	queryCache := lru.New[*ast.QueryDocument](1000)
 	srv.SetQueryCache(queryCache)
 	srv.Use(extension.Introspection{})
+	// Right after Introspection (it may turn introspection off again for public callers)
+	// and before any extension that wants to know which fields will not run
+	// (graph.ForbiddenField).
+	srv.Use(graph.NewAccess(graph.AccessConfig{
+		PublicIntrospection: d.Config.Introspection, Logger: d.Logger, Forwarded: d.Config.ForwardAuth,
+		Denied: func(role string) { d.Metrics.AccessDenied.WithLabelValues(role).Inc() },
+	}))
 	if d.Persisted != nil {
 		// Before APQ, which must never see a restricted caller's new hash or a hash the
 		// manifest does not hold (see persisted.Extension).

@@ -43,3 +43,11 @@ func satelliteConnection[T any](ctx context.Context, sessionID string, first *in
 		return loaders.PageKey[struct{}]{Parent: sessionID, Page: p}
 	})
 }
+
+// nonEmpty is s, or nil when Livestorm sent nothing.
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

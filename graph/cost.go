@@ -169,7 +169,13 @@ const maxSteps = 200_000
 
 // EstimateOperation prices op of doc with the request's variables.
 func EstimateOperation(schema *ast.Schema, doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[string]any) (est Estimate) {
-	e := &estimator{schema: schema, doc: doc, vars: vars, keys: map[string]*fetchKey{}, expanded: map[string]bool{}}
+	return estimateOperation(schema, doc, op, vars, nil)
+}
+
+// estimateOperation prices op, skipping the fields skip says will not run (the caller's
+// role may not see them: they answer FORBIDDEN and cost nothing, nor does what is below).
+func estimateOperation(schema *ast.Schema, doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[string]any, skip func(*ast.Field) bool) (est Estimate) {
+	e := &estimator{schema: schema, doc: doc, vars: vars, keys: map[string]*fetchKey{}, expanded: map[string]bool{}, skip: skip}
 	defer func() {
 		if recover() != nil { // a malformed argument: never fail the request here
 			est = Estimate{Calls: maxCost, NeedsTenant: true}
@@ -247,6 +253,7 @@ type estimator struct {
 	scope    string
 	tenant   bool
 	steps    int
+	skip     func(*ast.Field) bool // fields that will not run (forbidden to the caller)
 }
 
 func (e *estimator) add(key string, n int, pages []int) {
@@ -293,6 +300,9 @@ func (e *estimator) walk(set ast.SelectionSet, pos position) {
 func (e *estimator) field(f *ast.Field, pos position) {
 	if strings.HasPrefix(f.Name, "__") {
 		return // introspection and __typename are answered by the gateway
+	}
+	if e.skip != nil && e.skip(f) {
+		return // forbidden to the caller: answered FORBIDDEN, no call
 	}
 	rule := ruleFor(e.schema, f)
 	args := f.ArgumentMap(e.vars)
@@ -662,7 +672,7 @@ func (c *costLimit) MutateOperationContext(ctx context.Context, rc *graphql.Oper
 	if rc.Operation == nil {
 		return nil
 	}
-	est := EstimateOperation(c.schema, rc.Doc, rc.Operation, rc.Variables)
+	est := estimateOperation(c.schema, rc.Doc, rc.Operation, rc.Variables, func(f *ast.Field) bool { return ForbiddenField(rc, f) })
 	cost := &Cost{Estimated: est.Calls, Limit: -1}
 	if est.NeedsTenant && c.o.Extra != nil {
 		cost.Estimated = satAdd(cost.Estimated, c.o.Extra(ctx))

@@ -121,6 +121,10 @@ func ErrorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 // Classify maps an error to its extensions.code, a message safe to show and extra
 // extensions (retryAfter, field).
 func Classify(err error) (code, msg string, ext map[string]any) {
+	var denied *AccessError
+	if errors.As(err, &denied) {
+		return denied.code(), denied.Error(), denied.extensions()
+	}
 	var lim *LimitError
 	if errors.As(err, &lim) {
 		ext = map[string]any{}

@@ -155,6 +155,9 @@ func (r *mutationResolver) RegisterPerson(ctx context.Context, input model.Regis
 	if v.err != nil {
 		return nil, v.err
 	}
+	if err := visibleSessionID(ctx, input.SessionID); err != nil {
+		return nil, err // a public caller registers to sessions of published events only
+	}
 	p, err := write(ctx, func(ctx context.Context) (*livestorm.Person, error) {
 		return r.Client.RegisterPerson(ctx, input.SessionID, reg)
 	},
@@ -162,7 +165,8 @@ func (r *mutationResolver) RegisterPerson(ctx context.Context, input model.Regis
 	if err != nil {
 		return nil, err
 	}
-	payload := &model.RegisterPersonPayload{Registration: model.NewRegistration(p, input.SessionID, "")}
+	made := model.NewRegistration(p, input.SessionID, "")
+	payload := &model.RegisterPersonPayload{Registration: made, ConnectionLink: nonEmpty(made.ConnectionLink)}
 	if selected(ctx, "session") {
 		payload.Session, err = freshSession(ctx, input.SessionID)
 	}

@@ -19,19 +19,26 @@ const maxNodes = 100
 
 // resolveNode reads the object a global id names, through the same loaders (per-operation
 // dedupe, shared cache) as every other path to it: at most one upstream call per id,
-// none when cached. User, Webhook and PeopleAttribute have no get-by-id endpoint and are
+// none when cached. The type the id names must be one the caller's role may reach
+// (@access on the type), checked before any call; public callers reach published events
+// and their sessions only. User, Webhook and PeopleAttribute have no get-by-id endpoint and are
 // found in their list's cached pages, as everywhere else.
 func resolveNode(ctx context.Context, field, id string) (model.Node, error) {
 	kind, parts, ok := parseGlobalID(id)
 	if !ok {
 		return nil, inputError(field, fmt.Sprintf("%s is not a global id: pass a Node's id (Livestorm ids go to the typed lookups, e.g. event(id:))", field))
 	}
+	if err := checkType(ctx, string(kind)); err != nil {
+		return nil, err // decided from the id: no upstream call
+	}
 	l := loaders.For(ctx)
 	switch kind {
 	case kindEvent:
-		return node(l.EventByID.Load(ctx, parts[0]))
+		ev, err := l.EventByID.Load(ctx, parts[0])
+		return node(visibleEvent(ctx, ev, err))
 	case kindSession:
-		return node(l.SessionByID.Load(ctx, parts[0]))
+		s, err := l.SessionByID.Load(ctx, parts[0])
+		return node(visibleSession(ctx, s, err))
 	case kindPerson:
 		return node(l.PersonByID.Load(ctx, parts[0]))
 	case kindRegistration:

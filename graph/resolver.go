@@ -25,4 +25,7 @@ type Resolver struct {
 	SubscriptionBuffer int
 	// SubscriptionsActive counts open subscriptions (gateway_subscriptions_active).
 	SubscriptionsActive prometheus.Gauge
+
+	// published remembers which events public subscribers may hear about.
+	published publishedMemo
 }

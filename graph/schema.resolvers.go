@@ -23,7 +23,8 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]model.Node, 
 }
 
 func (r *queryResolver) Event(ctx context.Context, id string) (*livestorm.Event, error) {
-	return lookup(ctx, kindEvent, id, loaders.For(ctx).EventByID.Load)
+	ev, err := lookup(ctx, kindEvent, id, loaders.For(ctx).EventByID.Load)
+	return visibleEvent(ctx, ev, err)
 }
 
 func (r *queryResolver) Events(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.EventFilter) (*model.Connection[livestorm.Event], error) {
@@ -32,13 +33,17 @@ func (r *queryResolver) Events(ctx context.Context, first *int, after *string, l
 		return nil, err
 	}
 	f := eventsFilter(filter)
+	if publishedOnly(ctx) {
+		return publicEvents(ctx, w, f)
+	}
 	return pagedConnection(ctx, w, loaders.For(ctx).EventsPage, func(p int) loaders.PageKey[loaders.EventsFilter] {
 		return loaders.PageKey[loaders.EventsFilter]{Filter: f, Page: p}
 	})
 }
 
 func (r *queryResolver) Session(ctx context.Context, id string) (*livestorm.Session, error) {
-	return lookup(ctx, kindSession, id, loaders.For(ctx).SessionByID.Load)
+	s, err := lookup(ctx, kindSession, id, loaders.For(ctx).SessionByID.Load)
+	return visibleSession(ctx, s, err)
 }
 
 func (r *queryResolver) Sessions(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.SessionFilter) (*model.Connection[livestorm.Session], error) {
@@ -47,6 +52,9 @@ func (r *queryResolver) Sessions(ctx context.Context, first *int, after *string,
 		return nil, err
 	}
 	f := sessionsFilter(filter)
+	if publishedOnly(ctx) {
+		return publicSessions(ctx, w, f)
+	}
 	return pagedConnection(ctx, w, loaders.For(ctx).SessionsPage, func(p int) loaders.PageKey[loaders.SessionsFilter] {
 		return loaders.PageKey[loaders.SessionsFilter]{Filter: f, Page: p}
 	})

@@ -57,7 +57,8 @@ func (r *sessionResolver) BreakoutRoomParentSessionID(ctx context.Context, obj *
 }
 
 func (r *sessionResolver) Event(ctx context.Context, obj *livestorm.Session) (*livestorm.Event, error) {
-	return loaders.For(ctx).EventByID.Load(ctx, obj.EventID)
+	ev, err := loaders.For(ctx).EventByID.Load(ctx, obj.EventID)
+	return visibleEvent(ctx, ev, err)
 }
 
 func (r *sessionResolver) People(ctx context.Context, obj *livestorm.Session, first *int, after *string, last *int, before *string, filter *model.SessionPeopleFilter) (*model.Connection[livestorm.Person], error) {

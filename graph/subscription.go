@@ -49,6 +49,7 @@ func (r *Resolver) subscribe(ctx context.Context, filter pubsub.Filter) (<-chan 
 	// With tracing on, each event delivered gets a span; the goroutine waits for the
 	// event's response before taking the next one, so spans never mix (nil: no-op).
 	events := telemetry.SubscriptionEventsFrom(ctx)
+	gate := r.publishedGate(ctx) // nil unless the caller sees published events only
 	if r.SubscriptionsActive != nil {
 		r.SubscriptionsActive.Inc()
 	}
@@ -66,6 +67,9 @@ func (r *Resolver) subscribe(ctx context.Context, filter pubsub.Filter) (<-chan 
 				if !ok {
 					r.endStream(ctx, out, sub.Err())
 					return
+				}
+				if gate != nil && !gate(ctx, m) {
+					continue
 				}
 				events.Begin(ctx, m.Name, m.TraceParent)
 				select {
@@ -176,6 +180,14 @@ func notificationSession(ctx context.Context, m *pubsub.Message) (*livestorm.Ses
 }
 
 func notificationEvent(ctx context.Context, m *pubsub.Message) (*livestorm.Event, error) {
+	ev, err := messageEvent(ctx, m)
+	if ev == nil && err == nil {
+		return nil, nil
+	}
+	return visibleEvent(ctx, ev, err)
+}
+
+func messageEvent(ctx context.Context, m *pubsub.Message) (*livestorm.Event, error) {
 	if m.Err != nil {
 		return nil, nil
 	}

@@ -397,8 +397,9 @@ type ComplexityRoot struct {
 	}
 
 	RegisterPersonPayload struct {
-		Registration func(childComplexity int) int
-		Session      func(childComplexity int) int
+		ConnectionLink func(childComplexity int) int
+		Registration   func(childComplexity int) int
+		Session        func(childComplexity int) int
 	}
 
 	Registration struct {
@@ -2307,6 +2308,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RecordingEdge.Node(childComplexity), true
 
+	case "RegisterPersonPayload.connectionLink":
+		if e.ComplexityRoot.RegisterPersonPayload.ConnectionLink == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegisterPersonPayload.ConnectionLink(childComplexity), true
 	case "RegisterPersonPayload.registration":
 		if e.ComplexityRoot.RegisterPersonPayload.Registration == nil {
 			break
@@ -3419,9 +3426,10 @@ func newExecutionContext(
 
 var sources = []*ast.Source{
 	{Name: "../../schema/event.graphqls", Input: `"""
-A Livestorm event (webinar): a title, a registration form and one or more sessions.
+A Livestorm event (webinar): a title, a registration form and one or more sessions. Public
+callers see published events only, and every field but the people and registrations.
 """
-type Event implements Node {
+type Event implements Node @access(role: PUBLIC) {
   "Global id of the event (opaque)."
   id: ID!
   "Livestorm's UUID of the event."
@@ -3472,7 +3480,7 @@ type Event implements Node {
   sessionsCount: Int!
   "Registrants over every session of the event (sum of the sessions' counters; no extra upstream call)."
   registrantsCount: Int!
-  "The team member who owns the event."
+  "The team member who owns the event (public callers see their name and avatar, not their email)."
   owner: User
   "Tags assigned to the event."
   tags: [Tag!]
@@ -3481,13 +3489,13 @@ type Event implements Node {
   "Sessions of the event, oldest first. Served from the event document itself: no extra upstream call."
   sessions(first: Int, after: String, last: Int, before: String, filter: SessionFilter): SessionConnection
   "People registered to the event's sessions, as people only (the same upstream pages as ` + "`" + `registrations` + "`" + `, which add each one's registration details)."
-  people(first: Int, after: String, last: Int, before: String, filter: EventPeopleFilter): PersonConnection
+  people(first: Int, after: String, last: Int, before: String, filter: EventPeopleFilter): PersonConnection @access(role: VIEWER)
   """
   Registrations to the event, with their answers, tracking and attendance: one per row of
   Livestorm's event people list. Livestorm may give event-wide rows without a session (then
   ` + "`" + `session` + "`" + ` is null and the row's counters cover the whole event).
   """
-  registrations(first: Int, after: String, last: Int, before: String, filter: EventPeopleFilter): RegistrationConnection
+  registrations(first: Int, after: String, last: Int, before: String, filter: EventPeopleFilter): RegistrationConnection @access(role: VIEWER)
 }
 
 "Publication status of an event."
@@ -3526,7 +3534,7 @@ enum EventSchedulingStatus {
 A tag assigned to events. Not a Node: Livestorm has no way to read one tag, so a tag is
 read through its events and embedded in them by normalized caches.
 """
-type Tag {
+type Tag @access(role: PUBLIC) {
   "Livestorm's id of the tag."
   livestormId: ID!
   "The tag's title (tags are matched by title, case-insensitively)."
@@ -3537,7 +3545,7 @@ type Tag {
 A field of an event's registration form. It has no ` + "`" + `id` + "`" + `: its slug names a field of the
 workspace's form, not this event's field, so normalized caches embed it in its event.
 """
-type RegistrationField {
+type RegistrationField @access(role: PUBLIC) {
   "Livestorm's field id: a people-attribute slug such as ` + "`" + `email` + "`" + `, ` + "`" + `first_name` + "`" + ` or a custom slug."
   fieldId: String!
   "Livestorm's field type (` + "`" + `text` + "`" + `, ` + "`" + `file` + "`" + `, ` + "`" + `multiple` + "`" + `, …)."
@@ -3585,7 +3593,7 @@ input EventPeopleFilter {
 }
 
 "A page of events."
-type EventConnection {
+type EventConnection @access(role: PUBLIC) {
   "Edges with cursors."
   edges: [EventEdge!]!
   "The events of this page."
@@ -3597,7 +3605,7 @@ type EventConnection {
 }
 
 "An event with its cursor."
-type EventEdge {
+type EventEdge @access(role: PUBLIC) {
   "Opaque cursor for ` + "`" + `after` + "`" + ` and ` + "`" + `before` + "`" + `."
   cursor: String!
   "The event."
@@ -3609,9 +3617,10 @@ Every write Livestorm offers. Inputs are validated before anything is sent; a wr
 never retried blindly (a 429 is reported as RATE_LIMITED with retryAfter); a successful
 write evicts exactly the cached answers it changes, so the next query sees it. Every id in
 an input takes a global id (a Node's ` + "`" + `id` + "`" + `) or Livestorm's own UUID; the ids in payloads are
-global ids, ready for a normalized cache's evict.
+global ids, ready for a normalized cache's evict. Writes need EDITOR (team members and
+webhooks: ADMIN), except ` + "`" + `registerPerson` + "`" + `, which a public event page may call.
 """
-type Mutation {
+type Mutation @access(role: EDITOR) {
   "Creates an event (optionally with sessions, or as a copy of another event)."
   createEvent(input: CreateEventInput!): CreateEventPayload!
   "Changes attributes of an event."
@@ -3629,7 +3638,7 @@ type Mutation {
   "Deletes a session."
   deleteSession(input: DeleteSessionInput!): DeleteSessionPayload!
   "Registers a person to a session."
-  registerPerson(input: RegisterPersonInput!): RegisterPersonPayload!
+  registerPerson(input: RegisterPersonInput!): RegisterPersonPayload! @access(role: PUBLIC)
   "Changes a registrant's answers or tracking parameters."
   updateRegistration(input: UpdateRegistrationInput!): UpdateRegistrationPayload!
   "Unregisters a person from a session, by person id or by email."
@@ -3637,13 +3646,13 @@ type Mutation {
   "Registers up to 50 people at once, asynchronously: follow the returned job with job(id) or the jobEnded subscription."
   bulkRegister(input: BulkRegisterInput!): BulkRegisterPayload!
   "Invites a team member."
-  inviteUser(input: InviteUserInput!): InviteUserPayload!
+  inviteUser(input: InviteUserInput!): InviteUserPayload! @access(role: ADMIN)
   "Removes a team member."
-  removeUser(input: RemoveUserInput!): RemoveUserPayload!
+  removeUser(input: RemoveUserInput!): RemoveUserPayload! @access(role: ADMIN)
   "Subscribes a URL to a Livestorm webhook event."
-  createWebhook(input: CreateWebhookInput!): CreateWebhookPayload!
+  createWebhook(input: CreateWebhookInput!): CreateWebhookPayload! @access(role: ADMIN)
   "Deletes a webhook subscription."
-  deleteWebhook(input: DeleteWebhookInput!): DeleteWebhookPayload!
+  deleteWebhook(input: DeleteWebhookInput!): DeleteWebhookPayload! @access(role: ADMIN)
 }
 
 "A session to schedule."
@@ -3860,10 +3869,15 @@ input RegisterPersonInput {
   utmContent: String
 }
 
-"The registration made."
-type RegisterPersonPayload {
+"""
+The registration made. A public caller (the registrant, on an event page) gets their own
+join link and the session; the registration itself, with the person, needs VIEWER.
+"""
+type RegisterPersonPayload @access(role: PUBLIC) {
+  "The new registrant's personal link to join the session: theirs, so shown to whoever registered them."
+  connectionLink: String
   "The new registration, with its person and personal connection link."
-  registration: Registration
+  registration: Registration @access(role: VIEWER)
   "The session (with its new registrant count)."
   session: Session
 }
@@ -4015,7 +4029,7 @@ A person of the workspace: a registrant, a guest speaker or a team member. A per
 same wherever it is reached; what belongs to one registration (answers, attendance,
 activity in a session) is on ` + "`" + `Registration` + "`" + `.
 """
-type Person implements Node {
+type Person implements Node @access(role: VIEWER) {
   "Global id of the person (opaque)."
   id: ID!
   "Livestorm's UUID of the person (stable across sessions)."
@@ -4055,7 +4069,7 @@ to two sessions has two registrations. Rows of an event's people list that Lives
 without a session are registrations to the event (` + "`" + `session` + "`" + ` is null, counters cover the
 event).
 """
-type Registration implements Node {
+type Registration implements Node @access(role: VIEWER) {
   "Global id of the registration (opaque; derived from its session, or event, and person)."
   id: ID!
   "Who registered (no upstream call: Livestorm sends the person with the registration)."
@@ -4223,26 +4237,29 @@ type PersonEdge {
   node: Person!
 }
 
-"A registration-form attribute defined in the workspace."
-type PeopleAttribute implements Node {
+"""
+A registration-form attribute defined in the workspace. Public callers read what renders a
+published event's form (through ` + "`" + `RegistrationField.attribute` + "`" + `), not the workspace's list.
+"""
+type PeopleAttribute implements Node @access(role: VIEWER) {
   "Global id of the attribute (opaque)."
-  id: ID!
+  id: ID! @access(role: PUBLIC)
   "Livestorm's id of the attribute."
-  livestormId: ID!
+  livestormId: ID! @access(role: PUBLIC)
   "Slug used as the field id in registrations."
-  slug: String!
+  slug: String! @access(role: PUBLIC)
   "Display name."
-  name: String
+  name: String @access(role: PUBLIC)
   "Kind of value."
-  type: PeopleAttributeType!
+  type: PeopleAttributeType! @access(role: PUBLIC)
   "Whether Livestorm defines it (email, names, avatar)."
-  builtin: Boolean!
+  builtin: Boolean! @access(role: PUBLIC)
   "Description."
-  description: String
+  description: String @access(role: PUBLIC)
   "Placeholder text."
-  placeholder: String
+  placeholder: String @access(role: PUBLIC)
   "Choices of select attributes."
-  options: [PeopleAttributeOption!]!
+  options: [PeopleAttributeOption!]! @access(role: PUBLIC)
   "When it was created."
   createdAt: DateTime
   "When it was last changed."
@@ -4250,7 +4267,7 @@ type PeopleAttribute implements Node {
 }
 
 "A choice of a select attribute."
-type PeopleAttributeOption {
+type PeopleAttributeOption @access(role: PUBLIC) {
   "Label shown."
   label: String!
   "Value stored."
@@ -4356,11 +4373,33 @@ or Unix seconds as an integer.
 scalar DateTime
 
 """
+Who may read a type or field, or call a root field. Roles include the ones before them:
+PUBLIC < VIEWER < EDITOR < ADMIN. A field without a declaration takes the declaration of the
+type it belongs to; a type without one is VIEWER, so nothing becomes public by accident. A
+field that a caller's role may not see answers null with a FORBIDDEN error naming the role
+it needs, and costs no upstream call; a mutation selecting one is refused whole. Reaching an
+object through ` + "`" + `node` + "`" + `/` + "`" + `nodes` + "`" + ` needs the role of its type.
+"""
+directive @access(role: Role!) on OBJECT | INTERFACE | FIELD_DEFINITION
+
+"What a caller may do (see ` + "`" + `@access` + "`" + `); each role includes the ones before it."
+enum Role {
+  "Anonymous visitors of a public event page: published events, their sessions, tags, registration form, schedule and counters; registerPerson."
+  PUBLIC
+  "Internal dashboards: every read, personal data included."
+  VIEWER
+  "Back-office tools: also writes to events, sessions, tags and registrations."
+  EDITOR
+  "Operators: also team members and webhooks."
+  ADMIN
+}
+
+"""
 An object with a global id (Relay's global object identification). Its ` + "`" + `id` + "`" + ` is opaque and
 unique across every type of the graph: give it to ` + "`" + `node(id:)` + "`" + ` to read the object again, or
 to any id argument. Livestorm's own UUID is in the type's ` + "`" + `livestormId` + "`" + ` field.
 """
-interface Node {
+interface Node @access(role: PUBLIC) {
   "Global id of the object (opaque; the same object always has the same id)."
   id: ID!
 }
@@ -4368,12 +4407,12 @@ interface Node {
 """
 Relay-style page information for a connection.
 """
-type PageInfo {
+type PageInfo @access(role: PUBLIC) {
   "Whether items follow the last edge: with ` + "`" + `first` + "`" + `, past the window (up to ` + "`" + `before` + "`" + ` if given); with ` + "`" + `last` + "`" + `, after ` + "`" + `before` + "`" + `."
   hasNextPage: Boolean!
   "Whether items precede the first edge: with ` + "`" + `last` + "`" + `, before the window (down to ` + "`" + `after` + "`" + ` if given); with ` + "`" + `first` + "`" + `, before ` + "`" + `after` + "`" + `."
   hasPreviousPage: Boolean!
-  "Cursor of the first edge, null when the page is empty; pass it as ` + "`" + `before` + "`" + ` to get the previous page."
+  "Cursor of the first edge, null when the page is empty; pass it as ` + "`" + `before` + "`" + ` to get the previous page. (A public caller's ` + "`" + `events` + "`" + ` and ` + "`" + `sessions` + "`" + ` leave drafts out: the cursors then bound the window read, which drafts may start or end.)"
   startCursor: String
   "Cursor of the last edge, null when the page is empty; pass it as ` + "`" + `after` + "`" + ` to get the next page."
   endCursor: String
@@ -4384,21 +4423,22 @@ The entry points of the graph. Every list is a Relay connection: page forwards w
 (default 20, at most 200, served from consecutive Livestorm pages of 50) and ` + "`" + `after` + "`" + ` (an
 ` + "`" + `endCursor` + "`" + `), or backwards with ` + "`" + `last` + "`" + ` (at most 200) and ` + "`" + `before` + "`" + ` (a ` + "`" + `startCursor` + "`" + `).
 ` + "`" + `first` + "`" + ` and ` + "`" + `last` + "`" + ` together are refused. Every id argument takes a global id (a Node's
-` + "`" + `id` + "`" + `) or Livestorm's own UUID (` + "`" + `livestormId` + "`" + `).
+` + "`" + `id` + "`" + `) or Livestorm's own UUID (` + "`" + `livestormId` + "`" + `). Public callers see published events only:
+a draft answers NOT_FOUND, and lists leave drafts out.
 """
-type Query {
-  "Any object by its global id, or null (with a NOT_FOUND error) when it does not exist. At most one upstream call, none when cached."
-  node(id: ID!): Node
+type Query @access(role: VIEWER) {
+  "Any object by its global id, or null (with a NOT_FOUND error) when it does not exist. At most one upstream call, none when cached. The object's type must be one the caller's role may reach (FORBIDDEN otherwise, decided from the id before any call)."
+  node(id: ID!): Node @access(role: PUBLIC)
   "Objects by global id, in the order given: null (with an error naming its index) where one does not resolve. At most 100 ids; each costs at most one upstream call, none when cached."
-  nodes(ids: [ID!]!): [Node]!
+  nodes(ids: [ID!]!): [Node]! @access(role: PUBLIC)
   "One event by its global id or Livestorm id, or null when it does not exist."
-  event(id: ID!): Event
-  "Events of the workspace, oldest first."
-  events(first: Int, after: String, last: Int, before: String, filter: EventFilter): EventConnection
+  event(id: ID!): Event @access(role: PUBLIC)
+  "Events of the workspace, oldest first. Public callers get the published ones: a page may hold fewer than ` + "`" + `first` + "`" + `, and ` + "`" + `totalCount` + "`" + ` counts published events."
+  events(first: Int, after: String, last: Int, before: String, filter: EventFilter): EventConnection @access(role: PUBLIC)
   "One session by its global id or Livestorm id, or null when it does not exist."
-  session(id: ID!): Session
-  "Sessions of every event of the workspace, oldest first."
-  sessions(first: Int, after: String, last: Int, before: String, filter: SessionFilter): SessionConnection
+  session(id: ID!): Session @access(role: PUBLIC)
+  "Sessions of every event of the workspace, oldest first. Public callers get those of published events: a page may hold fewer than ` + "`" + `first` + "`" + `."
+  sessions(first: Int, after: String, last: Int, before: String, filter: SessionFilter): SessionConnection @access(role: PUBLIC)
   "One person by global id or Livestorm id (their registrations are reached through sessions and events)."
   person(id: ID!): Person
   "Every person of the workspace: registrants and team members."
@@ -4411,8 +4451,8 @@ type Query {
   webhooks(first: Int, after: String, last: Int, before: String, filter: WebhookFilter): WebhookConnection
   "A bulk-registration job by global id or Livestorm id, or null when it does not exist."
   job(id: ID!): Job
-  "The workspace the credential belongs to."
-  organization: Organization
+  "The workspace the credential belongs to (public callers: its name and slug)."
+  organization: Organization @access(role: PUBLIC)
   "Registration-form attributes (built-in and custom) defined in the workspace."
   peopleAttributes(
     first: Int
@@ -4422,8 +4462,8 @@ type Query {
     filter: PeopleAttributeFilter
     orderBy: [PeopleAttributeOrder!]
   ): PeopleAttributeConnection
-  "The latest Livestorm rate-limit figures seen for this workspace's credential (no upstream call)."
-  rateLimit: RateLimit!
+  "The latest Livestorm rate-limit figures seen for this workspace's credential (no upstream call); null, with FORBIDDEN, for public callers."
+  rateLimit: RateLimit
 }
 
 """
@@ -4455,9 +4495,11 @@ type UpstreamError {
 }
 `, BuiltIn: false},
 	{Name: "../../schema/session.graphqls", Input: `"""
-A session: one scheduled occurrence of an event, with its registrants and attendees.
+A session: one scheduled occurrence of an event, with its registrants and attendees. Public
+callers see the sessions of published events: their schedule and counters, not who
+registered nor what happened inside.
 """
-type Session implements Node {
+type Session implements Node @access(role: PUBLIC) {
   "Global id of the session (opaque)."
   id: ID!
   "Livestorm's UUID of the session."
@@ -4469,9 +4511,9 @@ type Session implements Node {
   "IANA timezone of the session."
   timezone: String
   "Link to the session room."
-  roomLink: String
+  roomLink: String @access(role: VIEWER)
   "URL of the page allowed to embed the room."
-  embedUrl: String
+  embedUrl: String @access(role: VIEWER)
   "Scheduled start."
   estimatedStartedAt: DateTime
   "Actual start; null until the session starts."
@@ -4495,15 +4537,15 @@ type Session implements Node {
   "The event this session belongs to."
   event: Event
   "Registrants and team members of the session, as people only (the same upstream pages as ` + "`" + `registrations` + "`" + `)."
-  people(first: Int, after: String, last: Int, before: String, filter: SessionPeopleFilter): PersonConnection
+  people(first: Int, after: String, last: Int, before: String, filter: SessionPeopleFilter): PersonConnection @access(role: VIEWER)
   "Registrations to the session (registrants and team members), with their answers, tracking, attendance and activity."
-  registrations(first: Int, after: String, last: Int, before: String, filter: SessionPeopleFilter): RegistrationConnection
+  registrations(first: Int, after: String, last: Int, before: String, filter: SessionPeopleFilter): RegistrationConnection @access(role: VIEWER)
   "Recordings of the session, with signed download URLs."
-  recordings(first: Int, after: String, last: Int, before: String): RecordingConnection
+  recordings(first: Int, after: String, last: Int, before: String): RecordingConnection @access(role: VIEWER)
   "Chat messages sent during the session."
-  chatMessages(first: Int, after: String, last: Int, before: String): ChatMessageConnection
+  chatMessages(first: Int, after: String, last: Int, before: String): ChatMessageConnection @access(role: VIEWER)
   "Questions asked during the session."
-  questions(first: Int, after: String, last: Int, before: String): QuestionConnection
+  questions(first: Int, after: String, last: Int, before: String): QuestionConnection @access(role: VIEWER)
 }
 
 "Lifecycle status of a session."
@@ -4565,7 +4607,7 @@ input SessionPeopleFilter {
 }
 
 "A page of sessions."
-type SessionConnection {
+type SessionConnection @access(role: PUBLIC) {
   "Edges with cursors."
   edges: [SessionEdge!]!
   "The sessions of this page."
@@ -4577,7 +4619,7 @@ type SessionConnection {
 }
 
 "A session with its cursor."
-type SessionEdge {
+type SessionEdge @access(role: PUBLIC) {
   "Opaque cursor for ` + "`" + `after` + "`" + ` and ` + "`" + `before` + "`" + `."
   cursor: String!
   "The session."
@@ -4588,7 +4630,7 @@ type SessionEdge {
 A recording of a session. Not a Node: Livestorm has no way to read one recording, so it is
 read (with a freshly signed URL) through its session and embedded in it by normalized caches.
 """
-type Recording {
+type Recording @access(role: VIEWER) {
   "Livestorm's id of the recording."
   livestormId: ID!
   "Kind of file, e.g. ` + "`" + `video` + "`" + `."
@@ -4633,7 +4675,7 @@ type RecordingEdge {
 A chat message sent during a session. Not a Node: Livestorm has no way to read one message,
 so it is read through its session's chat and embedded in it by normalized caches.
 """
-type ChatMessage {
+type ChatMessage @access(role: VIEWER) {
   "Livestorm's id of the message."
   livestormId: ID!
   "Text of the message."
@@ -4672,7 +4714,7 @@ type ChatMessageEdge {
 A question asked during a session. Not a Node: Livestorm has no way to read one question,
 so it is read through its session's Q&A and embedded in it by normalized caches.
 """
-type Question {
+type Question @access(role: VIEWER) {
   "Livestorm's id of the question."
   livestormId: ID!
   "The question."
@@ -4717,17 +4759,18 @@ type QuestionEdge {
 Live updates, driven by Livestorm's webhooks. Each subscriber receives only events of the
 workspace of its credential. Nested objects (event, session) are read afresh for every
 notification, after the cache entries the change affects were evicted. Filter arguments take
-global ids or Livestorm ids.
+global ids or Livestorm ids. Public callers receive only notifications about published
+events, and the registration notifications without who registered.
 """
-type Subscription {
+type Subscription @access(role: VIEWER) {
   "Sessions scheduled, started or ended (session.created, session.started, session.ended)."
-  sessionChanged(eventId: ID, sessionId: ID): SessionChange!
+  sessionChanged(eventId: ID, sessionId: ID): SessionChange! @access(role: PUBLIC)
   "New registrations (people.registered)."
-  registrationCreated(eventId: ID, sessionId: ID): RegistrationEvent!
+  registrationCreated(eventId: ID, sessionId: ID): RegistrationEvent! @access(role: PUBLIC)
   "Attendance reported after a session ends (people.attended, people.not_attended)."
-  attendanceRecorded(eventId: ID, sessionId: ID): AttendanceEvent!
+  attendanceRecorded(eventId: ID, sessionId: ID): AttendanceEvent! @access(role: PUBLIC)
   "Events created or published (event.created, event.published)."
-  eventChanged(eventId: ID): EventChange!
+  eventChanged(eventId: ID): EventChange! @access(role: PUBLIC)
   "Replays watched (people.watched_replay)."
   replayWatched(eventId: ID): ReplayEvent!
   "Bulk-registration jobs that ended (job.ended)."
@@ -4737,7 +4780,7 @@ type Subscription {
 }
 
 "A session was scheduled, started or ended."
-type SessionChange {
+type SessionChange @access(role: PUBLIC) {
   "The Livestorm event: SESSION_CREATED, SESSION_STARTED or SESSION_ENDED."
   type: LivestormEventType!
   "When the gateway received the notification."
@@ -4749,15 +4792,15 @@ type SessionChange {
 }
 
 "Someone registered to a session."
-type RegistrationEvent {
+type RegistrationEvent @access(role: PUBLIC) {
   "The Livestorm event: PEOPLE_REGISTERED."
   type: LivestormEventType!
   "When the gateway received the notification."
   occurredAt: DateTime!
   "The new registration, as the webhook delivered it (no upstream call)."
-  registration: Registration
+  registration: Registration @access(role: VIEWER)
   "The new registrant (the registration's person)."
-  person: Person
+  person: Person @access(role: VIEWER)
   "The session registered to (with its new registrant count)."
   session: Session
   "The session's event."
@@ -4765,7 +4808,7 @@ type RegistrationEvent {
 }
 
 "A registrant's attendance, reported once the session ended."
-type AttendanceEvent {
+type AttendanceEvent @access(role: PUBLIC) {
   "The Livestorm event: PEOPLE_ATTENDED or PEOPLE_NOT_ATTENDED."
   type: LivestormEventType!
   "When the gateway received the notification."
@@ -4773,9 +4816,9 @@ type AttendanceEvent {
   "Whether the registrant attended."
   attended: Boolean!
   "The registration, with its attendance details as the webhook delivered them."
-  registration: Registration
+  registration: Registration @access(role: VIEWER)
   "The registrant (the registration's person)."
-  person: Person
+  person: Person @access(role: VIEWER)
   "The session."
   session: Session
   "The session's event."
@@ -4783,7 +4826,7 @@ type AttendanceEvent {
 }
 
 "An event was created or published."
-type EventChange {
+type EventChange @access(role: PUBLIC) {
   "The Livestorm event: EVENT_CREATED or EVENT_PUBLISHED."
   type: LivestormEventType!
   "When the gateway received the notification."
@@ -4836,24 +4879,27 @@ type LivestormEvent {
   job: Job
 }
 `, BuiltIn: false},
-	{Name: "../../schema/workspace.graphqls", Input: `"A team member of the workspace."
-type User implements Node {
+	{Name: "../../schema/workspace.graphqls", Input: `"""
+A team member of the workspace. Public callers see the display name and avatar of an event's
+owner (` + "`" + `Event.owner` + "`" + `); everything else, and team members by id, need VIEWER.
+"""
+type User implements Node @access(role: VIEWER) {
   "Global id of the team member (opaque; not their Person id, which is another object)."
-  id: ID!
+  id: ID! @access(role: PUBLIC)
   "Livestorm's id of the team member (also their person's Livestorm id)."
-  livestormId: ID!
+  livestormId: ID! @access(role: PUBLIC)
   "Role in the workspace."
   role: UserRole!
   "First name."
-  firstName: String
+  firstName: String @access(role: PUBLIC)
   "Last name."
-  lastName: String
-  "Email address."
-  email: String!
+  lastName: String @access(role: PUBLIC)
+  "Email address (null with a FORBIDDEN error for public callers, so the rest of ` + "`" + `owner` + "`" + ` stays)."
+  email: String
   "Preferred locale."
   locale: String
   "Avatar image URL."
-  avatarLink: String
+  avatarLink: String @access(role: PUBLIC)
   "Whether the invitation is still pending."
   pendingInvite: Boolean!
   "Website."
@@ -4911,7 +4957,7 @@ type UserEdge {
 }
 
 "A Livestorm webhook subscription."
-type Webhook implements Node {
+type Webhook implements Node @access(role: VIEWER) {
   "Global id of the subscription (opaque)."
   id: ID!
   "Livestorm's id of the subscription."
@@ -4981,7 +5027,7 @@ type WebhookEdge {
 }
 
 "An asynchronous bulk-registration job."
-type Job implements Node {
+type Job implements Node @access(role: VIEWER) {
   "Global id of the job (opaque)."
   id: ID!
   "Livestorm's id of the job."
@@ -5020,7 +5066,7 @@ enum JobStatus {
 The outcome of one registration of a bulk job. Not a Node: it is read through its job and
 embedded in it by normalized caches.
 """
-type JobTask {
+type JobTask @access(role: VIEWER) {
   "Livestorm's id of the task."
   livestormId: ID!
   "` + "`" + `succeeded` + "`" + ` or ` + "`" + `failed` + "`" + `."
@@ -5033,8 +5079,8 @@ type JobTask {
   errors: [UpstreamError!]!
 }
 
-"The Livestorm workspace."
-type Organization implements Node {
+"The Livestorm workspace. Public callers see its name and slug (an event page names its organizer)."
+type Organization implements Node @access(role: PUBLIC) {
   "Global id of the workspace (opaque)."
   id: ID!
   "Livestorm's id of the workspace."
@@ -5044,7 +5090,7 @@ type Organization implements Node {
   "Slug."
   slug: String
   "Global id of the parent workspace, if any."
-  parentId: ID
+  parentId: ID @access(role: VIEWER)
 }
 `, BuiltIn: false},
 }
@@ -5662,6 +5708,8 @@ func (ec *executionContext) childFields_RecordingEdge(ctx context.Context, field
 
 func (ec *executionContext) childFields_RegisterPersonPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "connectionLink":
+		return ec.fieldContext_RegisterPersonPayload_connectionLink(ctx, field)
 	case "registration":
 		return ec.fieldContext_RegisterPersonPayload_registration(ctx, field)
 	case "session":
@@ -12626,10 +12674,10 @@ func (ec *executionContext) _Query_rateLimit(ctx context.Context, field graphql.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.RateLimit) graphql.Marshaler {
-			return ec.marshalNRateLimit2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐRateLimit(ctx, selections, v)
+			return ec.marshalORateLimit2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐRateLimit(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_rateLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13646,6 +13694,29 @@ func (ec *executionContext) fieldContext_RecordingEdge_node(_ context.Context, f
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RegisterPersonPayload_connectionLink(ctx context.Context, field graphql.CollectedField, obj *model.RegisterPersonPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegisterPersonPayload_connectionLink(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConnectionLink, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RegisterPersonPayload_connectionLink(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegisterPersonPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _RegisterPersonPayload_registration(ctx context.Context, field graphql.CollectedField, obj *model.RegisterPersonPayload) (ret graphql.Marshaler) {
@@ -16965,10 +17036,10 @@ func (ec *executionContext) _User_email(ctx context.Context, field graphql.Colle
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+			return ec.marshalOString2string(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_User_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -22753,7 +22824,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				})
 		case "rateLimit":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_rateLimit(ctx, field)
 				})
@@ -23180,6 +23251,11 @@ func (ec *executionContext) _RegisterPersonPayload(ctx context.Context, sel ast.
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("RegisterPersonPayload")
+		case "connectionLink":
+			out.Values[i] = ec._RegisterPersonPayload_connectionLink(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "registration":
 			out.Values[i] = ec._RegisterPersonPayload_registration(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -24362,7 +24438,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "email":
 			out.Values[i] = ec._User_email(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "locale":
@@ -25723,14 +25799,6 @@ func (ec *executionContext) marshalNQuestionEdge2ᚖgithubᚗcomᚋlivestormᚑg
 	return ec._QuestionEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNRateLimit2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐRateLimit(ctx context.Context, sel ast.SelectionSet, v *livestorm.RateLimit) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "RateLimit!")
-		return graphql.Null
-	}
-	return ec._RateLimit(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNRecording2ᚕᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐRecordingᚄ(ctx context.Context, sel ast.SelectionSet, v []*livestorm.Recording) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -25912,6 +25980,16 @@ func (ec *executionContext) marshalNReplayEvent2ᚖgithubᚗcomᚋlivestormᚑga
 		return graphql.Null
 	}
 	return ec._ReplayEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRole2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRole(ctx context.Context, v any) (model.Role, error) {
+	var res model.Role
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRole2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRole(ctx context.Context, sel ast.SelectionSet, v model.Role) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNSession2ᚕᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐSessionᚄ(ctx context.Context, sel ast.SelectionSet, v []*livestorm.Session) graphql.Marshaler {
@@ -26825,6 +26903,13 @@ func (ec *executionContext) marshalOQuestionConnection2ᚖgithubᚗcomᚋlivesto
 		return graphql.Null
 	}
 	return ec._QuestionConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORateLimit2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐRateLimit(ctx context.Context, sel ast.SelectionSet, v *livestorm.RateLimit) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RateLimit(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalORecordingConnection2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐConnection(ctx context.Context, sel ast.SelectionSet, v *model.Connection[livestorm.Recording]) graphql.Marshaler {

@@ -154,7 +154,8 @@ type InviteUserPayload struct {
 // never retried blindly (a 429 is reported as RATE_LIMITED with retryAfter); a successful
 // write evicts exactly the cached answers it changes, so the next query sees it. Every id in
 // an input takes a global id (a Node's `id`) or Livestorm's own UUID; the ids in payloads are
-// global ids, ready for a normalized cache's evict.
+// global ids, ready for a normalized cache's evict. Writes need EDITOR (team members and
+// webhooks: ADMIN), except `registerPerson`, which a public event page may call.
 type Mutation struct {
 }
 
@@ -196,12 +197,16 @@ type PeopleFilter struct {
 // (default 20, at most 200, served from consecutive Livestorm pages of 50) and `after` (an
 // `endCursor`), or backwards with `last` (at most 200) and `before` (a `startCursor`).
 // `first` and `last` together are refused. Every id argument takes a global id (a Node's
-// `id`) or Livestorm's own UUID (`livestormId`).
+// `id`) or Livestorm's own UUID (`livestormId`). Public callers see published events only:
+// a draft answers NOT_FOUND, and lists leave drafts out.
 type Query struct {
 }
 
-// The registration made.
+// The registration made. A public caller (the registrant, on an event page) gets their own
+// join link and the session; the registration itself, with the person, needs VIEWER.
 type RegisterPersonPayload struct {
+	// The new registrant's personal link to join the session: theirs, so shown to whoever registered them.
+	ConnectionLink *string `json:"connectionLink,omitempty"`
 	// The new registration, with its person and personal connection link.
 	Registration *Registration `json:"registration,omitempty"`
 	// The session (with its new registrant count).
@@ -271,7 +276,8 @@ type SessionPeopleFilter struct {
 // Live updates, driven by Livestorm's webhooks. Each subscriber receives only events of the
 // workspace of its credential. Nested objects (event, session) are read afresh for every
 // notification, after the cache entries the change affects were evicted. Filter arguments take
-// global ids or Livestorm ids.
+// global ids or Livestorm ids. Public callers receive only notifications about published
+// events, and the registration notifications without who registered.
 type Subscription struct {
 }
 
@@ -882,6 +888,70 @@ func (e *PersonRole) UnmarshalJSON(b []byte) error {
 }
 
 func (e PersonRole) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a caller may do (see `@access`); each role includes the ones before it.
+type Role string
+
+const (
+	// Anonymous visitors of a public event page: published events, their sessions, tags, registration form, schedule and counters; registerPerson.
+	RolePublic Role = "PUBLIC"
+	// Internal dashboards: every read, personal data included.
+	RoleViewer Role = "VIEWER"
+	// Back-office tools: also writes to events, sessions, tags and registrations.
+	RoleEditor Role = "EDITOR"
+	// Operators: also team members and webhooks.
+	RoleAdmin Role = "ADMIN"
+)
+
+var AllRole = []Role{
+	RolePublic,
+	RoleViewer,
+	RoleEditor,
+	RoleAdmin,
+}
+
+func (e Role) IsValid() bool {
+	switch e {
+	case RolePublic, RoleViewer, RoleEditor, RoleAdmin:
+		return true
+	}
+	return false
+}
+
+func (e Role) String() string {
+	return string(e)
+}
+
+func (e *Role) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Role(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Role", str)
+	}
+	return nil
+}
+
+func (e Role) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Role) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Role) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -352,7 +352,8 @@ func (b *Local) SubscribeHeld(ctx context.Context, scope string, filter Filter, 
 }
 
 // Release ends the hold of s: its channel receives first the messages of replay its
-// filter accepts that come after cursor after (replay in cursor order), then those
+// filter accepts that come after cursor after (replay in cursor order, each with its
+// Cursor; the messages become the bus's: treat them as read-only), then those
 // published meanwhile that the replay did not contain, then live messages. A subscriber
 // that fell a whole buffer behind while held is dropped. Release on a subscription that
 // already ended does nothing but leave C closed.
@@ -366,6 +367,9 @@ func (b *Local) Release(s *Subscription, after Cursor, replay []*Message) {
 	floor := after
 	var first []*Message
 	for _, m := range replay {
+		if m.pos.IsZero() && m.Cursor != "" {
+			m.pos, _ = ParseCursor(m.Cursor) // sequenced by the caller's store
+		}
 		if !m.pos.After(floor) {
 			continue
 		}

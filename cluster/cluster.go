@@ -81,6 +81,8 @@ type Cluster struct {
 	tier     *Tier
 	quota    *Quota
 	closed   bool
+
+	hookMu   sync.Mutex
 	onRejoin []func(ctx context.Context)
 
 	up        prometheus.Gauge
@@ -236,14 +238,14 @@ func (c *Cluster) failed(op string, err error) {
 // whenRejoined registers f to run (on the heartbeat goroutine) each time Redis becomes
 // reachable again after an outage.
 func (c *Cluster) whenRejoined(f func(ctx context.Context)) {
-	c.mu.Lock()
+	c.hookMu.Lock()
 	c.onRejoin = append(c.onRejoin, f)
-	c.mu.Unlock()
+	c.hookMu.Unlock()
 }
 
 func (c *Cluster) rejoinHooks() []func(context.Context) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.hookMu.Lock()
+	defer c.hookMu.Unlock()
 	return append([]func(context.Context){}, c.onRejoin...)
 }
 

@@ -1,10 +1,15 @@
 package cluster
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,7 +17,10 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/livestorm-gateway/gateway/cache"
 	"github.com/livestorm-gateway/gateway/cluster/clustertest"
+	"github.com/livestorm-gateway/gateway/livestorm"
+	"github.com/livestorm-gateway/gateway/livestormsim"
 	"github.com/livestorm-gateway/gateway/pubsub"
 )
 
@@ -137,4 +145,103 @@ func TestBusResume(t *testing.T) {
 		assert.ErrorIs(t, err, pubsub.ErrReplayUnavailable)
 	})
 	_ = strings.TrimSpace
+}
+
+// sharedCaches builds one cache per replica, each with the replica's shared tier.
+func sharedCaches(rs []*Cluster) []*cache.Cache {
+	out := make([]*cache.Cache, len(rs))
+	for i, r := range rs {
+		t := r.Tier()
+		out[i] = cache.New(cache.Options{TTL: time.Minute, Shared: t})
+		t.Attach(out[i])
+	}
+	return out
+}
+
+func TestTierAcrossReplicas(t *testing.T) {
+	srv := clustertest.Start(t)
+	rs := replicas(t, srv, 3)
+	caches := sharedCaches(rs)
+	ctx := t.Context()
+	key := cache.Key{Scope: "org:a", Resource: "event", ID: "e1"}
+	tags := func(*livestorm.Event) []string { return []string{"event:e1"} }
+	var calls atomic.Int32
+	fetch := func(title string) func(context.Context) (*livestorm.Event, error) {
+		return func(context.Context) (*livestorm.Event, error) {
+			calls.Add(1)
+			return &livestorm.Event{ID: "e1", Title: title, CreatedAt: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}, nil
+		}
+	}
+
+	ev, err := cache.Fetch(ctx, caches[0], key, fetch("v1"), tags)
+	require.NoError(t, err)
+	assert.Equal(t, "v1", ev.Title)
+	ev, err = cache.Fetch(ctx, caches[2], key, fetch("v1 again"), tags)
+	require.NoError(t, err)
+	assert.Equal(t, "v1", ev.Title, "replica 3 is served what replica 1 fetched")
+	assert.Equal(t, time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), ev.CreatedAt)
+	assert.EqualValues(t, 1, calls.Load())
+
+	caches[1].Invalidate("org:a", "event:e1") // a mutation through replica 2
+	_, ok := caches[0].Get(key)
+	assert.False(t, ok, "replica 1's local tier was invalidated before Invalidate returned")
+	_, ok = caches[2].Get(key)
+	assert.False(t, ok)
+	ev, err = cache.Fetch(ctx, caches[0], key, fetch("v2"), tags)
+	require.NoError(t, err)
+	assert.Equal(t, "v2", ev.Title)
+
+	t.Run("identical cold fetches on several replicas cost one call", func(t *testing.T) {
+		calls.Store(0)
+		key := cache.Key{Scope: "org:a", Resource: "event", ID: "cold"}
+		release := make(chan struct{})
+		var wg sync.WaitGroup
+		for _, c := range caches {
+			wg.Go(func() {
+				ev, err := cache.Fetch(ctx, c, key, func(context.Context) (*livestorm.Event, error) {
+					calls.Add(1)
+					<-release
+					return &livestorm.Event{ID: "cold", Title: "once"}, nil
+				}, nil)
+				assert.NoError(t, err)
+				assert.Equal(t, "once", ev.Title)
+			})
+		}
+		// Let the other two find the fill lock taken, then let the fetch complete.
+		require.Eventually(t, func() bool { return calls.Load() == 1 }, 5*time.Second, time.Millisecond)
+		time.AfterFunc(50*time.Millisecond, func() { close(release) })
+		wg.Wait()
+		assert.EqualValues(t, 1, calls.Load())
+	})
+}
+
+func TestEncodedSizes(t *testing.T) {
+	page := samplePeoplePage(t, 50)
+	data, err := encode(page)
+	require.NoError(t, err)
+	asJSON, err := json.Marshal(page)
+	require.NoError(t, err)
+	var back livestorm.List[livestorm.Person]
+	require.NoError(t, decode(data, &back))
+	assert.Equal(t, page, &back, "what is decoded is what was encoded")
+	t.Logf("a page of 50 session registrants: %d bytes as JSON, %d encoded (MessagePack + Snappy)", len(asJSON), len(data))
+	assert.Less(t, len(data), 256<<10)
+}
+
+// samplePeoplePage is a page of n registrants of one session as the client decodes it
+// from the simulator: the typical large cached value.
+func samplePeoplePage(t *testing.T, n int) *livestorm.List[livestorm.Person] {
+	t.Helper()
+	sim, err := livestormsim.New(livestormsim.Config{Seed: 7, Size: livestormsim.Size{Events: 1, SessionsPerEvent: 1, PeoplePerSession: n + 5}, IntervalLimit: -1})
+	require.NoError(t, err)
+	srv := httptest.NewServer(sim.Handler())
+	defer func() { srv.Close(); sim.Close() }()
+	c := livestorm.New(livestorm.WithBaseURL(srv.URL+"/v1"), livestorm.WithCredential(livestorm.APIToken(sim.Organizations()[0].Token)))
+	defer c.CloseIdleConnections()
+	sessions, err := c.ListSessions(t.Context(), livestorm.SessionListOptions{})
+	require.NoError(t, err)
+	page, err := c.ListSessionPeople(t.Context(), sessions.Items[0].ID, livestorm.SessionPeopleListOptions{Page: livestorm.Page{Size: n}})
+	require.NoError(t, err)
+	require.Len(t, page.Items, n)
+	return page
 }

@@ -3,6 +3,8 @@ package cluster
 import (
 	"bytes"
 	"errors"
+	"reflect"
+	"time"
 
 	"github.com/golang/snappy"
 	"github.com/vmihailenco/msgpack/v5"
@@ -31,6 +33,22 @@ func encode(v any) ([]byte, error) {
 	out[0] = codecVersion
 	n := len(snappy.Encode(out[1:], buf.Bytes())) // written in place: out[1:] is large enough
 	return out[:1+n], nil
+}
+
+// MessagePack decodes times in the process's local zone; the livestorm types hold UTC
+// (and tests compare them), so times are decoded back to UTC. The wire format is
+// MessagePack's standard timestamp either way.
+func init() {
+	msgpack.Register(time.Time{},
+		func(e *msgpack.Encoder, v reflect.Value) error { return e.EncodeTime(v.Interface().(time.Time)) },
+		func(d *msgpack.Decoder, v reflect.Value) error {
+			tm, err := d.DecodeTime()
+			if err != nil {
+				return err
+			}
+			v.Set(reflect.ValueOf(tm.UTC()))
+			return nil
+		})
 }
 
 var errCodec = errors.New("cluster: value written by another codec version")

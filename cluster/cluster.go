@@ -76,11 +76,11 @@ type Cluster struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu       sync.Mutex
-	bus      *Bus
-	tier     *Tier
-	quota    *Quota
-	closed   bool
+	mu     sync.Mutex
+	bus    *Bus
+	tier   *Tier
+	quota  *Quota
+	closed bool
 
 	hookMu   sync.Mutex
 	onRejoin []func(ctx context.Context)

@@ -2,11 +2,13 @@ package cluster
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,6 +24,7 @@ import (
 	"github.com/livestorm-gateway/gateway/livestorm"
 	"github.com/livestorm-gateway/gateway/livestormsim"
 	"github.com/livestorm-gateway/gateway/pubsub"
+	"github.com/livestorm-gateway/gateway/webhook"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -244,4 +247,182 @@ func samplePeoplePage(t *testing.T, n int) *livestorm.List[livestorm.Person] {
 	require.NoError(t, err)
 	require.Len(t, page.Items, n)
 	return page
+}
+
+// TestLimiterAcrossReplicas starts 15 requests of one workspace spread over 3 replicas:
+// they start at most 5 in any second, together.
+func TestLimiterAcrossReplicas(t *testing.T) {
+	srv := clustertest.Start(t)
+	rs := replicas(t, srv, 3)
+	var (
+		mu     sync.Mutex
+		starts []time.Time
+		wg     sync.WaitGroup
+	)
+	for i := range 15 {
+		l := rs[i%3].Limiter(5, time.Second)
+		wg.Go(func() {
+			require.NoError(t, l.Wait(t.Context(), "workspace-fingerprint"))
+			mu.Lock()
+			starts = append(starts, time.Now())
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	slices.SortFunc(starts, func(a, b time.Time) int { return a.Compare(b) })
+	for i := 5; i < len(starts); i++ {
+		assert.GreaterOrEqual(t, starts[i].Sub(starts[i-5]), time.Second, "6 starts within one second at %d", i)
+	}
+	assert.GreaterOrEqual(t, starts[14].Sub(starts[0]), 2*time.Second, "15 starts need 3 windows")
+}
+
+func TestLimiterShareWithoutRedis(t *testing.T) {
+	srv := clustertest.Start(t)
+	rs := replicas(t, srv, 3)
+	require.Eventually(t, func() bool { return rs[0].Replicas() == 3 }, 5*time.Second, 10*time.Millisecond)
+	srv.Stop()
+	require.Eventually(t, func() bool { return !rs[0].Up() }, 5*time.Second, 10*time.Millisecond)
+	assert.Equal(t, 3, rs[0].Replicas(), "the last known count")
+	assert.Contains(t, rs[0].Degraded(), "Redis unreachable")
+	l := rs[0].Limiter(5, time.Second)
+	start := time.Now()
+	for range 2 {
+		require.NoError(t, l.Wait(t.Context(), "k"))
+	}
+	assert.GreaterOrEqual(t, time.Since(start), 900*time.Millisecond, "one request per second: this replica's share of 5/s among 3")
+}
+
+func TestQuotaIsShared(t *testing.T) {
+	srv := clustertest.Start(t)
+	rs := replicas(t, srv, 2)
+	a, b := rs[0].Quota(), rs[1].Quota()
+	_, ok := b.Latest("fp")
+	assert.False(t, ok)
+	seen := livestorm.RateLimit{MonthlyLimit: 10_000, MonthlyRemaining: 42, IntervalLimit: 5, IntervalRemaining: 3, Observed: time.Now().Truncate(time.Millisecond)}
+	a.Publish("fp", seen)
+	require.Eventually(t, func() bool { rl, ok := b.Latest("fp"); return ok && rl.MonthlyRemaining == 42 }, 5*time.Second, 10*time.Millisecond)
+	rl, _ := b.Latest("fp")
+	assert.Equal(t, seen.Observed, rl.Observed)
+	// Older figures never overwrite newer ones.
+	b.Publish("fp", livestorm.RateLimit{MonthlyLimit: 10_000, MonthlyRemaining: 900, Observed: seen.Observed.Add(-time.Minute)})
+	a.Publish("fp", livestorm.RateLimit{MonthlyLimit: 10_000, MonthlyRemaining: 41, Observed: seen.Observed.Add(time.Second)})
+	require.Eventually(t, func() bool { rl, _ := b.Latest("fp"); return rl.MonthlyRemaining == 41 }, 5*time.Second, 10*time.Millisecond)
+}
+
+func TestDeduperAcrossReplicas(t *testing.T) {
+	srv := clustertest.Start(t)
+	rs := replicas(t, srv, 2)
+	dedupers := make([]*Deduper, 2)
+	for i, r := range rs {
+		local, err := webhook.NewLocalDeduper(100, time.Hour)
+		require.NoError(t, err)
+		dedupers[i] = r.Deduper(time.Hour, local)
+	}
+	ctx, now := t.Context(), time.Now()
+	key := sha256.Sum256([]byte(`{"a delivery":1}`))
+	assert.True(t, dedupers[0].FirstSeen(ctx, key, now))
+	assert.False(t, dedupers[1].FirstSeen(ctx, key, now), "a retry on another replica is a duplicate")
+	assert.False(t, dedupers[0].FirstSeen(ctx, key, now))
+	other := sha256.Sum256([]byte(`{"another":1}`))
+	assert.True(t, dedupers[1].FirstSeen(ctx, other, now))
+	dedupers[1].Forget(ctx, other)
+	assert.True(t, dedupers[0].FirstSeen(ctx, other, now), "forgotten: not accepted after all")
+}
+
+func TestLeadership(t *testing.T) {
+	srv := clustertest.Start(t)
+	rs := replicas(t, srv, 3)
+	ctx := t.Context()
+	leads := make([]*Leadership, 3)
+	for i, r := range rs {
+		leads[i] = r.Leadership("registrar", 50*time.Millisecond)
+	}
+	leading := func() []int {
+		var out []int
+		for i, l := range leads {
+			if l.Lead(ctx) {
+				out = append(out, i)
+			}
+		}
+		return out
+	}
+	first := leading()
+	require.Len(t, first, 1, "exactly one leader")
+	assert.Equal(t, first, leading(), "the leader keeps its lead by renewing it")
+	leads[first[0]].Resign(ctx)
+	var next []int
+	for i, l := range leads {
+		if i != first[0] && l.Lead(ctx) {
+			next = append(next, i)
+		}
+	}
+	require.Len(t, next, 1, "another replica took over at once")
+	assert.False(t, leads[first[0]].Lead(ctx), "the one that resigned stands by")
+
+	t.Run("a leader that dies is replaced once its lead expires", func(t *testing.T) {
+		dead := next[0]
+		var alive []*Leadership
+		for i, l := range leads {
+			if i != dead {
+				alive = append(alive, l)
+			}
+		}
+		require.Eventually(t, func() bool {
+			n := 0
+			for _, l := range alive {
+				if l.Lead(ctx) {
+					n++
+				}
+			}
+			return n == 1
+		}, 5*time.Second, 10*time.Millisecond)
+	})
+}
+
+// TestRedisOutage stops Redis under a live bus and cache, then restarts it: the
+// replicas carry on alone, then deliver across replicas again without a restart.
+func TestRedisOutage(t *testing.T) {
+	srv := clustertest.Start(t)
+	rs := replicas(t, srv, 2)
+	caches := sharedCaches(rs)
+	ctx := t.Context()
+	onA, err := rs[0].Bus().Subscribe(ctx, "org:a", nil, 64)
+	require.NoError(t, err)
+	onB, err := rs[1].Bus().Subscribe(ctx, "org:a", nil, 64)
+	require.NoError(t, err)
+	require.NoError(t, rs[0].Bus().Publish(ctx, pubsub.Message{Scope: "org:a", Name: "before"}))
+	recv(t, onA)
+	last := recv(t, onB)
+
+	srv.Stop()
+	require.Eventually(t, func() bool { return !rs[0].Up() && !rs[1].Up() }, 5*time.Second, 10*time.Millisecond)
+	require.NoError(t, rs[0].Bus().Publish(ctx, pubsub.Message{Scope: "org:a", Name: "during", ID: "d1"}))
+	m := recv(t, onA)
+	assert.Equal(t, "during", m.Name, "the receiving replica still delivers")
+	assert.True(t, m.Fallback)
+	assert.Equal(t, last.Cursor, m.Cursor, "the last sequenced position")
+	none(t, onB, 50*time.Millisecond)
+	_, err = rs[1].Bus().SubscribeAfter(ctx, "org:a", last.Cursor, nil, 4)
+	assert.ErrorIs(t, err, pubsub.ErrReplayUnavailable, "no replay store")
+
+	key := cache.Key{Scope: "org:a", Resource: "event", ID: "e"}
+	v, err := cache.Fetch(ctx, caches[0], key, func(context.Context) (string, error) { return "local", nil }, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "local", v, "the cache answers from Livestorm and its local tier")
+	caches[0].Invalidate("org:a", "event:e") // remembered for the other replicas
+
+	srv.Restart()
+	require.Eventually(t, func() bool { return rs[0].Up() && rs[1].Up() }, 5*time.Second, 10*time.Millisecond)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		require.NoError(t, rs[0].Bus().Publish(ctx, pubsub.Message{Scope: "org:a", Name: "after"}))
+		recv(t, onA)
+		select {
+		case m := <-onB.C:
+			assert.Equal(t, "after", m.Name)
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+		require.True(t, time.Now().Before(deadline), "cross-replica delivery did not resume within 5s")
+	}
 }

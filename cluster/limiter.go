@@ -2,7 +2,9 @@ package cluster
 
 import (
 	"context"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/livestorm-gateway/gateway/livestorm"
@@ -24,11 +26,15 @@ type Limiter struct {
 	per    time.Duration
 	window time.Duration
 
+
 	mu     sync.Mutex
 	shares map[int]livestorm.Limiter // by replica count
 }
 
 var _ livestorm.Limiter = (*Limiter)(nil)
+
+// startSeq makes each start's entry in a log unique (with the replica id).
+var startSeq atomic.Uint64
 
 // Limiter returns a limiter allowing n requests per window per key across replicas.
 func (c *Cluster) Limiter(n int, per time.Duration) *Limiter {
@@ -56,7 +62,8 @@ func (l *Limiter) Wait(ctx context.Context, key string) error {
 			return l.share().Wait(ctx, key)
 		}
 		octx, cancel := l.c.op(ctx)
-		us, err := limitScript.Run(octx, l.c.rdb, []string{l.c.key("rl", shortKey(key))}, l.n, l.window.Microseconds(), l.c.opts.ReplicaID).Int64()
+		us, err := limitScript.Run(octx, l.c.rdb, []string{l.c.key("rl", shortKey(key))}, l.n, l.window.Microseconds(),
+			l.c.opts.ReplicaID+":"+strconv.FormatUint(startSeq.Add(1), 10)).Int64()
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil {

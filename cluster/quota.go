@@ -103,7 +103,9 @@ func (q *Quota) sync(ctx context.Context) {
 			args := []any{rl.Observed.UnixMilli(),
 				"il", rl.IntervalLimit, "ir", rl.IntervalRemaining, "ml", rl.MonthlyLimit, "mr", rl.MonthlyRemaining,
 				"reset", rl.Reset.Unix(), time.Hour.Milliseconds()}
-			quotaScript.Run(octx, p, []string{q.c.key("q", shortKey(key))}, args...)
+			// Eval, not Run: a pipeline cannot fall back from EVALSHA when Redis (say,
+			// restarted) does not know the script.
+			quotaScript.Eval(octx, p, []string{q.c.key("q", shortKey(key))}, args...)
 		}
 		for _, key := range keys {
 			reads[key] = p.HGetAll(octx, q.c.key("q", shortKey(key)))

@@ -109,14 +109,14 @@ return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 's', ARGV[1], 'o
 // start and returns 0, or returns how many microseconds until the oldest start in the
 // window leaves it.
 //
-// KEYS: log. ARGV: n, window µs, member.
+// KEYS: log. ARGV: n, window µs, member (unique per call).
 var limitScript = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local window = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
-  redis.call('ZADD', KEYS[1], now, ARGV[3] .. ':' .. now)
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
   redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) + 1000)
   return 0
 end

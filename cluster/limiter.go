@@ -26,7 +26,6 @@ type Limiter struct {
 	per    time.Duration
 	window time.Duration
 
-
 	mu     sync.Mutex
 	shares map[int]livestorm.Limiter // by replica count
 }

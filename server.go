@@ -21,6 +21,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/livestorm-gateway/gateway/cache"
+	"github.com/livestorm-gateway/gateway/cluster"
 	"github.com/livestorm-gateway/gateway/graph"
 	"github.com/livestorm-gateway/gateway/graph/generated"
 	"github.com/livestorm-gateway/gateway/graphiql"
@@ -58,8 +59,14 @@ type Deps struct {
 	// that http.Server.Shutdown would otherwise wait for forever.
 	Streams context.Context
 
+	// Degraded, if set, says why this replica runs degraded ("" when it does not), for
+	// /readyz: with REDIS_URL, while Redis is unreachable.
+	Degraded func() string
+
 	// push owns the bus and receiver that run closes on shutdown.
 	push pushDeps
+	// cluster is the Redis tier (nil in one process).
+	cluster *cluster.Cluster
 
 	// noReuse builds loaders without cache or dedupe: the baseline of the upstream-call
 	// benchmark (see loaders.Deps.NoReuse).
@@ -298,7 +305,14 @@ func readiness(d Deps) http.HandlerFunc {
 			_, err = d.Tenants.Resolve(ctx, d.ServerCredential)
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		degraded := ""
+		if d.Degraded != nil {
+			degraded = d.Degraded()
+		}
 		switch {
+		case err == nil && degraded != "":
+			// Still ready: the replica serves, from its own cache; say so for operators.
+			_, _ = fmt.Fprintf(w, "ready (degraded: %s)\n", degraded)
 		case err == nil:
 			_, _ = w.Write([]byte("ready\n"))
 		case livestorm.KindOf(err) == livestorm.KindUnavailable && d.Cache.Len() > 0:

@@ -61,6 +61,7 @@ type DirectiveRoot struct {
 type ComplexityRoot struct {
 	AttendanceEvent struct {
 		Attended   func(childComplexity int) int
+		Cursor     func(childComplexity int) int
 		Event      func(childComplexity int) int
 		OccurredAt func(childComplexity int) int
 		Person     func(childComplexity int) int
@@ -161,6 +162,7 @@ type ComplexityRoot struct {
 	}
 
 	EventChange struct {
+		Cursor     func(childComplexity int) int
 		Event      func(childComplexity int) int
 		OccurredAt func(childComplexity int) int
 		Type       func(childComplexity int) int
@@ -206,6 +208,7 @@ type ComplexityRoot struct {
 	}
 
 	JobEvent struct {
+		Cursor     func(childComplexity int) int
 		Job        func(childComplexity int) int
 		OccurredAt func(childComplexity int) int
 		Type       func(childComplexity int) int
@@ -220,6 +223,7 @@ type ComplexityRoot struct {
 	}
 
 	LivestormEvent struct {
+		Cursor     func(childComplexity int) int
 		Event      func(childComplexity int) int
 		Job        func(childComplexity int) int
 		OccurredAt func(childComplexity int) int
@@ -433,6 +437,7 @@ type ComplexityRoot struct {
 	}
 
 	RegistrationEvent struct {
+		Cursor     func(childComplexity int) int
 		Event      func(childComplexity int) int
 		OccurredAt func(childComplexity int) int
 		Person     func(childComplexity int) int
@@ -456,6 +461,7 @@ type ComplexityRoot struct {
 	}
 
 	ReplayEvent struct {
+		Cursor     func(childComplexity int) int
 		Event      func(childComplexity int) int
 		OccurredAt func(childComplexity int) int
 		Person     func(childComplexity int) int
@@ -492,6 +498,7 @@ type ComplexityRoot struct {
 	}
 
 	SessionChange struct {
+		Cursor     func(childComplexity int) int
 		Event      func(childComplexity int) int
 		OccurredAt func(childComplexity int) int
 		Session    func(childComplexity int) int
@@ -511,13 +518,13 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
-		AttendanceRecorded  func(childComplexity int, eventID *string, sessionID *string) int
-		EventChanged        func(childComplexity int, eventID *string) int
-		JobEnded            func(childComplexity int, jobID *string) int
-		LivestormEvents     func(childComplexity int, types []model.LivestormEventType) int
-		RegistrationCreated func(childComplexity int, eventID *string, sessionID *string) int
-		ReplayWatched       func(childComplexity int, eventID *string) int
-		SessionChanged      func(childComplexity int, eventID *string, sessionID *string) int
+		AttendanceRecorded  func(childComplexity int, eventID *string, sessionID *string, after *string) int
+		EventChanged        func(childComplexity int, eventID *string, after *string) int
+		JobEnded            func(childComplexity int, jobID *string, after *string) int
+		LivestormEvents     func(childComplexity int, types []model.LivestormEventType, after *string) int
+		RegistrationCreated func(childComplexity int, eventID *string, sessionID *string, after *string) int
+		ReplayWatched       func(childComplexity int, eventID *string, after *string) int
+		SessionChanged      func(childComplexity int, eventID *string, sessionID *string, after *string) int
 	}
 
 	Tag struct {
@@ -748,13 +755,13 @@ type SessionChangeResolver interface {
 	Event(ctx context.Context, obj *pubsub.Message) (*livestorm.Event, error)
 }
 type SubscriptionResolver interface {
-	SessionChanged(ctx context.Context, eventID *string, sessionID *string) (<-chan *pubsub.Message, error)
-	RegistrationCreated(ctx context.Context, eventID *string, sessionID *string) (<-chan *pubsub.Message, error)
-	AttendanceRecorded(ctx context.Context, eventID *string, sessionID *string) (<-chan *pubsub.Message, error)
-	EventChanged(ctx context.Context, eventID *string) (<-chan *pubsub.Message, error)
-	ReplayWatched(ctx context.Context, eventID *string) (<-chan *pubsub.Message, error)
-	JobEnded(ctx context.Context, jobID *string) (<-chan *pubsub.Message, error)
-	LivestormEvents(ctx context.Context, types []model.LivestormEventType) (<-chan *pubsub.Message, error)
+	SessionChanged(ctx context.Context, eventID *string, sessionID *string, after *string) (<-chan *pubsub.Message, error)
+	RegistrationCreated(ctx context.Context, eventID *string, sessionID *string, after *string) (<-chan *pubsub.Message, error)
+	AttendanceRecorded(ctx context.Context, eventID *string, sessionID *string, after *string) (<-chan *pubsub.Message, error)
+	EventChanged(ctx context.Context, eventID *string, after *string) (<-chan *pubsub.Message, error)
+	ReplayWatched(ctx context.Context, eventID *string, after *string) (<-chan *pubsub.Message, error)
+	JobEnded(ctx context.Context, jobID *string, after *string) (<-chan *pubsub.Message, error)
+	LivestormEvents(ctx context.Context, types []model.LivestormEventType, after *string) (<-chan *pubsub.Message, error)
 }
 type UserResolver interface {
 	Role(ctx context.Context, obj *livestorm.User) (model.UserRole, error)
@@ -787,6 +794,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AttendanceEvent.Attended(childComplexity), true
+	case "AttendanceEvent.cursor":
+		if e.ComplexityRoot.AttendanceEvent.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttendanceEvent.Cursor(childComplexity), true
 	case "AttendanceEvent.event":
 		if e.ComplexityRoot.AttendanceEvent.Event == nil {
 			break
@@ -1176,6 +1189,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Event.UpdatedAt(childComplexity), true
 
+	case "EventChange.cursor":
+		if e.ComplexityRoot.EventChange.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventChange.Cursor(childComplexity), true
 	case "EventChange.event":
 		if e.ComplexityRoot.EventChange.Event == nil {
 			break
@@ -1327,6 +1346,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Job.UpdatedAt(childComplexity), true
 
+	case "JobEvent.cursor":
+		if e.ComplexityRoot.JobEvent.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobEvent.Cursor(childComplexity), true
 	case "JobEvent.job":
 		if e.ComplexityRoot.JobEvent.Job == nil {
 			break
@@ -1377,6 +1402,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.JobTask.Status(childComplexity), true
 
+	case "LivestormEvent.cursor":
+		if e.ComplexityRoot.LivestormEvent.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LivestormEvent.Cursor(childComplexity), true
 	case "LivestormEvent.event":
 		if e.ComplexityRoot.LivestormEvent.Event == nil {
 			break
@@ -2412,6 +2443,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RegistrantFieldValue.Values(childComplexity), true
 
+	case "RegistrationEvent.cursor":
+		if e.ComplexityRoot.RegistrationEvent.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegistrationEvent.Cursor(childComplexity), true
 	case "RegistrationEvent.event":
 		if e.ComplexityRoot.RegistrationEvent.Event == nil {
 			break
@@ -2499,6 +2536,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RemoveUserPayload.RemovedUserID(childComplexity), true
 
+	case "ReplayEvent.cursor":
+		if e.ComplexityRoot.ReplayEvent.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplayEvent.Cursor(childComplexity), true
 	case "ReplayEvent.event":
 		if e.ComplexityRoot.ReplayEvent.Event == nil {
 			break
@@ -2684,6 +2727,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Session.UpdatedAt(childComplexity), true
 
+	case "SessionChange.cursor":
+		if e.ComplexityRoot.SessionChange.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionChange.Cursor(childComplexity), true
 	case "SessionChange.event":
 		if e.ComplexityRoot.SessionChange.Event == nil {
 			break
@@ -2757,7 +2806,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Subscription.AttendanceRecorded(childComplexity, args["eventId"].(*string), args["sessionId"].(*string)), true
+		return e.ComplexityRoot.Subscription.AttendanceRecorded(childComplexity, args["eventId"].(*string), args["sessionId"].(*string), args["after"].(*string)), true
 	case "Subscription.eventChanged":
 		if e.ComplexityRoot.Subscription.EventChanged == nil {
 			break
@@ -2768,7 +2817,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Subscription.EventChanged(childComplexity, args["eventId"].(*string)), true
+		return e.ComplexityRoot.Subscription.EventChanged(childComplexity, args["eventId"].(*string), args["after"].(*string)), true
 	case "Subscription.jobEnded":
 		if e.ComplexityRoot.Subscription.JobEnded == nil {
 			break
@@ -2779,7 +2828,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Subscription.JobEnded(childComplexity, args["jobId"].(*string)), true
+		return e.ComplexityRoot.Subscription.JobEnded(childComplexity, args["jobId"].(*string), args["after"].(*string)), true
 	case "Subscription.livestormEvents":
 		if e.ComplexityRoot.Subscription.LivestormEvents == nil {
 			break
@@ -2790,7 +2839,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Subscription.LivestormEvents(childComplexity, args["types"].([]model.LivestormEventType)), true
+		return e.ComplexityRoot.Subscription.LivestormEvents(childComplexity, args["types"].([]model.LivestormEventType), args["after"].(*string)), true
 	case "Subscription.registrationCreated":
 		if e.ComplexityRoot.Subscription.RegistrationCreated == nil {
 			break
@@ -2801,7 +2850,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Subscription.RegistrationCreated(childComplexity, args["eventId"].(*string), args["sessionId"].(*string)), true
+		return e.ComplexityRoot.Subscription.RegistrationCreated(childComplexity, args["eventId"].(*string), args["sessionId"].(*string), args["after"].(*string)), true
 	case "Subscription.replayWatched":
 		if e.ComplexityRoot.Subscription.ReplayWatched == nil {
 			break
@@ -2812,7 +2861,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Subscription.ReplayWatched(childComplexity, args["eventId"].(*string)), true
+		return e.ComplexityRoot.Subscription.ReplayWatched(childComplexity, args["eventId"].(*string), args["after"].(*string)), true
 	case "Subscription.sessionChanged":
 		if e.ComplexityRoot.Subscription.SessionChanged == nil {
 			break
@@ -2823,7 +2872,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Subscription.SessionChanged(childComplexity, args["eventId"].(*string), args["sessionId"].(*string)), true
+		return e.ComplexityRoot.Subscription.SessionChanged(childComplexity, args["eventId"].(*string), args["sessionId"].(*string), args["after"].(*string)), true
 
 	case "Tag.id":
 		if e.ComplexityRoot.Tag.ID == nil {
@@ -4462,22 +4511,28 @@ type QuestionEdge {
 Live updates, driven by Livestorm's webhooks. Each subscriber receives only events of the
 workspace of its credential. Nested objects (event, session) are read afresh for every
 notification, after the cache entries the change affects were evicted.
+
+Every notification carries a ` + "`" + `cursor` + "`" + `. A client that reconnects passes the last cursor it
+received as ` + "`" + `after` + "`" + `: it first receives, in order, what happened in between (kept for
+SUBSCRIPTION_REPLAY, 1 hour by default), then live notifications, with no duplicate and no
+gap. When that cannot be promised the subscription fails with code REPLAY_UNAVAILABLE:
+refetch what you show and subscribe again without ` + "`" + `after` + "`" + `.
 """
 type Subscription {
   "Sessions scheduled, started or ended (session.created, session.started, session.ended)."
-  sessionChanged(eventId: ID, sessionId: ID): SessionChange!
+  sessionChanged(eventId: ID, sessionId: ID, after: String): SessionChange!
   "New registrations (people.registered)."
-  registrationCreated(eventId: ID, sessionId: ID): RegistrationEvent!
+  registrationCreated(eventId: ID, sessionId: ID, after: String): RegistrationEvent!
   "Attendance reported after a session ends (people.attended, people.not_attended)."
-  attendanceRecorded(eventId: ID, sessionId: ID): AttendanceEvent!
+  attendanceRecorded(eventId: ID, sessionId: ID, after: String): AttendanceEvent!
   "Events created or published (event.created, event.published)."
-  eventChanged(eventId: ID): EventChange!
+  eventChanged(eventId: ID, after: String): EventChange!
   "Replays watched (people.watched_replay)."
-  replayWatched(eventId: ID): ReplayEvent!
+  replayWatched(eventId: ID, after: String): ReplayEvent!
   "Bulk-registration jobs that ended (job.ended)."
-  jobEnded(jobId: ID): JobEvent!
+  jobEnded(jobId: ID, after: String): JobEvent!
   "Every Livestorm event, or only those of the given types."
-  livestormEvents(types: [LivestormEventType!]): LivestormEvent!
+  livestormEvents(types: [LivestormEventType!], after: String): LivestormEvent!
 }
 
 "A session was scheduled, started or ended."
@@ -4486,6 +4541,8 @@ type SessionChange {
   type: LivestormEventType!
   "When the gateway received the notification."
   occurredAt: DateTime!
+  "The notification's position in its workspace's stream: pass it as ` + "`" + `after` + "`" + ` to resume after it."
+  cursor: String!
   "The session, in its new state."
   session: Session
   "The session's event."
@@ -4498,6 +4555,8 @@ type RegistrationEvent {
   type: LivestormEventType!
   "When the gateway received the notification."
   occurredAt: DateTime!
+  "The notification's position in its workspace's stream: pass it as ` + "`" + `after` + "`" + ` to resume after it."
+  cursor: String!
   "The new registrant, with registration details."
   person: Person
   "The session registered to (with its new registrant count)."
@@ -4512,6 +4571,8 @@ type AttendanceEvent {
   type: LivestormEventType!
   "When the gateway received the notification."
   occurredAt: DateTime!
+  "The notification's position in its workspace's stream: pass it as ` + "`" + `after` + "`" + ` to resume after it."
+  cursor: String!
   "Whether the registrant attended."
   attended: Boolean!
   "The registrant, with attendance details."
@@ -4528,6 +4589,8 @@ type EventChange {
   type: LivestormEventType!
   "When the gateway received the notification."
   occurredAt: DateTime!
+  "The notification's position in its workspace's stream: pass it as ` + "`" + `after` + "`" + ` to resume after it."
+  cursor: String!
   "The event, in its new state."
   event: Event
 }
@@ -4538,6 +4601,8 @@ type ReplayEvent {
   type: LivestormEventType!
   "When the gateway received the notification."
   occurredAt: DateTime!
+  "The notification's position in its workspace's stream: pass it as ` + "`" + `after` + "`" + ` to resume after it."
+  cursor: String!
   "The viewer, with replay details."
   person: Person
   "The session whose replay was watched."
@@ -4552,6 +4617,8 @@ type JobEvent {
   type: LivestormEventType!
   "When the gateway received the notification."
   occurredAt: DateTime!
+  "The notification's position in its workspace's stream: pass it as ` + "`" + `after` + "`" + ` to resume after it."
+  cursor: String!
   "The job, with its final counters and tasks."
   job: Job
 }
@@ -4562,6 +4629,8 @@ type LivestormEvent {
   type: LivestormEventType!
   "When the gateway received the notification."
   occurredAt: DateTime!
+  "The notification's position in its workspace's stream: pass it as ` + "`" + `after` + "`" + ` to resume after it."
+  cursor: String!
   "The event concerned, if any."
   event: Event
   "The session concerned, if any."
@@ -4785,6 +4854,8 @@ func (ec *executionContext) childFields_AttendanceEvent(ctx context.Context, fie
 		return ec.fieldContext_AttendanceEvent_type(ctx, field)
 	case "occurredAt":
 		return ec.fieldContext_AttendanceEvent_occurredAt(ctx, field)
+	case "cursor":
+		return ec.fieldContext_AttendanceEvent_cursor(ctx, field)
 	case "attended":
 		return ec.fieldContext_AttendanceEvent_attended(ctx, field)
 	case "person":
@@ -4987,6 +5058,8 @@ func (ec *executionContext) childFields_EventChange(ctx context.Context, field g
 		return ec.fieldContext_EventChange_type(ctx, field)
 	case "occurredAt":
 		return ec.fieldContext_EventChange_occurredAt(ctx, field)
+	case "cursor":
+		return ec.fieldContext_EventChange_cursor(ctx, field)
 	case "event":
 		return ec.fieldContext_EventChange_event(ctx, field)
 	}
@@ -5077,6 +5150,8 @@ func (ec *executionContext) childFields_JobEvent(ctx context.Context, field grap
 		return ec.fieldContext_JobEvent_type(ctx, field)
 	case "occurredAt":
 		return ec.fieldContext_JobEvent_occurredAt(ctx, field)
+	case "cursor":
+		return ec.fieldContext_JobEvent_cursor(ctx, field)
 	case "job":
 		return ec.fieldContext_JobEvent_job(ctx, field)
 	}
@@ -5105,6 +5180,8 @@ func (ec *executionContext) childFields_LivestormEvent(ctx context.Context, fiel
 		return ec.fieldContext_LivestormEvent_type(ctx, field)
 	case "occurredAt":
 		return ec.fieldContext_LivestormEvent_occurredAt(ctx, field)
+	case "cursor":
+		return ec.fieldContext_LivestormEvent_cursor(ctx, field)
 	case "event":
 		return ec.fieldContext_LivestormEvent_event(ctx, field)
 	case "session":
@@ -5463,6 +5540,8 @@ func (ec *executionContext) childFields_RegistrationEvent(ctx context.Context, f
 		return ec.fieldContext_RegistrationEvent_type(ctx, field)
 	case "occurredAt":
 		return ec.fieldContext_RegistrationEvent_occurredAt(ctx, field)
+	case "cursor":
+		return ec.fieldContext_RegistrationEvent_cursor(ctx, field)
 	case "person":
 		return ec.fieldContext_RegistrationEvent_person(ctx, field)
 	case "session":
@@ -5509,6 +5588,8 @@ func (ec *executionContext) childFields_ReplayEvent(ctx context.Context, field g
 		return ec.fieldContext_ReplayEvent_type(ctx, field)
 	case "occurredAt":
 		return ec.fieldContext_ReplayEvent_occurredAt(ctx, field)
+	case "cursor":
+		return ec.fieldContext_ReplayEvent_cursor(ctx, field)
 	case "person":
 		return ec.fieldContext_ReplayEvent_person(ctx, field)
 	case "session":
@@ -5581,6 +5662,8 @@ func (ec *executionContext) childFields_SessionChange(ctx context.Context, field
 		return ec.fieldContext_SessionChange_type(ctx, field)
 	case "occurredAt":
 		return ec.fieldContext_SessionChange_occurredAt(ctx, field)
+	case "cursor":
+		return ec.fieldContext_SessionChange_cursor(ctx, field)
 	case "session":
 		return ec.fieldContext_SessionChange_session(ctx, field)
 	case "event":
@@ -6558,6 +6641,14 @@ func (ec *executionContext) field_Subscription_attendanceRecorded_args(ctx conte
 		return nil, err
 	}
 	args["sessionId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -6572,6 +6663,14 @@ func (ec *executionContext) field_Subscription_eventChanged_args(ctx context.Con
 		return nil, err
 	}
 	args["eventId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -6586,6 +6685,14 @@ func (ec *executionContext) field_Subscription_jobEnded_args(ctx context.Context
 		return nil, err
 	}
 	args["jobId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -6600,6 +6707,14 @@ func (ec *executionContext) field_Subscription_livestormEvents_args(ctx context.
 		return nil, err
 	}
 	args["types"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -6622,6 +6737,14 @@ func (ec *executionContext) field_Subscription_registrationCreated_args(ctx cont
 		return nil, err
 	}
 	args["sessionId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -6636,6 +6759,14 @@ func (ec *executionContext) field_Subscription_replayWatched_args(ctx context.Co
 		return nil, err
 	}
 	args["eventId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -6658,6 +6789,14 @@ func (ec *executionContext) field_Subscription_sessionChanged_args(ctx context.C
 		return nil, err
 	}
 	args["sessionId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -6779,6 +6918,29 @@ func (ec *executionContext) _AttendanceEvent_occurredAt(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_AttendanceEvent_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AttendanceEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _AttendanceEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttendanceEvent_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AttendanceEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AttendanceEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _AttendanceEvent_attended(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
@@ -8402,6 +8564,29 @@ func (ec *executionContext) fieldContext_EventChange_occurredAt(_ context.Contex
 	return graphql.NewScalarFieldContext("EventChange", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _EventChange_cursor(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventChange_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventChange_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventChange", field, false, false, "String")
+}
+
 func (ec *executionContext) _EventChange_event(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9035,6 +9220,29 @@ func (ec *executionContext) fieldContext_JobEvent_occurredAt(_ context.Context, 
 	return graphql.NewScalarFieldContext("JobEvent", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _JobEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JobEvent_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JobEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JobEvent", field, false, false, "String")
+}
+
 func (ec *executionContext) _JobEvent_job(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9244,6 +9452,29 @@ func (ec *executionContext) _LivestormEvent_occurredAt(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_LivestormEvent_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LivestormEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _LivestormEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LivestormEvent_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LivestormEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LivestormEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _LivestormEvent_event(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
@@ -13573,6 +13804,29 @@ func (ec *executionContext) fieldContext_RegistrationEvent_occurredAt(_ context.
 	return graphql.NewScalarFieldContext("RegistrationEvent", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _RegistrationEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegistrationEvent_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegistrationEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegistrationEvent", field, false, false, "String")
+}
+
 func (ec *executionContext) _RegistrationEvent_person(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13929,6 +14183,29 @@ func (ec *executionContext) _ReplayEvent_occurredAt(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_ReplayEvent_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ReplayEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ReplayEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplayEvent_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReplayEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReplayEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _ReplayEvent_person(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
@@ -14672,6 +14949,29 @@ func (ec *executionContext) fieldContext_SessionChange_occurredAt(_ context.Cont
 	return graphql.NewScalarFieldContext("SessionChange", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _SessionChange_cursor(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionChange_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SessionChange_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionChange", field, false, false, "String")
+}
+
 func (ec *executionContext) _SessionChange_session(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14920,7 +15220,7 @@ func (ec *executionContext) _Subscription_sessionChanged(ctx context.Context, fi
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Subscription().SessionChanged(ctx, fc.Args["eventId"].(*string), fc.Args["sessionId"].(*string))
+			return ec.Resolvers.Subscription().SessionChanged(ctx, fc.Args["eventId"].(*string), fc.Args["sessionId"].(*string), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *pubsub.Message) graphql.Marshaler {
@@ -14964,7 +15264,7 @@ func (ec *executionContext) _Subscription_registrationCreated(ctx context.Contex
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Subscription().RegistrationCreated(ctx, fc.Args["eventId"].(*string), fc.Args["sessionId"].(*string))
+			return ec.Resolvers.Subscription().RegistrationCreated(ctx, fc.Args["eventId"].(*string), fc.Args["sessionId"].(*string), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *pubsub.Message) graphql.Marshaler {
@@ -15008,7 +15308,7 @@ func (ec *executionContext) _Subscription_attendanceRecorded(ctx context.Context
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Subscription().AttendanceRecorded(ctx, fc.Args["eventId"].(*string), fc.Args["sessionId"].(*string))
+			return ec.Resolvers.Subscription().AttendanceRecorded(ctx, fc.Args["eventId"].(*string), fc.Args["sessionId"].(*string), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *pubsub.Message) graphql.Marshaler {
@@ -15052,7 +15352,7 @@ func (ec *executionContext) _Subscription_eventChanged(ctx context.Context, fiel
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Subscription().EventChanged(ctx, fc.Args["eventId"].(*string))
+			return ec.Resolvers.Subscription().EventChanged(ctx, fc.Args["eventId"].(*string), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *pubsub.Message) graphql.Marshaler {
@@ -15096,7 +15396,7 @@ func (ec *executionContext) _Subscription_replayWatched(ctx context.Context, fie
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Subscription().ReplayWatched(ctx, fc.Args["eventId"].(*string))
+			return ec.Resolvers.Subscription().ReplayWatched(ctx, fc.Args["eventId"].(*string), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *pubsub.Message) graphql.Marshaler {
@@ -15140,7 +15440,7 @@ func (ec *executionContext) _Subscription_jobEnded(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Subscription().JobEnded(ctx, fc.Args["jobId"].(*string))
+			return ec.Resolvers.Subscription().JobEnded(ctx, fc.Args["jobId"].(*string), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *pubsub.Message) graphql.Marshaler {
@@ -15184,7 +15484,7 @@ func (ec *executionContext) _Subscription_livestormEvents(ctx context.Context, f
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Subscription().LivestormEvents(ctx, fc.Args["types"].([]model.LivestormEventType))
+			return ec.Resolvers.Subscription().LivestormEvents(ctx, fc.Args["types"].([]model.LivestormEventType), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *pubsub.Message) graphql.Marshaler {
@@ -19399,6 +19699,11 @@ func (ec *executionContext) _AttendanceEvent(ctx context.Context, sel ast.Select
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "cursor":
+			out.Values[i] = ec._AttendanceEvent_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "attended":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -20085,6 +20390,11 @@ func (ec *executionContext) _EventChange(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "cursor":
+			out.Values[i] = ec._EventChange_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "event":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -20405,6 +20715,11 @@ func (ec *executionContext) _JobEvent(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "cursor":
+			out.Values[i] = ec._JobEvent_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "job":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -20501,6 +20816,11 @@ func (ec *executionContext) _LivestormEvent(ctx context.Context, sel ast.Selecti
 				})
 		case "occurredAt":
 			out.Values[i] = ec._LivestormEvent_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cursor":
+			out.Values[i] = ec._LivestormEvent_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -21945,6 +22265,11 @@ func (ec *executionContext) _RegistrationEvent(ctx context.Context, sel ast.Sele
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "cursor":
+			out.Values[i] = ec._RegistrationEvent_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "person":
 			out.Values[i] = ec._RegistrationEvent_person(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -22102,6 +22427,11 @@ func (ec *executionContext) _ReplayEvent(ctx context.Context, sel ast.SelectionS
 				})
 		case "occurredAt":
 			out.Values[i] = ec._ReplayEvent_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cursor":
+			out.Values[i] = ec._ReplayEvent_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -22330,6 +22660,11 @@ func (ec *executionContext) _SessionChange(ctx context.Context, sel ast.Selectio
 				})
 		case "occurredAt":
 			out.Values[i] = ec._SessionChange_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cursor":
+			out.Values[i] = ec._SessionChange_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

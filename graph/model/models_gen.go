@@ -266,6 +266,12 @@ type SessionPeopleFilter struct {
 // Live updates, driven by Livestorm's webhooks. Each subscriber receives only events of the
 // workspace of its credential. Nested objects (event, session) are read afresh for every
 // notification, after the cache entries the change affects were evicted.
+//
+// Every notification carries a `cursor`. A client that reconnects passes the last cursor it
+// received as `after`: it first receives, in order, what happened in between (kept for
+// SUBSCRIPTION_REPLAY, 1 hour by default), then live notifications, with no duplicate and no
+// gap. When that cannot be promised the subscription fails with code REPLAY_UNAVAILABLE:
+// refetch what you show and subscribe again without `after`.
 type Subscription struct {
 }
 

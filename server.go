@@ -65,8 +65,10 @@ type Deps struct {
 
 	// push owns the bus and receiver that run closes on shutdown.
 	push pushDeps
-	// cluster is the Redis tier (nil in one process).
-	cluster *cluster.Cluster
+	// cluster is the Redis tier (nil in one process); registrarRenew overrides how often
+	// the registering replica renews its lead (tests).
+	cluster        *cluster.Cluster
+	registrarRenew time.Duration
 
 	// noReuse builds loaders without cache or dedupe: the baseline of the upstream-call
 	// benchmark (see loaders.Deps.NoReuse).

@@ -113,7 +113,11 @@ func startRegistrar(cfg Config, d Deps, publicURL string, ready func()) *webhook
 	}
 	if d.cluster != nil {
 		// Several replicas: one registers and re-syncs, the others stand by.
-		opts.Leadership = d.cluster.Leadership("registrar", registrarRenew)
+		renew := registrarRenew
+		if d.registrarRenew > 0 {
+			renew = d.registrarRenew
+		}
+		opts.Leadership = d.cluster.Leadership("registrar", renew)
 	}
 	r, err := webhook.NewRegistrar(opts)
 	if err != nil {

@@ -233,7 +233,7 @@ func TestEncodedSizes(t *testing.T) {
 
 // samplePeoplePage is a page of n registrants of one session as the client decodes it
 // from the simulator: the typical large cached value.
-func samplePeoplePage(t *testing.T, n int) *livestorm.List[livestorm.Person] {
+func samplePeoplePage(t testing.TB, n int) *livestorm.List[livestorm.Person] {
 	t.Helper()
 	sim, err := livestormsim.New(livestormsim.Config{Seed: 7, Size: livestormsim.Size{Events: 1, SessionsPerEvent: 1, PeoplePerSession: n + 5}, IntervalLimit: -1})
 	require.NoError(t, err)

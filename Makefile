@@ -4,7 +4,9 @@
 #   make build     assets, then bin/livestorm-gateway
 #   make run       build, then run the gateway (demo mode without LIVESTORM_API_TOKEN)
 #   make sim       run the Livestorm API simulator alone
-#   make test      every test, with the race detector, as CI runs it
+#   make test      every test, with the race detector, as CI runs it (installs
+#                  redis-server first if it is missing: the Redis tier is tested
+#                  against a real one, never skipped)
 #   make generate  go generate ./... (gqlgen, dataloaders)
 #   make lint      gofmt check and go vet
 #   make ci        what CI runs (.ci/run)
@@ -12,7 +14,7 @@
 GO ?= go
 BIN = bin/livestorm-gateway
 
-.PHONY: all assets build run sim test generate lint ci
+.PHONY: all assets build run sim test redis-server generate lint ci
 
 all: build
 
@@ -28,8 +30,18 @@ run: build
 sim:
 	$(GO) run ./cmd/livestorm-sim
 
-test: assets
-	$(GO) test -race -count=1 ./...
+# REQUIRE_REDIS=1 turns the Redis tests' "redis-server not installed" skip into a failure.
+test: assets redis-server
+	REQUIRE_REDIS=1 $(GO) test -race -count=1 ./...
+
+# redis-server (Debian package) for the tests of the Redis tier; each test starts its own
+# on a free loopback port.
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || { \
+		echo "installing redis-server (apt-get)"; \
+		sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+		$$sudo apt-get update && \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server; }
 
 generate:
 	$(GO) generate ./...

@@ -494,3 +494,12 @@ func TestRedisOutage(t *testing.T) {
 		require.True(t, time.Now().Before(deadline), "cross-replica delivery did not resume within 5s")
 	}
 }
+
+func TestRunRefusesAnUnreachableRedis(t *testing.T) {
+	err := run(t.Context(), []string{"gw"}, env(map[string]string{
+		"LIVESTORM_API_TOKEN": "tok", "PORT": "0", "REDIS_URL": "redis://:hunter2@127.0.0.1:1/0",
+	}), io.Discard, io.Discard)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "REDIS_URL: cannot reach Redis at 127.0.0.1:1")
+	assert.NotContains(t, err.Error(), "hunter2")
+}

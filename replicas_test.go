@@ -503,3 +503,30 @@ func TestRunRefusesAnUnreachableRedis(t *testing.T) {
 	assert.Contains(t, err.Error(), "REDIS_URL: cannot reach Redis at 127.0.0.1:1")
 	assert.NotContains(t, err.Error(), "hunter2")
 }
+
+func TestRedisConfiguration(t *testing.T) {
+	c, err := LoadConfig(env(map[string]string{"LIVESTORM_API_TOKEN": "tok"}))
+	require.NoError(t, err)
+	assert.Equal(t, "lsgw", c.RedisPrefix)
+	assert.Equal(t, time.Hour, c.SubscriptionReplay)
+	assert.Equal(t, 10_000, c.SubscriptionReplayMax)
+	c, err = LoadConfig(env(map[string]string{"LIVESTORM_API_TOKEN": "tok", "REDIS_URL": "rediss://:pw@redis.internal:6380/2",
+		"REDIS_KEY_PREFIX": "gw-eu", "SUBSCRIPTION_REPLAY": "30m", "SUBSCRIPTION_REPLAY_MAX": "500"}))
+	require.NoError(t, err)
+	assert.Equal(t, "rediss://:pw@redis.internal:6380/2", c.RedisURL)
+	assert.Equal(t, "gw-eu", c.RedisPrefix)
+	assert.Equal(t, 30*time.Minute, c.SubscriptionReplay)
+	assert.Equal(t, 500, c.SubscriptionReplayMax)
+	for _, tc := range []struct{ name, value string }{
+		{"REDIS_URL", "http://:hunter2@redis:6379"},
+		{"REDIS_URL", "unix://"},
+		{"REDIS_KEY_PREFIX", "a {b}"},
+		{"SUBSCRIPTION_REPLAY", "10s"},
+		{"SUBSCRIPTION_REPLAY", "forever"},
+		{"SUBSCRIPTION_REPLAY_MAX", "5"},
+	} {
+		_, err := LoadConfig(env(map[string]string{"LIVESTORM_API_TOKEN": "tok", tc.name: tc.value}))
+		require.ErrorContains(t, err, tc.name, "%s=%q", tc.name, tc.value)
+		assert.NotContains(t, err.Error(), "hunter2", "a Redis URL is never echoed: it may hold a password")
+	}
+}

@@ -288,7 +288,8 @@ func originPatterns(origins []string) []string {
 
 // readiness answers 200 when Livestorm accepts the server credential (verified at most
 // once per verification TTL, so probes cost no quota), or when Livestorm is unreachable
-// but the cache still holds answers to serve. In forwarded mode there is no credential
+// but the cache still holds answers to serve. A replica running degraded (Redis
+// unreachable) is still ready, since it serves alone; its body says so. In forwarded mode there is no credential
 // of its own to check, so it is ready once Livestorm answers at all.
 func readiness(d Deps) http.HandlerFunc {
 	var mu sync.Mutex

@@ -6,7 +6,9 @@
 #   make run       build, then run the gateway (demo mode without LIVESTORM_API_TOKEN)
 #   make sim       run the Livestorm API simulator alone
 #   make clients   install the pinned Node client libraries (clients/, npm ci)
-#   make test      every test, with the race detector, as CI runs it
+#   make test      every test, with the race detector, as CI runs it (installs
+#                  redis-server first if it is missing: the Redis tier is tested
+#                  against a real one, never skipped)
 #   make generate  go generate ./... (gqlgen, dataloaders)
 #   make lint      gofmt check and go vet
 #   make ci        what CI runs (.ci/run)
@@ -14,7 +16,7 @@
 GO ?= go
 BIN = bin/livestorm-gateway
 
-.PHONY: all assets clients build run sim test generate lint ci
+.PHONY: all assets clients build run sim test redis-server generate lint ci
 
 all: build
 
@@ -37,8 +39,18 @@ run: build
 sim:
 	$(GO) run ./cmd/livestorm-sim
 
-test: assets clients
-	$(GO) test -race -count=1 ./...
+# REQUIRE_REDIS=1 turns the Redis tests' "redis-server not installed" skip into a failure.
+test: assets clients redis-server
+	REQUIRE_REDIS=1 $(GO) test -race -count=1 ./...
+
+# redis-server (Debian package) for the tests of the Redis tier; each test starts its own
+# on a free loopback port.
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || { \
+		echo "installing redis-server (apt-get)"; \
+		sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+		$$sudo apt-get update && \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server; }
 
 generate:
 	$(GO) generate ./...

@@ -879,10 +879,10 @@ var publicAllowlist = map[string][]string{
 	"type SessionConnection":     {"edges", "nodes", "pageInfo", "totalCount"},
 	"type SessionEdge":           {"cursor", "node"},
 	"type RegisterPersonPayload": {"connectionLink", "session"},
-	"type SessionChange":         {"event", "occurredAt", "session", "type"},
-	"type EventChange":           {"event", "occurredAt", "type"},
-	"type RegistrationEvent":     {"event", "occurredAt", "session", "type"},
-	"type AttendanceEvent":       {"attended", "event", "occurredAt", "session", "type"},
+	"type SessionChange":         {"cursor", "event", "occurredAt", "session", "type"},
+	"type EventChange":           {"cursor", "event", "occurredAt", "type"},
+	"type RegistrationEvent":     {"cursor", "event", "occurredAt", "session", "type"},
+	"type AttendanceEvent":       {"attended", "cursor", "event", "occurredAt", "session", "type"},
 }
 
 // publicNonNullDenied are the non-null fields of types public callers read that they

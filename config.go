@@ -26,6 +26,7 @@ type Config struct {
 	WebhookSecret  string        // LIVESTORM_WEBHOOK_SECRET
 	PublicURL      string        // PUBLIC_URL
 	RedisURL       string        // REDIS_URL
+	RedisPrefix    string        // REDIS_KEY_PREFIX
 	AllowedOrigins []string      // CORS_ALLOWED_ORIGINS
 	AllowedHeaders []string      // CORS_ALLOWED_HEADERS
 	CacheTTL       time.Duration // CACHE_TTL
@@ -68,6 +69,11 @@ type Config struct {
 	DebugAddr     string           // DEBUG_ADDR: loopback address of the pprof listener ("": none)
 	// Limits bound what each caller and operation may spend (limits_config.go).
 	Limits LimitsConfig
+	// SubscriptionReplay is how long webhook notifications are kept for subscribers that
+	// reconnect with their last cursor (SUBSCRIPTION_REPLAY); SubscriptionReplayMax bounds
+	// how many are kept per workspace (SUBSCRIPTION_REPLAY_MAX).
+	SubscriptionReplay    time.Duration
+	SubscriptionReplayMax int
 }
 
 // Demo reports whether the gateway runs its embedded simulator: no credential configured
@@ -107,6 +113,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		DemoActivity:   true,
 		WebhookResync:  time.Hour,
 		Limits:         defaultLimits(),
+		RedisPrefix:    "lsgw",
+
+		SubscriptionReplay:    time.Hour,
+		SubscriptionReplayMax: 10_000,
 	}
 	var errs []string
 	fail := func(name, format string, args ...any) {
@@ -162,7 +172,22 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	boolVar("LIVESTORM_FORWARD_AUTH", &c.ForwardAuth)
 	c.WebhookSecret = getenv("LIVESTORM_WEBHOOK_SECRET")
 	urlVar("PUBLIC_URL", &c.PublicURL, "https", "http")
-	urlVar("REDIS_URL", &c.RedisURL, "redis", "rediss", "unix")
+	if v := strings.TrimSpace(getenv("REDIS_URL")); v != "" {
+		// Not echoed: a Redis URL may carry a password.
+		u, err := url.Parse(v)
+		if err != nil || !slices.Contains([]string{"redis", "rediss", "unix"}, u.Scheme) || (u.Host == "" && u.Scheme != "unix") || (u.Scheme == "unix" && u.Path == "") {
+			fail("REDIS_URL", "must be a redis://host:port, rediss://host:port or unix:///path URL")
+		} else {
+			c.RedisURL = v
+		}
+	}
+	if v := strings.TrimSpace(getenv("REDIS_KEY_PREFIX")); v != "" {
+		if strings.ContainsAny(v, " {}\t\n") || len(v) > 64 {
+			fail("REDIS_KEY_PREFIX", "must be up to 64 characters without spaces or braces, got %q", v)
+		} else {
+			c.RedisPrefix = v
+		}
+	}
 	for _, o := range strings.Split(getenv("CORS_ALLOWED_ORIGINS"), ",") {
 		o = strings.TrimSpace(o)
 		if o == "" {
@@ -270,6 +295,15 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	loadObservability(&c, getenv, fail)
 	loadLimits(getenv, &c.Limits, fail)
+	if v := strings.TrimSpace(getenv("SUBSCRIPTION_REPLAY")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Minute || d > 7*24*time.Hour {
+			fail("SUBSCRIPTION_REPLAY", "must be a duration between 1m and 168h such as 1h, got %q", v)
+		} else {
+			c.SubscriptionReplay = d
+		}
+	}
+	intVar("SUBSCRIPTION_REPLAY_MAX", &c.SubscriptionReplayMax, 100, 1_000_000)
 
 	if c.ForwardAuth && c.APIToken != "" {
 		fail("LIVESTORM_FORWARD_AUTH", "cannot be combined with LIVESTORM_API_TOKEN: choose the server token or the callers' credentials")

@@ -22,6 +22,7 @@ import (
 	"github.com/livestorm-gateway/gateway/auth"
 	"github.com/livestorm-gateway/gateway/budget"
 	"github.com/livestorm-gateway/gateway/cache"
+	"github.com/livestorm-gateway/gateway/cluster"
 	"github.com/livestorm-gateway/gateway/livestorm"
 	"github.com/livestorm-gateway/gateway/metrics"
 	"github.com/livestorm-gateway/gateway/tenant"
@@ -62,8 +63,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer stopDebug()
+	var cl *cluster.Cluster
 	if cfg.RedisURL != "" {
-		logger.Warn("REDIS_URL is set but this version has no Redis tier yet: cache, bus and rate limiter stay in this process (run one replica)")
+		// Refuse to start without the Redis we were told to use: replicas that silently
+		// ran alone would each spend the workspace's rate limit and miss each other's
+		// webhooks.
+		if cl, err = connectCluster(ctx, cfg, logger); err != nil {
+			return err
+		}
+		defer cl.Close() // last: after the receiver drained and the bus closed
 	}
 
 	if cfg.WebhookSecretsFile != "" {
@@ -88,7 +96,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 
-	deps := newDeps(cfg, logger)
+	deps := newDepsWith(cfg, logger, cl)
 	deps.Tracing = tracing
 	deps.Demo = demo != nil
 	defer deps.Client.CloseIdleConnections()
@@ -166,16 +174,40 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 // newDeps builds the upstream client, shared cache, tenant resolver and metrics of a
-// gateway configured by cfg. Extra client options (tests) come last and win.
+// gateway configured by cfg, in this process alone. Extra client options (tests) come
+// last and win.
 func newDeps(cfg Config, logger *slog.Logger, clientOpts ...livestorm.Option) Deps {
+	return newDepsWith(cfg, logger, nil, clientOpts...)
+}
+
+// connectCluster connects to the Redis of REDIS_URL (see package cluster).
+func connectCluster(ctx context.Context, cfg Config, logger *slog.Logger) (*cluster.Cluster, error) {
+	return cluster.Connect(ctx, cluster.Options{
+		URL: cfg.RedisURL, Prefix: cfg.RedisPrefix,
+		Replay: cfg.SubscriptionReplay, ReplayMax: cfg.SubscriptionReplayMax,
+		Logger: logger,
+	})
+}
+
+// newDepsWith is newDeps for one replica of several when cl is not nil (REDIS_URL): the
+// limiter, the Livestorm quota figures, the cache's shared tier and invalidations, the
+// bus, webhook de-duplication and the registrar's election then go through Redis.
+func newDepsWith(cfg Config, logger *slog.Logger, cl *cluster.Cluster, clientOpts ...livestorm.Option) Deps {
 	m := metrics.New()
-	client := livestorm.New(append([]livestorm.Option{
+	base := []livestorm.Option{
 		livestorm.WithBaseURL(cfg.APIURL),
 		livestorm.WithObserver(m.ObserveUpstream),
 		livestorm.WithLogger(logger),
 		// Retries wait at most a third of an operation's deadline (10 s by default).
 		livestorm.WithRetryPolicy(livestorm.RetryPolicy{MaxTotalWait: min(10*time.Second, cfg.Limits.Timeout/3)}),
-	}, clientOpts...)...)
+	}
+	var shared cache.SharedTier
+	if cl != nil {
+		m.Registry.MustRegister(cl.Collectors()...)
+		base = append(base, livestorm.WithLimiter(cl.Limiter(5, time.Second)), livestorm.WithRateLimitShare(cl.Quota()))
+		shared = cl.Tier()
+	}
+	client := livestorm.New(append(base, clientOpts...)...)
 	var serverCred livestorm.Credential
 	if !cfg.ForwardAuth {
 		serverCred = livestorm.APIToken(cfg.APIToken)
@@ -189,13 +221,19 @@ func newDeps(cfg Config, logger *slog.Logger, clientOpts ...livestorm.Option) De
 			ResourceTTL: map[string]time.Duration{"job": jobTTL, "jobTasks": jobTTL},
 			Observer:    m.ObserveCache,
 			AllowStale:  func(ctx context.Context) bool { return quotaNearlyExhausted(client.RateLimit(ctx)) },
+			Shared:      shared,
 		}),
 		Tenants:          tenant.NewResolver(client, tenantOptions(cfg)),
 		Metrics:          m,
 		Logger:           logger,
 		ServerCredential: serverCred,
+		cluster:          cl,
 	}
-	d.push = newPushDeps(cfg, d.Cache, m, serverCred, logger)
+	if cl != nil {
+		cl.Tier().Attach(d.Cache)
+		d.Degraded = cl.Degraded
+	}
+	d.push = newPushDeps(cfg, d.Cache, m, serverCred, logger, cl)
 	d.Bus = d.push.bus
 	if d.push.receiver != nil {
 		d.Webhooks = d.push.receiver

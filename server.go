@@ -22,6 +22,7 @@ import (
 
 	"github.com/livestorm-gateway/gateway/auth"
 	"github.com/livestorm-gateway/gateway/cache"
+	"github.com/livestorm-gateway/gateway/cluster"
 	"github.com/livestorm-gateway/gateway/graph"
 	"github.com/livestorm-gateway/gateway/graph/generated"
 	"github.com/livestorm-gateway/gateway/graphiql"
@@ -79,8 +80,16 @@ type Deps struct {
 	// Demo is set in demo mode (anonymous callers are admin; extensions.cost is on).
 	Demo bool
 
+	// Degraded, if set, says why this replica runs degraded ("" when it does not), for
+	// /readyz: with REDIS_URL, while Redis is unreachable.
+	Degraded func() string
+
 	// push owns the bus and receiver that run closes on shutdown.
 	push pushDeps
+	// cluster is the Redis tier (nil in one process); registrarRenew overrides how often
+	// the registering replica renews its lead (tests).
+	cluster        *cluster.Cluster
+	registrarRenew time.Duration
 
 	// Tracing records spans (nil: tracing off).
 	Tracing *telemetry.Tracing
@@ -451,7 +460,7 @@ func originPatterns(origins []string) []string {
 // but the cache still holds answers to serve. In forwarded mode there is no credential
 // of its own to check, so it is ready once Livestorm answers at all. It says "degraded"
 // (still 200: cached data is served) while the monthly quota is below the stale-serving
-// threshold.
+// threshold, and while this replica runs alone because Redis is unreachable.
 func readiness(d Deps, lim *limits) http.HandlerFunc {
 	var mu sync.Mutex
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -471,10 +480,17 @@ func readiness(d Deps, lim *limits) http.HandlerFunc {
 		}
 		rl := d.Client.RateLimit(livestorm.ContextWithCredential(ctx, d.ServerCredential))
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		degraded := ""
+		if d.Degraded != nil {
+			degraded = d.Degraded()
+		}
 		switch {
 		case err == nil && t.OrgID != "" && lim.quotaState(t.OrgID, rl):
 			_, _ = fmt.Fprintf(w, "ready (degraded: Livestorm monthly quota nearly exhausted, %d of %d calls left; serving cached data)\n",
 				rl.MonthlyRemaining, rl.MonthlyLimit)
+		case err == nil && degraded != "":
+			// Still ready: the replica serves, from its own cache; say so for operators.
+			_, _ = fmt.Fprintf(w, "ready (degraded: %s)\n", degraded)
 		case err == nil:
 			_, _ = w.Write([]byte("ready\n"))
 		case livestorm.KindOf(err) == livestorm.KindUnavailable && d.Cache.Len() > 0:

@@ -41,6 +41,8 @@ const (
 	Hit   Result = "hit"
 	Miss  Result = "miss"
 	Stale Result = "stale"
+	// SharedHit: missing here, answered by the shared tier (another replica fetched it).
+	SharedHit Result = "shared_hit"
 )
 
 // Options configure a Cache. Zero values take the documented defaults.
@@ -61,6 +63,57 @@ type Options struct {
 	Observer func(resource string, result Result)
 	// Now is the clock (tests). Default time.Now.
 	Now func() time.Time
+
+	// Shared is the tier shared by every replica (nil: this process only). A local miss
+	// asks it before Livestorm, a fill from Livestorm is written to it, and invalidations
+	// go through it to every replica.
+	Shared SharedTier
+	// SharedWait bounds how long a miss waits for another replica that is fetching the
+	// same key to share its answer before fetching itself (default 2 s).
+	SharedWait time.Duration
+	// MaxSharedValue is the largest encoded answer written to the shared tier (default
+	// 256 KiB); larger ones stay local.
+	MaxSharedValue int
+}
+
+// SharedTier is a cache shared by the gateway's replicas, under each one's local LRU
+// (package cluster implements it on Redis). Keys carry their verified scope exactly as
+// the local ones; values are encoded by the tier. Every method is bounded in time by the
+// tier itself and fails rather than waits when its store is unreachable: the Cache then
+// works from its local tier alone.
+type SharedTier interface {
+	// Available reports whether the tier is usable now (false while its store is
+	// unreachable, so misses do not each wait for a timeout).
+	Available() bool
+	// Lookup returns the answer stored for key (Value, with the TTL it has left) or, when
+	// there is none, the scope's shared epoch and who fetches it: Locked when this caller
+	// now holds key's fill lock, Busy when another replica does.
+	Lookup(ctx context.Context, key Key) (SharedLookup, error)
+	// Fill stores value for key for ttl, tagged, unless an invalidation of key's scope
+	// (on any replica) happened since Lookup returned epoch; it releases key's fill lock.
+	Fill(ctx context.Context, key Key, value []byte, ttl time.Duration, tags []string, epoch uint64) error
+	// Unlock releases key's fill lock without storing anything.
+	Unlock(ctx context.Context, key Key)
+	// Invalidate removes the shared answers of scope carrying any of tags and has every
+	// other replica apply the same invalidation to its local tier (Cache.InvalidateLocal)
+	// before it returns, so a write through one replica is seen through all at once.
+	Invalidate(ctx context.Context, scope string, tags []string) error
+	// Encode and Decode turn the cached Go values (package livestorm types) into bytes
+	// and back; Decode's v is a pointer to the value's type.
+	Encode(v any) ([]byte, error)
+	Decode(data []byte, v any) error
+}
+
+// SharedLookup is what SharedTier.Lookup found.
+type SharedLookup struct {
+	// Value is the encoded answer, nil when there is none; TTL is how long it stays fresh.
+	Value []byte
+	TTL   time.Duration
+	// Epoch is the scope's shared invalidation count, to pass back to Fill.
+	Epoch uint64
+	// Locked: this caller holds the fill lock and should fetch and Fill. Busy: another
+	// replica holds it and is fetching.
+	Locked, Busy bool
 }
 
 type entry struct {
@@ -83,6 +136,8 @@ type Cache struct {
 	// scope overtook may have read the state from before the change: its answer is
 	// returned to its callers but not cached, and later callers do not join it.
 	epochs map[string]uint64
+	// purges counts Purge calls; it is part of every scope's epoch.
+	purges uint64
 
 	// flights are the fetches in progress, by key and epoch: identical concurrent
 	// fetches share one upstream call, cancelled once no caller waits for it any more.
@@ -111,6 +166,12 @@ func New(opts Options) *Cache {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.SharedWait <= 0 {
+		opts.SharedWait = 2 * time.Second
+	}
+	if opts.MaxSharedValue <= 0 {
+		opts.MaxSharedValue = 256 << 10
 	}
 	return &Cache{
 		opts:     opts,
@@ -193,30 +254,38 @@ func (c *Cache) Set(key Key, value any, tags ...string) {
 	c.setLocked(key, value, tags)
 }
 
-// setIfCurrent stores like Set unless key's scope was invalidated since epoch.
-func (c *Cache) setIfCurrent(key Key, epoch uint64, value any, tags []string) {
+// setIfCurrent stores like Set, fresh for ttl (0: the kind's TTL), unless key's scope
+// was invalidated since epoch.
+func (c *Cache) setIfCurrent(key Key, epoch uint64, value any, tags []string, ttl time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.epochs[key.Scope] != epoch {
+	if c.epochLocked(key.Scope) != epoch {
 		return
 	}
-	c.setLocked(key, value, tags)
+	c.setLocked(key, value, tags, ttl)
 }
 
 func (c *Cache) epoch(scope string) uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.epochs[scope]
+	return c.epochLocked(scope)
 }
 
-// setLocked stores an entry; c.mu must be held.
-func (c *Cache) setLocked(key Key, value any, tags []string) {
+// epochLocked changes whenever scope is invalidated or the cache purged; c.mu must be held.
+func (c *Cache) epochLocked(scope string) uint64 { return c.epochs[scope] + c.purges }
+
+// setLocked stores an entry fresh for ttl (0: the kind's TTL); c.mu must be held.
+func (c *Cache) setLocked(key Key, value any, tags []string, ttl ...time.Duration) {
 	l := c.lru(key.Resource)
 	k := key.String()
 	if old, ok := l.Peek(k); ok {
 		c.unindex(k, old)
 	}
-	e := &entry{value: value, expires: c.opts.Now().Add(c.TTL(key.Resource)), scope: key.Scope, tags: tags}
+	life := c.TTL(key.Resource)
+	if len(ttl) > 0 && ttl[0] > 0 {
+		life = ttl[0]
+	}
+	e := &entry{value: value, expires: c.opts.Now().Add(life), scope: key.Scope, tags: tags}
 	l.Add(k, e)
 	for _, t := range tags {
 		st := scopedTag(key.Scope, t)
@@ -237,9 +306,35 @@ func (c *Cache) Delete(key Key) {
 }
 
 // Invalidate removes every entry of scope carrying any of tags and returns how many
-// were removed. Fetches of scope in flight at that moment are not cached when they
-// complete, and new fetches do not join them: they may have read the old state.
+// were removed here. Fetches of scope in flight at that moment are not cached when they
+// complete, and new fetches do not join them: they may have read the old state. With a
+// shared tier the invalidation also reaches the shared answers and, before Invalidate
+// returns, every other replica's local tier.
 func (c *Cache) Invalidate(scope string, tags ...string) int {
+	n := c.InvalidateLocal(scope, tags...)
+	if c.opts.Shared != nil {
+		// The tier bounds its own time; when its store is unreachable it replays the
+		// invalidation once it is back.
+		_ = c.opts.Shared.Invalidate(context.Background(), scope, tags)
+	}
+	return n
+}
+
+// Purge empties this process's tier (the shared one is untouched): what a replica does
+// when it may have missed invalidations made elsewhere. Fetches in flight are not cached.
+func (c *Cache) Purge() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.purges++
+	for _, l := range c.lrus {
+		l.Purge()
+	}
+	clear(c.tagIndex)
+}
+
+// InvalidateLocal is Invalidate on this process's tier only: how the shared tier applies
+// invalidations made by other replicas.
+func (c *Cache) InvalidateLocal(scope string, tags ...string) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.epochs[scope]++
@@ -310,33 +405,38 @@ func Fetch[T any](ctx context.Context, c *Cache, key Key, fetch func(context.Con
 	epoch := c.epoch(key.Scope)
 	fk := key.String() + "\x00" + strconv.FormatUint(epoch, 10)
 	f, started := c.join(ctx, fk, refusal == nil, func(ctx context.Context) (any, error) {
+		if c.opts.Shared != nil && c.opts.Shared.Available() {
+			return fetchShared(ctx, c, key, epoch, fetch, tags)
+		}
 		v, err := fetch(ctx)
 		if err != nil {
 			return nil, err
 		}
-		var t []string
-		if tags != nil {
-			t = tags(v)
-		}
-		c.setIfCurrent(key, epoch, v, t)
-		return v, nil
+		c.setIfCurrent(key, epoch, v, tagsOf(tags, v), 0)
+		return filled[T]{v, Miss}, nil
 	})
 	if f == nil {
 		return zero, refusal // cache-only and nobody is fetching it
 	}
-	c.observe(key.Resource, Miss)
 	if !started {
 		tracker.hit() // shares another caller's call: none of its own
 	}
 	select {
 	case <-ctx.Done():
 		c.leave(fk, f)
+		c.observe(key.Resource, Miss)
 		return zero, ctx.Err()
 	case <-f.done:
 		if f.err != nil {
+			c.observe(key.Resource, Miss)
 			return zero, f.err
 		}
-		return f.val.(T), nil
+		r := f.val.(filled[T])
+		c.observe(key.Resource, r.result)
+		if started && r.result == SharedHit {
+			tracker.hit() // another replica's call, none of this operation's own
+		}
+		return r.value, nil
 	}
 }
 
@@ -398,6 +498,73 @@ func WithCacheOnly(ctx context.Context, refusal error) context.Context {
 func cacheOnly(ctx context.Context) error {
 	err, _ := ctx.Value(cacheOnlyKey{}).(error)
 	return err
+}
+
+// filled is what a (shared) fetch produced and where it came from.
+type filled[T any] struct {
+	value  T
+	result Result
+}
+
+func tagsOf[T any](tags func(T) []string, v T) []string {
+	if tags == nil {
+		return nil
+	}
+	return tags(v)
+}
+
+// fetchShared answers a local miss from the shared tier, or fetches from Livestorm and
+// fills both tiers. Of the replicas missing the same key at once, one fetches (it holds
+// the key's fill lock) and the others wait up to SharedWait for its answer; past that,
+// or when the tier fails, each fetches for itself, so the worst case is one call per
+// replica.
+func fetchShared[T any](ctx context.Context, c *Cache, key Key, epoch uint64, fetch func(context.Context) (T, error), tags func(T) []string) (filled[T], error) {
+	shared := c.opts.Shared
+	var (
+		look     SharedLookup
+		lookedUp bool
+		pause    = 5 * time.Millisecond
+		deadline = time.Now().Add(c.opts.SharedWait)
+	)
+	for {
+		l, err := shared.Lookup(ctx, key)
+		if err != nil {
+			break // fetch without the tier's help; do not fill it without an epoch
+		}
+		if l.Value != nil {
+			var v T
+			if err := shared.Decode(l.Value, &v); err == nil {
+				c.setIfCurrent(key, epoch, v, tagsOf(tags, v), l.TTL)
+				return filled[T]{v, SharedHit}, nil
+			}
+			break // written by another version of the gateway: fetch, leave it be
+		}
+		look, lookedUp = l, true
+		if l.Locked || !l.Busy || time.Now().Add(pause).After(deadline) {
+			break
+		}
+		// Another replica is fetching this key: its answer will be in the tier shortly.
+		t := time.NewTimer(pause)
+		<-t.C
+		pause = min(2*pause, 50*time.Millisecond)
+	}
+	v, err := fetch(ctx)
+	if err != nil {
+		if look.Locked {
+			shared.Unlock(ctx, key)
+		}
+		return filled[T]{}, err
+	}
+	t := tagsOf(tags, v)
+	c.setIfCurrent(key, epoch, v, t, 0)
+	if lookedUp {
+		if data, err := shared.Encode(v); err == nil && len(data) <= c.opts.MaxSharedValue {
+			_ = shared.Fill(ctx, key, data, c.TTL(key.Resource), t, look.Epoch)
+		} else if look.Locked {
+			shared.Unlock(ctx, key)
+		}
+	}
+	return filled[T]{v, Miss}, nil
 }
 
 // StaleTracker collects what the cache served one operation: the resource kinds served

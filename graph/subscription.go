@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -22,14 +23,19 @@ const (
 	CodeSubscriberTooSlow = "SUBSCRIBER_TOO_SLOW"
 	// CodeUnavailable: the gateway stopped (shutdown) or has no webhook bus; reconnect.
 	CodeUnavailable = "UNAVAILABLE"
+	// CodeReplayUnavailable: the notifications after the client's `after` cursor are no
+	// longer all kept (older than SUBSCRIPTION_REPLAY, or lost with a restart); it should
+	// refetch what it shows and subscribe again without `after`.
+	CodeReplayUnavailable = "REPLAY_UNAVAILABLE"
 )
 
 // subscribe opens a bus subscription on the verified workspace of the operation's
-// credential and returns the stream gqlgen reads. One goroutine per subscription moves
-// messages from the bus to gqlgen; it selects on ctx.Done() for every send and ends,
-// closing the stream, when the client unsubscribes or disconnects, or when the bus drops
-// the subscriber (the client is then told why).
-func (r *Resolver) subscribe(ctx context.Context, filter pubsub.Filter) (<-chan *pubsub.Message, error) {
+// credential, resuming after the cursor after when the client gives one, and returns
+// the stream gqlgen reads. One goroutine per subscription moves messages from the bus to
+// gqlgen; it selects on ctx.Done() for every send and ends, closing the stream, when the
+// client unsubscribes or disconnects, or when the bus drops the subscriber (the client
+// is then told why).
+func (r *Resolver) subscribe(ctx context.Context, after *string, filter pubsub.Filter) (<-chan *pubsub.Message, error) {
 	if r.Bus == nil {
 		return nil, &gqlerror.Error{Message: "subscriptions are not available: this gateway receives no webhooks",
 			Extensions: map[string]any{"code": CodeUnavailable}}
@@ -38,11 +44,23 @@ func (r *Resolver) subscribe(ctx context.Context, filter pubsub.Filter) (<-chan 
 	if err != nil {
 		return nil, err
 	}
-	sub, err := r.Bus.Subscribe(ctx, t.Scope, filter, r.SubscriptionBuffer)
-	if err != nil {
-		if errors.Is(err, pubsub.ErrClosed) {
-			return nil, &gqlerror.Error{Message: "the gateway is shutting down; reconnect", Extensions: map[string]any{"code": CodeUnavailable}}
-		}
+	var sub *pubsub.Subscription
+	if after != nil && *after != "" {
+		sub, err = r.Bus.SubscribeAfter(ctx, t.Scope, *after, filter, r.SubscriptionBuffer)
+	} else {
+		sub, err = r.Bus.Subscribe(ctx, t.Scope, filter, r.SubscriptionBuffer)
+	}
+	switch {
+	case err == nil:
+	case errors.Is(err, pubsub.ErrClosed):
+		return nil, &gqlerror.Error{Message: "the gateway is shutting down; reconnect", Extensions: map[string]any{"code": CodeUnavailable}}
+	case errors.Is(err, pubsub.ErrReplayUnavailable):
+		return nil, &gqlerror.Error{Message: "cannot resume after this cursor: " + strings.TrimPrefix(err.Error(), pubsub.ErrReplayUnavailable.Error()+": ") +
+			"; refetch and subscribe again without after", Extensions: map[string]any{"code": CodeReplayUnavailable}}
+	case errors.Is(err, pubsub.ErrInvalidCursor):
+		return nil, &gqlerror.Error{Message: "after: not a cursor of this gateway (pass a notification's cursor)",
+			Extensions: map[string]any{"code": CodeBadUserInput, "field": "after"}}
+	default:
 		return nil, err
 	}
 	out := make(chan *pubsub.Message)
@@ -140,13 +158,13 @@ func ids(accept func(*pubsub.Message) bool, eventID, sessionID, jobID *string) (
 }
 
 // subscribeTo opens a subscription to the messages accept takes about the given event,
-// session and job (see ids).
-func (r *Resolver) subscribeTo(ctx context.Context, accept func(*pubsub.Message) bool, eventID, sessionID, jobID *string) (<-chan *pubsub.Message, error) {
+// session and job (see ids), resuming after the cursor after when given.
+func (r *Resolver) subscribeTo(ctx context.Context, after *string, accept func(*pubsub.Message) bool, eventID, sessionID, jobID *string) (<-chan *pubsub.Message, error) {
 	filter, err := ids(accept, eventID, sessionID, jobID)
 	if err != nil {
 		return nil, err
 	}
-	return r.subscribe(ctx, filter)
+	return r.subscribe(ctx, after, filter)
 }
 
 // typesFilter accepts the messages of the given LivestormEventTypes (all when empty).

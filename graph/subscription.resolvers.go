@@ -114,32 +114,32 @@ func (r *sessionChangeResolver) Event(ctx context.Context, obj *pubsub.Message) 
 	return notificationEvent(ctx, obj)
 }
 
-func (r *subscriptionResolver) SessionChanged(ctx context.Context, eventID *string, sessionID *string) (<-chan *pubsub.Message, error) {
-	return r.subscribeTo(ctx, names(livestorm.SessionCreated, livestorm.SessionStarted, livestorm.SessionEnded), eventID, sessionID, nil)
+func (r *subscriptionResolver) SessionChanged(ctx context.Context, eventID *string, sessionID *string, after *string) (<-chan *pubsub.Message, error) {
+	return r.subscribeTo(ctx, after, names(livestorm.SessionCreated, livestorm.SessionStarted, livestorm.SessionEnded), eventID, sessionID, nil)
 }
 
-func (r *subscriptionResolver) RegistrationCreated(ctx context.Context, eventID *string, sessionID *string) (<-chan *pubsub.Message, error) {
-	return r.subscribeTo(ctx, names(livestorm.PeopleRegistered), eventID, sessionID, nil)
+func (r *subscriptionResolver) RegistrationCreated(ctx context.Context, eventID *string, sessionID *string, after *string) (<-chan *pubsub.Message, error) {
+	return r.subscribeTo(ctx, after, names(livestorm.PeopleRegistered), eventID, sessionID, nil)
 }
 
-func (r *subscriptionResolver) AttendanceRecorded(ctx context.Context, eventID *string, sessionID *string) (<-chan *pubsub.Message, error) {
-	return r.subscribeTo(ctx, names(livestorm.PeopleAttended, livestorm.PeopleNotAttended), eventID, sessionID, nil)
+func (r *subscriptionResolver) AttendanceRecorded(ctx context.Context, eventID *string, sessionID *string, after *string) (<-chan *pubsub.Message, error) {
+	return r.subscribeTo(ctx, after, names(livestorm.PeopleAttended, livestorm.PeopleNotAttended), eventID, sessionID, nil)
 }
 
-func (r *subscriptionResolver) EventChanged(ctx context.Context, eventID *string) (<-chan *pubsub.Message, error) {
-	return r.subscribeTo(ctx, names(livestorm.EventCreated, livestorm.EventPublished), eventID, nil, nil)
+func (r *subscriptionResolver) EventChanged(ctx context.Context, eventID *string, after *string) (<-chan *pubsub.Message, error) {
+	return r.subscribeTo(ctx, after, names(livestorm.EventCreated, livestorm.EventPublished), eventID, nil, nil)
 }
 
-func (r *subscriptionResolver) ReplayWatched(ctx context.Context, eventID *string) (<-chan *pubsub.Message, error) {
-	return r.subscribeTo(ctx, names(livestorm.PeopleWatchedReplay), eventID, nil, nil)
+func (r *subscriptionResolver) ReplayWatched(ctx context.Context, eventID *string, after *string) (<-chan *pubsub.Message, error) {
+	return r.subscribeTo(ctx, after, names(livestorm.PeopleWatchedReplay), eventID, nil, nil)
 }
 
-func (r *subscriptionResolver) JobEnded(ctx context.Context, jobID *string) (<-chan *pubsub.Message, error) {
-	return r.subscribeTo(ctx, names(livestorm.JobEnded), nil, nil, jobID)
+func (r *subscriptionResolver) JobEnded(ctx context.Context, jobID *string, after *string) (<-chan *pubsub.Message, error) {
+	return r.subscribeTo(ctx, after, names(livestorm.JobEnded), nil, nil, jobID)
 }
 
-func (r *subscriptionResolver) LivestormEvents(ctx context.Context, types []model.LivestormEventType) (<-chan *pubsub.Message, error) {
-	return r.subscribe(ctx, typesFilter(types))
+func (r *subscriptionResolver) LivestormEvents(ctx context.Context, types []model.LivestormEventType, after *string) (<-chan *pubsub.Message, error) {
+	return r.subscribe(ctx, after, typesFilter(types))
 }
 
 func (r *Resolver) AttendanceEvent() generated.AttendanceEventResolver {

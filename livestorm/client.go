@@ -50,6 +50,7 @@ type Client struct {
 	maxBody    int64
 	userAgent  string
 	rateLimits rateLimitStore
+	rateShare  RateLimitShare
 	now        func() time.Time
 }
 
@@ -361,7 +362,9 @@ func (c *Client) attempt(ctx context.Context, cred Credential, method, route, u 
 	now := c.now()
 	rl, present := parseRateLimit(resp.Header, now)
 	info.RateLimit = rl
-	c.rateLimits.update(cred.Fingerprint(), rl, present)
+	if merged, ok := c.rateLimits.update(cred.Fingerprint(), rl, present); ok && c.rateShare != nil {
+		c.rateShare.Publish(cred.Fingerprint(), merged)
+	}
 
 	body, readErr := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
 	if int64(len(body)) > c.maxBody {

@@ -213,9 +213,11 @@ type rateLimitStore struct {
 
 const rateLimitTTL = time.Hour
 
-func (s *rateLimitStore) update(key string, rl RateLimit, p rateLimitPresence) {
+// update merges the headers present into key's figures and returns the result (ok
+// false when nothing was stored).
+func (s *rateLimitStore) update(key string, rl RateLimit, p rateLimitPresence) (RateLimit, bool) {
 	if key == "" || !p.any() {
-		return
+		return RateLimit{}, false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -248,6 +250,7 @@ func (s *rateLimitStore) update(key string, rl RateLimit, p rateLimitPresence) {
 	}
 	cur.Observed = rl.Observed
 	s.m[key] = cur
+	return cur, true
 }
 
 func (s *rateLimitStore) get(key string) RateLimit {
@@ -257,11 +260,33 @@ func (s *rateLimitStore) get(key string) RateLimit {
 }
 
 // RateLimit returns the latest rate-limit headers seen for the context's
-// credential (or the client's default). Observed is zero if none were seen.
+// credential (or the client's default), by this process or, with a
+// RateLimitShare, by any process sharing it. Observed is zero if none were seen.
 func (c *Client) RateLimit(ctx context.Context) RateLimit {
 	cred := c.credential(ctx)
 	if cred.IsZero() {
 		return RateLimit{}
 	}
-	return c.rateLimits.get(cred.Fingerprint())
+	fp := cred.Fingerprint()
+	rl := c.rateLimits.get(fp)
+	if c.rateShare != nil {
+		if shared, ok := c.rateShare.Latest(fp); ok && shared.Observed.After(rl.Observed) {
+			return shared
+		}
+	}
+	return rl
 }
+
+// RateLimitShare shares the latest RateLimit figures of each credential between the
+// processes (replicas) that call Livestorm with it, so that each acts on the
+// workspace's true remaining quota rather than on what its own last response said.
+// Package cluster implements it on Redis. Neither method may block on the network.
+type RateLimitShare interface {
+	// Publish offers the figures this process just read for the credential key.
+	Publish(key string, rl RateLimit)
+	// Latest returns the newest figures any process published for key.
+	Latest(key string) (RateLimit, bool)
+}
+
+// WithRateLimitShare shares rate-limit figures through s (see RateLimitShare).
+func WithRateLimitShare(s RateLimitShare) Option { return func(c *Client) { c.rateShare = s } }

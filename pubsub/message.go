@@ -33,10 +33,23 @@ type Message struct {
 	// TraceParent is the W3C traceparent of the webhook delivery's processing span when
 	// it was traced, so each subscription event's span can link to it.
 	TraceParent string `json:"traceparent,omitempty"`
+	// Cursor is the message's position in its workspace's stream (see Cursor), set by the
+	// bus when it sequences the message: a subscriber that reconnects passes the last
+	// cursor it saw to SubscribeAfter and misses nothing. It is not part of the payload a
+	// bus serializes: the position is the stream's.
+	Cursor string `json:"-"`
+	// Fallback marks a message the bus could not sequence (its shared stream was
+	// unreachable): it is delivered to this process's subscribers only, with the cursor
+	// of the last sequenced message of its scope, and is never taken for a duplicate of a
+	// replayed one.
+	Fallback bool `json:"-"`
 
 	// Err is never published: a subscription stream sets it on the last message it
 	// hands to its transport when the gateway ends the stream itself (e.g. the
 	// subscriber was too slow), so that transports without an error frame (SSE) can
 	// still tell the client why.
 	Err error `json:"-"`
+
+	// pos is Cursor parsed, set where Cursor is; zero for unsequenced messages.
+	pos Cursor
 }

@@ -10,6 +10,7 @@ package webhook
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -94,6 +95,10 @@ type Options struct {
 	// (default 100,000).
 	DedupeTTL  time.Duration
 	DedupeSize int
+	// Dedupe remembers accepted deliveries (default: in this process, DedupeSize for
+	// DedupeTTL). Replicas share one (package cluster) so that a retry landing on
+	// another replica is recognised too.
+	Dedupe Deduper
 	// FallbackOrgID is the workspace of deliveries that do not name one (the server
 	// token's workspace); empty means such deliveries are malformed.
 	FallbackOrgID string
@@ -116,8 +121,47 @@ type Receiver struct {
 	queue  chan delivery
 	done   chan struct{}
 
-	seenMu sync.Mutex
-	seen   *simplelru.LRU[[sha256.Size]byte, time.Time]
+	dedupe Deduper
+}
+
+// Deduper remembers the deliveries a receiver accepted, by the SHA-256 of their body, so
+// that Livestorm's retries of them (same body, new signature) are not processed again.
+type Deduper interface {
+	// FirstSeen records key and reports whether it was not seen within the TTL.
+	FirstSeen(ctx context.Context, key [sha256.Size]byte, now time.Time) bool
+	// Forget drops key: its delivery was not accepted after all.
+	Forget(ctx context.Context, key [sha256.Size]byte)
+}
+
+// NewLocalDeduper is the in-process Deduper: up to size keys, each for ttl.
+func NewLocalDeduper(size int, ttl time.Duration) (Deduper, error) {
+	seen, err := simplelru.NewLRU[[sha256.Size]byte, time.Time](size, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &localDeduper{seen: seen, ttl: ttl}, nil
+}
+
+type localDeduper struct {
+	mu   sync.Mutex
+	seen *simplelru.LRU[[sha256.Size]byte, time.Time]
+	ttl  time.Duration
+}
+
+func (d *localDeduper) FirstSeen(_ context.Context, key [sha256.Size]byte, now time.Time) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if at, ok := d.seen.Get(key); ok && now.Sub(at) < d.ttl {
+		return false
+	}
+	d.seen.Add(key, now)
+	return true
+}
+
+func (d *localDeduper) Forget(_ context.Context, key [sha256.Size]byte) {
+	d.mu.Lock()
+	d.seen.Remove(key)
+	d.mu.Unlock()
 }
 
 // delivery is one accepted webhook, waiting for the worker.
@@ -172,11 +216,14 @@ func NewReceiver(opts Options) (*Receiver, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	seen, err := simplelru.NewLRU[[sha256.Size]byte, time.Time](opts.DedupeSize, nil)
-	if err != nil {
-		return nil, err
+	dedupe := opts.Dedupe
+	if dedupe == nil {
+		var err error
+		if dedupe, err = NewLocalDeduper(opts.DedupeSize, opts.DedupeTTL); err != nil {
+			return nil, err
+		}
 	}
-	r := &Receiver{opts: opts, queue: make(chan delivery, opts.QueueSize), done: make(chan struct{}), seen: seen}
+	r := &Receiver{opts: opts, queue: make(chan delivery, opts.QueueSize), done: make(chan struct{}), dedupe: dedupe}
 	go r.work()
 	return r, nil
 }
@@ -255,7 +302,7 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 
 	key := sha256.Sum256(body)
 	annotate(req.Context(), ev.Name, orgID, hex.EncodeToString(key[:16]))
-	if !r.remember(key, now) {
+	if !r.dedupe.FirstSeen(req.Context(), key, now) {
 		r.opts.Logger.DebugContext(req.Context(), "webhook duplicate ignored", "event", ev.Name)
 		r.reply(w, http.StatusOK, ev.Name, ResultDuplicate, "duplicate ignored")
 		return
@@ -263,7 +310,7 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	d := delivery{ev: ev, orgID: orgID, id: hex.EncodeToString(key[:16]), receivedAt: now,
 		span: trace.SpanFromContext(req.Context()), requestID: telemetry.RequestIDFrom(req.Context())}
 	if !r.enqueue(d) {
-		r.forget(key)
+		r.dedupe.Forget(req.Context(), key)
 		w.Header().Set("Retry-After", "30")
 		r.reply(w, http.StatusServiceUnavailable, ev.Name, ResultOverloaded, "busy, retry later")
 		return
@@ -371,23 +418,6 @@ func truncate(s string, n int) string {
 		return s[:n]
 	}
 	return s
-}
-
-// remember records key and reports whether it was new (not seen within DedupeTTL).
-func (r *Receiver) remember(key [sha256.Size]byte, now time.Time) bool {
-	r.seenMu.Lock()
-	defer r.seenMu.Unlock()
-	if at, ok := r.seen.Get(key); ok && now.Sub(at) < r.opts.DedupeTTL {
-		return false
-	}
-	r.seen.Add(key, now)
-	return true
-}
-
-func (r *Receiver) forget(key [sha256.Size]byte) {
-	r.seenMu.Lock()
-	r.seen.Remove(key)
-	r.seenMu.Unlock()
 }
 
 func (r *Receiver) enqueue(d delivery) bool {

@@ -46,7 +46,23 @@ type RegistrarOptions struct {
 	// per missing webhook: hourly checks spend 720 of a workspace's 10,000 calls per 30
 	// days; every 5 minutes would spend 8,640.
 	Interval time.Duration
-	Logger   *slog.Logger
+	// Leadership, when set, decides which of several replicas registers: only the one
+	// leading checks and creates webhooks; the others stand by and take over (checking
+	// at once) when the leader stops renewing its lead. Nil: this process registers.
+	Leadership Leadership
+	Logger     *slog.Logger
+}
+
+// Leadership elects one registering replica among several (package cluster: a lock in
+// Redis with an expiry the leader keeps renewing).
+type Leadership interface {
+	// Lead takes or renews the lead and reports whether this replica holds it.
+	Lead(ctx context.Context) bool
+	// Resign gives the lead up, so another replica takes over without waiting for the
+	// lead to expire.
+	Resign(ctx context.Context)
+	// Renew is how often Lead must be called to keep the lead.
+	Renew() time.Duration
 }
 
 // Registrar makes sure Livestorm has one webhook per needed event pointing at the
@@ -153,6 +169,10 @@ func (r *Registrar) Start(ctx context.Context, ready func()) {
 
 func (r *Registrar) run(ctx context.Context, ready func()) {
 	defer close(r.done)
+	if r.opts.Leadership != nil {
+		r.lead(ctx, ready)
+		return
+	}
 	r.sync(ctx, true)
 	if ready != nil && ctx.Err() == nil {
 		ready()
@@ -165,6 +185,50 @@ func (r *Registrar) run(ctx context.Context, ready func()) {
 			return
 		case <-t.C:
 			r.sync(ctx, false)
+		}
+	}
+}
+
+// lead is run with a Leadership: every Renew it takes or keeps the lead; when it gains
+// the lead it ensures the webhooks at once (the previous leader may have died before a
+// check was due), then every Interval while it leads.
+func (r *Registrar) lead(ctx context.Context, ready func()) {
+	lead := r.opts.Leadership
+	log := r.opts.Logger
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		lead.Resign(rctx)
+	}()
+	t := time.NewTicker(lead.Renew())
+	defer t.Stop()
+	leading, first := false, true
+	var next time.Time
+	for {
+		now := time.Now()
+		is := lead.Lead(ctx)
+		switch {
+		case is && !leading:
+			log.Info("this replica registers the webhooks (leader)", "url", r.url)
+			r.sync(ctx, true)
+			next = now.Add(r.opts.Interval)
+		case is && !now.Before(next):
+			r.sync(ctx, false)
+			next = now.Add(r.opts.Interval)
+		case !is && leading:
+			log.Warn("this replica no longer registers the webhooks: another replica leads", "url", r.url)
+		case !is && first:
+			log.Info("another replica registers the webhooks; this one stands by", "url", r.url)
+		}
+		leading = is
+		if first && ready != nil && ctx.Err() == nil {
+			ready()
+		}
+		first = false
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }

@@ -63,6 +63,7 @@ type DirectiveRoot struct {
 type ComplexityRoot struct {
 	AttendanceEvent struct {
 		Attended     func(childComplexity int) int
+		Cursor       func(childComplexity int) int
 		Event        func(childComplexity int) int
 		OccurredAt   func(childComplexity int) int
 		Person       func(childComplexity int) int
@@ -165,6 +166,7 @@ type ComplexityRoot struct {
 	}
 
 	EventChange struct {
+		Cursor     func(childComplexity int) int
 		Event      func(childComplexity int) int
 		OccurredAt func(childComplexity int) int
 		Type       func(childComplexity int) int
@@ -210,6 +212,7 @@ type ComplexityRoot struct {
 	}
 
 	JobEvent struct {
+		Cursor     func(childComplexity int) int
 		Job        func(childComplexity int) int
 		OccurredAt func(childComplexity int) int
 		Type       func(childComplexity int) int
@@ -224,6 +227,7 @@ type ComplexityRoot struct {
 	}
 
 	LivestormEvent struct {
+		Cursor       func(childComplexity int) int
 		Event        func(childComplexity int) int
 		Job          func(childComplexity int) int
 		OccurredAt   func(childComplexity int) int
@@ -453,6 +457,7 @@ type ComplexityRoot struct {
 	}
 
 	RegistrationEvent struct {
+		Cursor       func(childComplexity int) int
 		Event        func(childComplexity int) int
 		OccurredAt   func(childComplexity int) int
 		Person       func(childComplexity int) int
@@ -477,6 +482,7 @@ type ComplexityRoot struct {
 	}
 
 	ReplayEvent struct {
+		Cursor       func(childComplexity int) int
 		Event        func(childComplexity int) int
 		OccurredAt   func(childComplexity int) int
 		Person       func(childComplexity int) int
@@ -515,6 +521,7 @@ type ComplexityRoot struct {
 	}
 
 	SessionChange struct {
+		Cursor     func(childComplexity int) int
 		Event      func(childComplexity int) int
 		OccurredAt func(childComplexity int) int
 		Session    func(childComplexity int) int
@@ -534,13 +541,13 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
-		AttendanceRecorded  func(childComplexity int, eventID *string, sessionID *string) int
-		EventChanged        func(childComplexity int, eventID *string) int
-		JobEnded            func(childComplexity int, jobID *string) int
-		LivestormEvents     func(childComplexity int, types []model.LivestormEventType) int
-		RegistrationCreated func(childComplexity int, eventID *string, sessionID *string) int
-		ReplayWatched       func(childComplexity int, eventID *string) int
-		SessionChanged      func(childComplexity int, eventID *string, sessionID *string) int
+		AttendanceRecorded  func(childComplexity int, eventID *string, sessionID *string, after *string) int
+		EventChanged        func(childComplexity int, eventID *string, after *string) int
+		JobEnded            func(childComplexity int, jobID *string, after *string) int
+		LivestormEvents     func(childComplexity int, types []model.LivestormEventType, after *string) int
+		RegistrationCreated func(childComplexity int, eventID *string, sessionID *string, after *string) int
+		ReplayWatched       func(childComplexity int, eventID *string, after *string) int
+		SessionChanged      func(childComplexity int, eventID *string, sessionID *string, after *string) int
 	}
 
 	Tag struct {
@@ -797,13 +804,13 @@ type SessionChangeResolver interface {
 	Event(ctx context.Context, obj *pubsub.Message) (*livestorm.Event, error)
 }
 type SubscriptionResolver interface {
-	SessionChanged(ctx context.Context, eventID *string, sessionID *string) (<-chan *pubsub.Message, error)
-	RegistrationCreated(ctx context.Context, eventID *string, sessionID *string) (<-chan *pubsub.Message, error)
-	AttendanceRecorded(ctx context.Context, eventID *string, sessionID *string) (<-chan *pubsub.Message, error)
-	EventChanged(ctx context.Context, eventID *string) (<-chan *pubsub.Message, error)
-	ReplayWatched(ctx context.Context, eventID *string) (<-chan *pubsub.Message, error)
-	JobEnded(ctx context.Context, jobID *string) (<-chan *pubsub.Message, error)
-	LivestormEvents(ctx context.Context, types []model.LivestormEventType) (<-chan *pubsub.Message, error)
+	SessionChanged(ctx context.Context, eventID *string, sessionID *string, after *string) (<-chan *pubsub.Message, error)
+	RegistrationCreated(ctx context.Context, eventID *string, sessionID *string, after *string) (<-chan *pubsub.Message, error)
+	AttendanceRecorded(ctx context.Context, eventID *string, sessionID *string, after *string) (<-chan *pubsub.Message, error)
+	EventChanged(ctx context.Context, eventID *string, after *string) (<-chan *pubsub.Message, error)
+	ReplayWatched(ctx context.Context, eventID *string, after *string) (<-chan *pubsub.Message, error)
+	JobEnded(ctx context.Context, jobID *string, after *string) (<-chan *pubsub.Message, error)
+	LivestormEvents(ctx context.Context, types []model.LivestormEventType, after *string) (<-chan *pubsub.Message, error)
 }
 type UserResolver interface {
 	ID(ctx context.Context, obj *livestorm.User) (string, error)
@@ -840,6 +847,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AttendanceEvent.Attended(childComplexity), true
+	case "AttendanceEvent.cursor":
+		if e.ComplexityRoot.AttendanceEvent.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AttendanceEvent.Cursor(childComplexity), true
 	case "AttendanceEvent.event":
 		if e.ComplexityRoot.AttendanceEvent.Event == nil {
 			break
@@ -1246,6 +1259,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Event.UpdatedAt(childComplexity), true
 
+	case "EventChange.cursor":
+		if e.ComplexityRoot.EventChange.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventChange.Cursor(childComplexity), true
 	case "EventChange.event":
 		if e.ComplexityRoot.EventChange.Event == nil {
 			break
@@ -1397,6 +1416,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Job.UpdatedAt(childComplexity), true
 
+	case "JobEvent.cursor":
+		if e.ComplexityRoot.JobEvent.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobEvent.Cursor(childComplexity), true
 	case "JobEvent.job":
 		if e.ComplexityRoot.JobEvent.Job == nil {
 			break
@@ -1447,6 +1472,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.JobTask.Status(childComplexity), true
 
+	case "LivestormEvent.cursor":
+		if e.ComplexityRoot.LivestormEvent.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LivestormEvent.Cursor(childComplexity), true
 	case "LivestormEvent.event":
 		if e.ComplexityRoot.LivestormEvent.Event == nil {
 			break
@@ -2559,6 +2590,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RegistrationEdge.Node(childComplexity), true
 
+	case "RegistrationEvent.cursor":
+		if e.ComplexityRoot.RegistrationEvent.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RegistrationEvent.Cursor(childComplexity), true
 	case "RegistrationEvent.event":
 		if e.ComplexityRoot.RegistrationEvent.Event == nil {
 			break
@@ -2652,6 +2689,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RemoveUserPayload.RemovedUserID(childComplexity), true
 
+	case "ReplayEvent.cursor":
+		if e.ComplexityRoot.ReplayEvent.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReplayEvent.Cursor(childComplexity), true
 	case "ReplayEvent.event":
 		if e.ComplexityRoot.ReplayEvent.Event == nil {
 			break
@@ -2854,6 +2897,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Session.UpdatedAt(childComplexity), true
 
+	case "SessionChange.cursor":
+		if e.ComplexityRoot.SessionChange.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionChange.Cursor(childComplexity), true
 	case "SessionChange.event":
 		if e.ComplexityRoot.SessionChange.Event == nil {
 			break
@@ -2927,7 +2976,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Subscription.AttendanceRecorded(childComplexity, args["eventId"].(*string), args["sessionId"].(*string)), true
+		return e.ComplexityRoot.Subscription.AttendanceRecorded(childComplexity, args["eventId"].(*string), args["sessionId"].(*string), args["after"].(*string)), true
 	case "Subscription.eventChanged":
 		if e.ComplexityRoot.Subscription.EventChanged == nil {
 			break
@@ -2938,7 +2987,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Subscription.EventChanged(childComplexity, args["eventId"].(*string)), true
+		return e.ComplexityRoot.Subscription.EventChanged(childComplexity, args["eventId"].(*string), args["after"].(*string)), true
 	case "Subscription.jobEnded":
 		if e.ComplexityRoot.Subscription.JobEnded == nil {
 			break
@@ -2949,7 +2998,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Subscription.JobEnded(childComplexity, args["jobId"].(*string)), true
+		return e.ComplexityRoot.Subscription.JobEnded(childComplexity, args["jobId"].(*string), args["after"].(*string)), true
 	case "Subscription.livestormEvents":
 		if e.ComplexityRoot.Subscription.LivestormEvents == nil {
 			break
@@ -2960,7 +3009,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Subscription.LivestormEvents(childComplexity, args["types"].([]model.LivestormEventType)), true
+		return e.ComplexityRoot.Subscription.LivestormEvents(childComplexity, args["types"].([]model.LivestormEventType), args["after"].(*string)), true
 	case "Subscription.registrationCreated":
 		if e.ComplexityRoot.Subscription.RegistrationCreated == nil {
 			break
@@ -2971,7 +3020,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Subscription.RegistrationCreated(childComplexity, args["eventId"].(*string), args["sessionId"].(*string)), true
+		return e.ComplexityRoot.Subscription.RegistrationCreated(childComplexity, args["eventId"].(*string), args["sessionId"].(*string), args["after"].(*string)), true
 	case "Subscription.replayWatched":
 		if e.ComplexityRoot.Subscription.ReplayWatched == nil {
 			break
@@ -2982,7 +3031,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Subscription.ReplayWatched(childComplexity, args["eventId"].(*string)), true
+		return e.ComplexityRoot.Subscription.ReplayWatched(childComplexity, args["eventId"].(*string), args["after"].(*string)), true
 	case "Subscription.sessionChanged":
 		if e.ComplexityRoot.Subscription.SessionChanged == nil {
 			break
@@ -2993,7 +3042,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Subscription.SessionChanged(childComplexity, args["eventId"].(*string), args["sessionId"].(*string)), true
+		return e.ComplexityRoot.Subscription.SessionChanged(childComplexity, args["eventId"].(*string), args["sessionId"].(*string), args["after"].(*string)), true
 
 	case "Tag.livestormId":
 		if e.ComplexityRoot.Tag.ID == nil {
@@ -4761,22 +4810,28 @@ workspace of its credential. Nested objects (event, session) are read afresh for
 notification, after the cache entries the change affects were evicted. Filter arguments take
 global ids or Livestorm ids. Public callers receive only notifications about published
 events, and the registration notifications without who registered.
+
+Every notification carries a ` + "`" + `cursor` + "`" + `. A client that reconnects passes the last cursor it
+received as ` + "`" + `after` + "`" + `: it first receives, in order, what happened in between (kept for
+SUBSCRIPTION_REPLAY, 1 hour by default), then live notifications, with no duplicate and no
+gap. When that cannot be promised the subscription fails with code REPLAY_UNAVAILABLE:
+refetch what you show and subscribe again without ` + "`" + `after` + "`" + `.
 """
 type Subscription @access(role: VIEWER) {
   "Sessions scheduled, started or ended (session.created, session.started, session.ended)."
-  sessionChanged(eventId: ID, sessionId: ID): SessionChange! @access(role: PUBLIC)
+  sessionChanged(eventId: ID, sessionId: ID, after: String): SessionChange! @access(role: PUBLIC)
   "New registrations (people.registered)."
-  registrationCreated(eventId: ID, sessionId: ID): RegistrationEvent! @access(role: PUBLIC)
+  registrationCreated(eventId: ID, sessionId: ID, after: String): RegistrationEvent! @access(role: PUBLIC)
   "Attendance reported after a session ends (people.attended, people.not_attended)."
-  attendanceRecorded(eventId: ID, sessionId: ID): AttendanceEvent! @access(role: PUBLIC)
+  attendanceRecorded(eventId: ID, sessionId: ID, after: String): AttendanceEvent! @access(role: PUBLIC)
   "Events created or published (event.created, event.published)."
-  eventChanged(eventId: ID): EventChange! @access(role: PUBLIC)
+  eventChanged(eventId: ID, after: String): EventChange! @access(role: PUBLIC)
   "Replays watched (people.watched_replay)."
-  replayWatched(eventId: ID): ReplayEvent!
+  replayWatched(eventId: ID, after: String): ReplayEvent!
   "Bulk-registration jobs that ended (job.ended)."
-  jobEnded(jobId: ID): JobEvent!
+  jobEnded(jobId: ID, after: String): JobEvent!
   "Every Livestorm event, or only those of the given types."
-  livestormEvents(types: [LivestormEventType!]): LivestormEvent!
+  livestormEvents(types: [LivestormEventType!], after: String): LivestormEvent!
 }
 
 "A session was scheduled, started or ended."
@@ -4785,6 +4840,8 @@ type SessionChange @access(role: PUBLIC) {
   type: LivestormEventType!
   "When the gateway received the notification."
   occurredAt: DateTime!
+  "The notification's position in its workspace's stream: pass it as ` + "`" + `after` + "`" + ` to resume after it."
+  cursor: String!
   "The session, in its new state."
   session: Session
   "The session's event."
@@ -4797,6 +4854,8 @@ type RegistrationEvent @access(role: PUBLIC) {
   type: LivestormEventType!
   "When the gateway received the notification."
   occurredAt: DateTime!
+  "The notification's position in its workspace's stream: pass it as ` + "`" + `after` + "`" + ` to resume after it."
+  cursor: String!
   "The new registration, as the webhook delivered it (no upstream call)."
   registration: Registration @access(role: VIEWER)
   "The new registrant (the registration's person)."
@@ -4813,6 +4872,8 @@ type AttendanceEvent @access(role: PUBLIC) {
   type: LivestormEventType!
   "When the gateway received the notification."
   occurredAt: DateTime!
+  "The notification's position in its workspace's stream: pass it as ` + "`" + `after` + "`" + ` to resume after it."
+  cursor: String!
   "Whether the registrant attended."
   attended: Boolean!
   "The registration, with its attendance details as the webhook delivered them."
@@ -4831,6 +4892,8 @@ type EventChange @access(role: PUBLIC) {
   type: LivestormEventType!
   "When the gateway received the notification."
   occurredAt: DateTime!
+  "The notification's position in its workspace's stream: pass it as ` + "`" + `after` + "`" + ` to resume after it."
+  cursor: String!
   "The event, in its new state."
   event: Event
 }
@@ -4841,6 +4904,8 @@ type ReplayEvent {
   type: LivestormEventType!
   "When the gateway received the notification."
   occurredAt: DateTime!
+  "The notification's position in its workspace's stream: pass it as ` + "`" + `after` + "`" + ` to resume after it."
+  cursor: String!
   "The viewer's registration, with its replay details."
   registration: Registration
   "The viewer (the registration's person)."
@@ -4857,6 +4922,8 @@ type JobEvent {
   type: LivestormEventType!
   "When the gateway received the notification."
   occurredAt: DateTime!
+  "The notification's position in its workspace's stream: pass it as ` + "`" + `after` + "`" + ` to resume after it."
+  cursor: String!
   "The job, with its final counters and tasks."
   job: Job
 }
@@ -4867,6 +4934,8 @@ type LivestormEvent {
   type: LivestormEventType!
   "When the gateway received the notification."
   occurredAt: DateTime!
+  "The notification's position in its workspace's stream: pass it as ` + "`" + `after` + "`" + ` to resume after it."
+  cursor: String!
   "The event concerned, if any."
   event: Event
   "The session concerned, if any."
@@ -5106,6 +5175,8 @@ func (ec *executionContext) childFields_AttendanceEvent(ctx context.Context, fie
 		return ec.fieldContext_AttendanceEvent_type(ctx, field)
 	case "occurredAt":
 		return ec.fieldContext_AttendanceEvent_occurredAt(ctx, field)
+	case "cursor":
+		return ec.fieldContext_AttendanceEvent_cursor(ctx, field)
 	case "attended":
 		return ec.fieldContext_AttendanceEvent_attended(ctx, field)
 	case "registration":
@@ -5314,6 +5385,8 @@ func (ec *executionContext) childFields_EventChange(ctx context.Context, field g
 		return ec.fieldContext_EventChange_type(ctx, field)
 	case "occurredAt":
 		return ec.fieldContext_EventChange_occurredAt(ctx, field)
+	case "cursor":
+		return ec.fieldContext_EventChange_cursor(ctx, field)
 	case "event":
 		return ec.fieldContext_EventChange_event(ctx, field)
 	}
@@ -5406,6 +5479,8 @@ func (ec *executionContext) childFields_JobEvent(ctx context.Context, field grap
 		return ec.fieldContext_JobEvent_type(ctx, field)
 	case "occurredAt":
 		return ec.fieldContext_JobEvent_occurredAt(ctx, field)
+	case "cursor":
+		return ec.fieldContext_JobEvent_cursor(ctx, field)
 	case "job":
 		return ec.fieldContext_JobEvent_job(ctx, field)
 	}
@@ -5434,6 +5509,8 @@ func (ec *executionContext) childFields_LivestormEvent(ctx context.Context, fiel
 		return ec.fieldContext_LivestormEvent_type(ctx, field)
 	case "occurredAt":
 		return ec.fieldContext_LivestormEvent_occurredAt(ctx, field)
+	case "cursor":
+		return ec.fieldContext_LivestormEvent_cursor(ctx, field)
 	case "event":
 		return ec.fieldContext_LivestormEvent_event(ctx, field)
 	case "session":
@@ -5824,6 +5901,8 @@ func (ec *executionContext) childFields_RegistrationEvent(ctx context.Context, f
 		return ec.fieldContext_RegistrationEvent_type(ctx, field)
 	case "occurredAt":
 		return ec.fieldContext_RegistrationEvent_occurredAt(ctx, field)
+	case "cursor":
+		return ec.fieldContext_RegistrationEvent_cursor(ctx, field)
 	case "registration":
 		return ec.fieldContext_RegistrationEvent_registration(ctx, field)
 	case "person":
@@ -5872,6 +5951,8 @@ func (ec *executionContext) childFields_ReplayEvent(ctx context.Context, field g
 		return ec.fieldContext_ReplayEvent_type(ctx, field)
 	case "occurredAt":
 		return ec.fieldContext_ReplayEvent_occurredAt(ctx, field)
+	case "cursor":
+		return ec.fieldContext_ReplayEvent_cursor(ctx, field)
 	case "registration":
 		return ec.fieldContext_ReplayEvent_registration(ctx, field)
 	case "person":
@@ -5950,6 +6031,8 @@ func (ec *executionContext) childFields_SessionChange(ctx context.Context, field
 		return ec.fieldContext_SessionChange_type(ctx, field)
 	case "occurredAt":
 		return ec.fieldContext_SessionChange_occurredAt(ctx, field)
+	case "cursor":
+		return ec.fieldContext_SessionChange_cursor(ctx, field)
 	case "session":
 		return ec.fieldContext_SessionChange_session(ctx, field)
 	case "event":
@@ -7267,6 +7350,14 @@ func (ec *executionContext) field_Subscription_attendanceRecorded_args(ctx conte
 		return nil, err
 	}
 	args["sessionId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -7281,6 +7372,14 @@ func (ec *executionContext) field_Subscription_eventChanged_args(ctx context.Con
 		return nil, err
 	}
 	args["eventId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -7295,6 +7394,14 @@ func (ec *executionContext) field_Subscription_jobEnded_args(ctx context.Context
 		return nil, err
 	}
 	args["jobId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -7309,6 +7416,14 @@ func (ec *executionContext) field_Subscription_livestormEvents_args(ctx context.
 		return nil, err
 	}
 	args["types"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -7331,6 +7446,14 @@ func (ec *executionContext) field_Subscription_registrationCreated_args(ctx cont
 		return nil, err
 	}
 	args["sessionId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -7345,6 +7468,14 @@ func (ec *executionContext) field_Subscription_replayWatched_args(ctx context.Co
 		return nil, err
 	}
 	args["eventId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -7367,6 +7498,14 @@ func (ec *executionContext) field_Subscription_sessionChanged_args(ctx context.C
 		return nil, err
 	}
 	args["sessionId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -7488,6 +7627,29 @@ func (ec *executionContext) _AttendanceEvent_occurredAt(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_AttendanceEvent_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AttendanceEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _AttendanceEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AttendanceEvent_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AttendanceEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AttendanceEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _AttendanceEvent_attended(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
@@ -9210,6 +9372,29 @@ func (ec *executionContext) fieldContext_EventChange_occurredAt(_ context.Contex
 	return graphql.NewScalarFieldContext("EventChange", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _EventChange_cursor(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventChange_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventChange_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventChange", field, false, false, "String")
+}
+
 func (ec *executionContext) _EventChange_event(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9866,6 +10051,29 @@ func (ec *executionContext) fieldContext_JobEvent_occurredAt(_ context.Context, 
 	return graphql.NewScalarFieldContext("JobEvent", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _JobEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JobEvent_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JobEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JobEvent", field, false, false, "String")
+}
+
 func (ec *executionContext) _JobEvent_job(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10075,6 +10283,29 @@ func (ec *executionContext) _LivestormEvent_occurredAt(ctx context.Context, fiel
 }
 func (ec *executionContext) fieldContext_LivestormEvent_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LivestormEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _LivestormEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LivestormEvent_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LivestormEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LivestormEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _LivestormEvent_event(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
@@ -14811,6 +15042,29 @@ func (ec *executionContext) fieldContext_RegistrationEvent_occurredAt(_ context.
 	return graphql.NewScalarFieldContext("RegistrationEvent", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _RegistrationEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RegistrationEvent_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RegistrationEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RegistrationEvent", field, false, false, "String")
+}
+
 func (ec *executionContext) _RegistrationEvent_registration(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15199,6 +15453,29 @@ func (ec *executionContext) _ReplayEvent_occurredAt(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_ReplayEvent_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ReplayEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ReplayEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReplayEvent_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReplayEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReplayEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _ReplayEvent_registration(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
@@ -16041,6 +16318,29 @@ func (ec *executionContext) fieldContext_SessionChange_occurredAt(_ context.Cont
 	return graphql.NewScalarFieldContext("SessionChange", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _SessionChange_cursor(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionChange_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SessionChange_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionChange", field, false, false, "String")
+}
+
 func (ec *executionContext) _SessionChange_session(ctx context.Context, field graphql.CollectedField, obj *pubsub.Message) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16289,7 +16589,7 @@ func (ec *executionContext) _Subscription_sessionChanged(ctx context.Context, fi
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Subscription().SessionChanged(ctx, fc.Args["eventId"].(*string), fc.Args["sessionId"].(*string))
+			return ec.Resolvers.Subscription().SessionChanged(ctx, fc.Args["eventId"].(*string), fc.Args["sessionId"].(*string), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *pubsub.Message) graphql.Marshaler {
@@ -16333,7 +16633,7 @@ func (ec *executionContext) _Subscription_registrationCreated(ctx context.Contex
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Subscription().RegistrationCreated(ctx, fc.Args["eventId"].(*string), fc.Args["sessionId"].(*string))
+			return ec.Resolvers.Subscription().RegistrationCreated(ctx, fc.Args["eventId"].(*string), fc.Args["sessionId"].(*string), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *pubsub.Message) graphql.Marshaler {
@@ -16377,7 +16677,7 @@ func (ec *executionContext) _Subscription_attendanceRecorded(ctx context.Context
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Subscription().AttendanceRecorded(ctx, fc.Args["eventId"].(*string), fc.Args["sessionId"].(*string))
+			return ec.Resolvers.Subscription().AttendanceRecorded(ctx, fc.Args["eventId"].(*string), fc.Args["sessionId"].(*string), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *pubsub.Message) graphql.Marshaler {
@@ -16421,7 +16721,7 @@ func (ec *executionContext) _Subscription_eventChanged(ctx context.Context, fiel
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Subscription().EventChanged(ctx, fc.Args["eventId"].(*string))
+			return ec.Resolvers.Subscription().EventChanged(ctx, fc.Args["eventId"].(*string), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *pubsub.Message) graphql.Marshaler {
@@ -16465,7 +16765,7 @@ func (ec *executionContext) _Subscription_replayWatched(ctx context.Context, fie
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Subscription().ReplayWatched(ctx, fc.Args["eventId"].(*string))
+			return ec.Resolvers.Subscription().ReplayWatched(ctx, fc.Args["eventId"].(*string), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *pubsub.Message) graphql.Marshaler {
@@ -16509,7 +16809,7 @@ func (ec *executionContext) _Subscription_jobEnded(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Subscription().JobEnded(ctx, fc.Args["jobId"].(*string))
+			return ec.Resolvers.Subscription().JobEnded(ctx, fc.Args["jobId"].(*string), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *pubsub.Message) graphql.Marshaler {
@@ -16553,7 +16853,7 @@ func (ec *executionContext) _Subscription_livestormEvents(ctx context.Context, f
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Subscription().LivestormEvents(ctx, fc.Args["types"].([]model.LivestormEventType))
+			return ec.Resolvers.Subscription().LivestormEvents(ctx, fc.Args["types"].([]model.LivestormEventType), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *pubsub.Message) graphql.Marshaler {
@@ -20913,6 +21213,11 @@ func (ec *executionContext) _AttendanceEvent(ctx context.Context, sel ast.Select
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "cursor":
+			out.Values[i] = ec._AttendanceEvent_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "attended":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -21617,6 +21922,11 @@ func (ec *executionContext) _EventChange(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "cursor":
+			out.Values[i] = ec._EventChange_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "event":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -21943,6 +22253,11 @@ func (ec *executionContext) _JobEvent(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "cursor":
+			out.Values[i] = ec._JobEvent_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "job":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -22039,6 +22354,11 @@ func (ec *executionContext) _LivestormEvent(ctx context.Context, sel ast.Selecti
 				})
 		case "occurredAt":
 			out.Values[i] = ec._LivestormEvent_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cursor":
+			out.Values[i] = ec._LivestormEvent_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -23610,6 +23930,11 @@ func (ec *executionContext) _RegistrationEvent(ctx context.Context, sel ast.Sele
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "cursor":
+			out.Values[i] = ec._RegistrationEvent_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "registration":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -23773,6 +24098,11 @@ func (ec *executionContext) _ReplayEvent(ctx context.Context, sel ast.SelectionS
 				})
 		case "occurredAt":
 			out.Values[i] = ec._ReplayEvent_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cursor":
+			out.Values[i] = ec._ReplayEvent_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -24020,6 +24350,11 @@ func (ec *executionContext) _SessionChange(ctx context.Context, sel ast.Selectio
 				})
 		case "occurredAt":
 			out.Values[i] = ec._SessionChange_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cursor":
+			out.Values[i] = ec._SessionChange_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

@@ -278,6 +278,12 @@ type SessionPeopleFilter struct {
 // notification, after the cache entries the change affects were evicted. Filter arguments take
 // global ids or Livestorm ids. Public callers receive only notifications about published
 // events, and the registration notifications without who registered.
+//
+// Every notification carries a `cursor`. A client that reconnects passes the last cursor it
+// received as `after`: it first receives, in order, what happened in between (kept for
+// SUBSCRIPTION_REPLAY, 1 hour by default), then live notifications, with no duplicate and no
+// gap. When that cannot be promised the subscription fails with code REPLAY_UNAVAILABLE:
+// refetch what you show and subscribe again without `after`.
 type Subscription struct {
 }
 

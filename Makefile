@@ -5,8 +5,9 @@
 #   make build     assets, then bin/livestorm-gateway
 #   make run       build, then run the gateway (demo mode without LIVESTORM_API_TOKEN)
 #   make sim       run the Livestorm API simulator alone
-#   make test      every test, with the race detector, as CI runs it
-#   make generate  go generate ./... (gqlgen, dataloaders)
+#   make test      every test, with the race detector, as CI runs it (the client
+#                  conformance suite of clients/ included, and the examples/bff module)
+#   make generate  go generate ./... (gqlgen, dataloaders; genqlient in examples/bff)
 #   make lint      gofmt check and go vet
 #   make ci        what CI runs (.ci/run)
 
@@ -36,17 +37,22 @@ run: build
 sim:
 	$(GO) run ./cmd/livestorm-sim
 
+# examples/bff is a Go module of its own (a BFF with a genqlient client): ./... does not
+# reach it, so it is vetted and tested here too.
 test: assets clients
 	$(GO) test -race -count=1 ./...
+	cd examples/bff && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 
 generate:
 	$(GO) generate ./...
+	cd examples/bff && $(GO) generate ./...
 
 lint:
 	@files="$$(git ls-files --cached --others --exclude-standard '*.go')"; \
 	unformatted="$$([ -z "$$files" ] || gofmt -l $$files)"; \
 	if [ -n "$$unformatted" ]; then echo "gofmt -w needed on:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	cd examples/bff && $(GO) vet ./...
 
 ci:
 	bash .ci/run

@@ -67,7 +67,15 @@ func conformanceNode(t testing.TB) string {
 // base URL once /healthz answers.
 func startDemoGateway(t testing.TB, vars ...string) string {
 	t.Helper()
-	environment := map[string]string{"PORT": "0", "LOG_LEVEL": "warn"}
+	return startGateway(t, vars...)
+}
+
+// startGateway runs the real main loop with PORT=0 and the given variables (name, value,
+// …) on loopback, and stops it when the test ends; it returns the base URL once /healthz
+// answers.
+func startGateway(t testing.TB, vars ...string) string {
+	t.Helper()
+	environment := map[string]string{"PORT": "0", "HOST": "127.0.0.1", "LOG_LEVEL": "warn"}
 	for i := 0; i+1 < len(vars); i += 2 {
 		environment[vars[i]] = vars[i+1]
 	}
@@ -85,7 +93,7 @@ func startDemoGateway(t testing.TB, vars ...string) string {
 				t.Errorf("gateway: %v", err)
 			}
 		case <-time.After(15 * time.Second):
-			t.Error("the demo gateway did not stop within 15 s")
+			t.Error("the gateway did not stop within 15 s")
 		}
 	})
 

@@ -43,6 +43,19 @@ func TestClientConformance(t *testing.T) {
 	for _, f := range conformanceFiles {
 		t.Run(f.client, func(t *testing.T) { runConformanceFile(t, node, base+"/graphql", f.file) })
 	}
+	// relay-compiler's persisted queries as the gateway's trusted documents: compiled
+	// first, then a gateway that loads them (PERSISTED_DOCUMENTS) answers their ids.
+	t.Run("Relay persisted queries as trusted documents", func(t *testing.T) {
+		dir := t.TempDir()
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		defer cancel()
+		compile := exec.CommandContext(ctx, node, filepath.Join("relay", "compile.mjs"), "--persist", dir)
+		compile.Dir = "clients"
+		out, err := compile.CombinedOutput()
+		require.NoError(t, err, "relay-compiler: %s", out)
+		gateway := startDemoGateway(t, "DEMO_ACTIVITY", "false", "PERSISTED_DOCUMENTS", filepath.Join(dir, "persisted-documents.json"))
+		runConformanceFile(t, node, gateway+"/graphql", "relay-persisted.test.mjs", "RELAY_PERSISTED_DIR="+dir)
+	})
 }
 
 // conformanceNode finds node and the installed client libraries, failing (never
@@ -134,7 +147,7 @@ var runnerSummary = regexp.MustCompile(`^(tests|suites|pass|fail|cancelled|skipp
 // runConformanceFile runs one file of checks with node's test runner and reports each
 // check as a subtest. A run that ends without reporting a failure but exits non-zero
 // (a crash, an unhandled rejection, a hang cut by the timeout) fails with node's output.
-func runConformanceFile(t *testing.T, node, url, file string) {
+func runConformanceFile(t *testing.T, node, url, file string, environ ...string) {
 	ctx, cancel := context.WithTimeout(t.Context(), conformanceTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "--test",
@@ -142,7 +155,7 @@ func runConformanceFile(t *testing.T, node, url, file string) {
 		"--test-reporter=spec", "--test-reporter-destination=stderr",
 		filepath.Join("conformance", file))
 	cmd.Dir = "clients"
-	cmd.Env = append(os.Environ(), "GATEWAY_URL="+url, "NO_COLOR=1")
+	cmd.Env = append(append(os.Environ(), "GATEWAY_URL="+url, "NO_COLOR=1"), environ...)
 	cmd.WaitDelay = 5 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -12,7 +12,7 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import {
   GRAPHQL_URL, WS_URL, LIVE_EVENT_TIMEOUT_MS, EVENT_PAGE, REGISTRATION_FORMS,
-  recorder, serverData, plain, rawData, fixtures, sharedPeople, uniqueEmail, withTimeout,
+  recorder, serverData, plain, assertSame, differences, rawData, fixtures, sharedPeople, uniqueEmail, withTimeout,
 } from './lib.mjs';
 
 const clients = [];
@@ -93,23 +93,20 @@ test('InMemoryCache returns what the server sent: event pages (the same people u
   let shared = 0;
   for (const id of ids) {
     const sent = serverData(rec.exchanges, 'EventPage', { id });
-    assert.deepEqual(plain(client.readQuery({ query: eventPage, variables: { id } })), sent, `event page ${id}`);
+    assertSame(client.readQuery({ query: eventPage, variables: { id } }), sent, `event page ${id}`);
     shared += sharedPeople(sent.event).length;
     // Each person is one record of the cache, whatever session lists it.
     for (const pid of sharedPeople(sent.event)) assert.ok(client.cache.extract()[`Person:${pid}`], pid);
   }
   assert.ok(shared > 0, 'the events list some people under several sessions');
-  assert.deepEqual(
-    plain(client.readQuery({ query: forms, variables: { ids } })),
-    serverData(rec.exchanges, 'RegistrationForms', { ids }),
-  );
+  assertSame(client.readQuery({ query: forms, variables: { ids } }), serverData(rec.exchanges, 'RegistrationForms', { ids }), 'registration forms');
   // The component that rendered first still shows what the server sent for it.
   const latest = await page.until(() => true, 'the first event page, now');
-  assert.deepEqual(plain(latest), serverData(rec.exchanges, 'EventPage', { id: ids[0] }));
+  assertSame(latest, serverData(rec.exchanges, 'EventPage', { id: ids[0] }), 'the first page, still watched');
   assert.equal(latest, firstRender, 'later writes did not change what the first page renders');
   // And a raw fetch of the same document (with Apollo's __typename) agrees with both.
   const sentDocument = rec.exchanges.find((x) => x.request.operationName === 'EventPage').request.query;
-  assert.deepEqual(await rawData(sentDocument, { id: ids[0] }), serverData(rec.exchanges, 'EventPage', { id: ids[0] }));
+  assertSame(await rawData(sentDocument, { id: ids[0] }), serverData(rec.exchanges, 'EventPage', { id: ids[0] }), 'a raw fetch');
 });
 
 test('self-check: the comparison fails when the server gives one (type, id) two values, as the old schema did', async () => {
@@ -131,11 +128,8 @@ test('self-check: the comparison fails when the server gives one (type, id) two 
   const client = httpClient(rec);
   await client.query({ query: page, variables: { id: first } });
   await client.query({ query: page, variables: { id: second } });
-  assert.notDeepEqual(
-    plain(client.readQuery({ query: page, variables: { id: first } })),
-    serverData(rec.exchanges, 'EventPage', { id: first }),
-    'the first page now shows the second response\'s values for that person',
-  );
+  const diffs = differences(plain(client.readQuery({ query: page, variables: { id: first } })), serverData(rec.exchanges, 'EventPage', { id: first }));
+  assert.ok(diffs.some((d) => d.includes('.person.')), 'the first page now shows the second response\'s values for that person');
 });
 
 test(
@@ -143,7 +137,7 @@ test(
   {
     todo:
       'RegistrationField, Tag, RegistrationAnswer, Utm, Device and GeoLocation have no id, so InMemoryCache stores them inside ' +
-      'their parent and replaces the whole list on every write: the query written first becomes a cache miss (readQuery null, ' +
+      'their parent and replaces them whole on every write: the query written first becomes a cache miss (readQuery null, ' +
       'a watched query refetches). Graphcache merges them by path. Fix in the schema (a key per event field) or document a ' +
       'typePolicies merge for these types.',
   },

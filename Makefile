@@ -8,8 +8,9 @@
 #   make clients   install the pinned Node client libraries (clients/, npm ci)
 #   make test      every test, with the race detector, as CI runs it (installs
 #                  redis-server first if it is missing: the Redis tier is tested
-#                  against a real one, never skipped)
-#   make generate  go generate ./... (gqlgen, dataloaders)
+#                  against a real one, never skipped; the client conformance suite of
+#                  clients/ and the examples/bff module included)
+#   make generate  go generate ./... (gqlgen, dataloaders; genqlient in examples/bff)
 #   make lint      gofmt check and go vet
 #   make ci        what CI runs (.ci/run)
 
@@ -40,8 +41,11 @@ sim:
 	$(GO) run ./cmd/livestorm-sim
 
 # REQUIRE_REDIS=1 turns the Redis tests' "redis-server not installed" skip into a failure.
+# examples/bff is a Go module of its own (a BFF with a genqlient client): ./... does not
+# reach it, so it is vetted and tested here too.
 test: assets clients redis-server
 	REQUIRE_REDIS=1 $(GO) test -race -count=1 ./...
+	cd examples/bff && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 
 # redis-server (Debian package) for the tests of the Redis tier; each test starts its own
 # on a free loopback port.
@@ -54,12 +58,14 @@ redis-server:
 
 generate:
 	$(GO) generate ./...
+	cd examples/bff && $(GO) generate ./...
 
 lint:
 	@files="$$(git ls-files --cached --others --exclude-standard '*.go')"; \
 	unformatted="$$([ -z "$$files" ] || gofmt -l $$files)"; \
 	if [ -n "$$unformatted" ]; then echo "gofmt -w needed on:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	cd examples/bff && $(GO) vet ./...
 
 ci:
 	bash .ci/run

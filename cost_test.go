@@ -200,3 +200,34 @@ func TestMutationEstimatesCoverTheirCalls(t *testing.T) {
 		}
 	}
 }
+
+// TestPublicCostEstimateCoversColdCalls: for a caller who sees published events only, the
+// estimate also covers the reads that hide drafts (each session's event, the count of
+// drafts under totalCount, registerPerson's session and event).
+func TestPublicCostEstimateCoversColdCalls(t *testing.T) {
+	cases := []estimateCase{
+		{name: "events with their totalCount", query: `{ events(first: 5) { totalCount nodes { title sessions { nodes { id status } } } } }`},
+		{name: "sessions with their events and totalCount", query: `{ sessions(first: 10) { totalCount nodes { id event { title } } } }`},
+		{name: "a session and its event", query: `query($id: ID!) { session(id: $id) { name event { title } } }`,
+			vars: func(h *harness, _ seedData) map[string]any { return map[string]any{"id": h.upcomingSession(t)} }},
+		{name: "registerPerson with the join link", query: `mutation($s: ID!) { registerPerson(input: {sessionId: $s, email: "public.cost@example.org"}) { connectionLink session { registrantsCount } } }`,
+			vars: func(h *harness, _ seedData) map[string]any { return map[string]any{"s": h.upcomingSession(t)} }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, withAnonymousRole("public"), withLimits(func(l *LimitsConfig) { l.CostExtension = true }))
+			var vars map[string]any
+			if tc.vars != nil {
+				vars = tc.vars(h, loadSeed(h))
+			}
+			h.resetCalls()
+			h.deps.Tenants.Forget(h.deps.ServerCredential) // measured from a cold credential
+			r := h.query(t, tc.query, vars)
+			require.Empty(t, r.Errors)
+			actual := h.upstreamCalls()
+			cost := r.costExtension(t)
+			assert.GreaterOrEqual(t, cost.Estimated, actual, "the estimate must cover the cold calls")
+			t.Logf("%s: estimated %d, actual %d", tc.name, cost.Estimated, actual)
+		})
+	}
+}

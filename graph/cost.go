@@ -169,13 +169,17 @@ const maxSteps = 200_000
 
 // EstimateOperation prices op of doc with the request's variables.
 func EstimateOperation(schema *ast.Schema, doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[string]any) (est Estimate) {
-	return estimateOperation(schema, doc, op, vars, nil)
+	return estimateOperation(schema, doc, op, vars, nil, false)
 }
 
 // estimateOperation prices op, skipping the fields skip says will not run (the caller's
 // role may not see them: they answer FORBIDDEN and cost nothing, nor does what is below).
-func estimateOperation(schema *ast.Schema, doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[string]any, skip func(*ast.Field) bool) (est Estimate) {
-	e := &estimator{schema: schema, doc: doc, vars: vars, keys: map[string]*fetchKey{}, expanded: map[string]bool{}, skip: skip}
+//
+// public prices what hiding drafts from a caller who sees published events only costs on
+// top (graph/published.go): the event of each session looked up, the count of drafts
+// subtracted from a list's totalCount, registerPerson's read of the session and its event.
+func estimateOperation(schema *ast.Schema, doc *ast.QueryDocument, op *ast.OperationDefinition, vars map[string]any, skip func(*ast.Field) bool, public bool) (est Estimate) {
+	e := &estimator{schema: schema, doc: doc, vars: vars, keys: map[string]*fetchKey{}, expanded: map[string]bool{}, skip: skip, public: public}
 	defer func() {
 		if recover() != nil { // a malformed argument: never fail the request here
 			est = Estimate{Calls: maxCost, NeedsTenant: true}
@@ -254,6 +258,7 @@ type estimator struct {
 	tenant   bool
 	steps    int
 	skip     func(*ast.Field) bool // fields that will not run (forbidden to the caller)
+	public   bool                  // the caller sees published events only (publicExtra)
 }
 
 func (e *estimator) add(key string, n int, pages []int) {
@@ -379,11 +384,61 @@ func (e *estimator) field(f *ast.Field, pos position) {
 		e.keys[e.scope+"write"] = &fetchKey{fixed: max(rule.Calls, 1)}
 		child = position{id: self, n: 1}
 	}
+	if e.public {
+		e.publicExtra(f, self, child)
+	}
 	if len(f.SelectionSet) == 0 {
 		return
 	}
 	child.rels = childRels(rule.Child, pos, child)
 	e.walk(f.SelectionSet, child)
+}
+
+// publicExtra prices the reads that hide drafts from a public caller (graph/published.go).
+func (e *estimator) publicExtra(f *ast.Field, self string, child position) {
+	if f.ObjectDefinition == nil {
+		return
+	}
+	switch f.ObjectDefinition.Name + "." + f.Name {
+	case "Query.session", "Query.node", "Query.nodes":
+		e.add(e.scope+"published:"+self, child.n, nil) // each session's event (a node may be one)
+	case "Query.sessions":
+		e.add(e.scope+"published:"+self, child.n, nil) // at most one event per listed session
+		if e.selects(f.SelectionSet, "totalCount", map[string]bool{}) {
+			e.add(e.scope+"drafts:"+self, 1, nil)
+		}
+	case "Query.events":
+		if e.selects(f.SelectionSet, "totalCount", map[string]bool{}) {
+			e.add(e.scope+"drafts:"+self, 1, nil)
+		}
+	case "Mutation.registerPerson":
+		e.add(e.scope+"published:"+self, 2, nil) // the session, then its event
+	}
+}
+
+// selects reports whether set selects a field named name, through fragments too.
+func (e *estimator) selects(set ast.SelectionSet, name string, seen map[string]bool) bool {
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			if s.Name == name {
+				return true
+			}
+		case *ast.InlineFragment:
+			if e.selects(s.SelectionSet, name, seen) {
+				return true
+			}
+		case *ast.FragmentSpread:
+			if seen[s.Name] {
+				continue
+			}
+			seen[s.Name] = true
+			if def := e.doc.Fragments.ForName(s.Name); def != nil && e.selects(def.SelectionSet, name, seen) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // related prices loading the objects of relation r (nothing when they are loaded).
@@ -672,7 +727,8 @@ func (c *costLimit) MutateOperationContext(ctx context.Context, rc *graphql.Oper
 	if rc.Operation == nil {
 		return nil
 	}
-	est := estimateOperation(c.schema, rc.Doc, rc.Operation, rc.Variables, func(f *ast.Field) bool { return ForbiddenField(rc, f) })
+	est := estimateOperation(c.schema, rc.Doc, rc.Operation, rc.Variables, func(f *ast.Field) bool { return ForbiddenField(rc, f) },
+		publishedOnly(ctx))
 	cost := &Cost{Estimated: est.Calls, Limit: -1}
 	if est.NeedsTenant && c.o.Extra != nil {
 		cost.Estimated = satAdd(cost.Estimated, c.o.Extra(ctx))

@@ -20,6 +20,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/livestorm-gateway/gateway/tenant"
+	"github.com/livestorm-gateway/gateway/transport/stream"
 )
 
 // Protocol-level tests of the streaming transports, written against the wire formats
@@ -627,4 +628,28 @@ func TestOneExecutionServesEveryTransport(t *testing.T) {
 	http.DefaultClient.CloseIdleConnections()
 	goleak.VerifyNone(t, before)
 	assert.Equal(t, 0, h.deps.push.bus.Subscribers(tenant.ScopeForOrg(org.ID)))
+}
+
+// TestWebSocketOperationsPerConnectionAreBounded: one socket runs at most
+// stream.MaxOperationsPerConnection operations; the next subscribe gets an error for its
+// id and the connection stays usable.
+func TestWebSocketOperationsPerConnectionAreBounded(t *testing.T) {
+	h := newHarness(t)
+	c := dialRaw(t, h.gw.URL, protoTransportWS)
+	c.init()
+	for i := range stream.MaxOperationsPerConnection {
+		c.send(fmt.Sprintf(`{"id":"s%d","type":"subscribe","payload":{"query":"subscription { sessionChanged { type } }"}}`, i))
+	}
+	h.waitSubscribers(t, h.orgs[0].ID, 1) // one group: identical subscriptions share it
+	c.send(`{"id":"over","type":"subscribe","payload":{"query":"subscription { sessionChanged { type } }"}}`)
+	m := c.expect("error")
+	assert.Equal(t, "over", m.ID)
+	var errs []gqlError
+	require.NoError(t, json.Unmarshal(m.Payload, &errs))
+	require.Len(t, errs, 1)
+	assert.Equal(t, "RATE_LIMITED", errs[0].code())
+
+	c.send(`{"id":"s0","type":"complete"}`)
+	c.send(`{"id":"again","type":"subscribe","payload":{"query":"{ organization { name } }"}}`)
+	assert.Equal(t, "again", c.expect("next").ID, "a slot freed by complete is usable again")
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -327,6 +328,10 @@ func (c *wsConn) init(payload json.RawMessage) bool {
 	return true
 }
 
+// MaxOperationsPerConnection bounds the operations one WebSocket connection runs at once;
+// a subscribe past it is answered with an error for that id, the connection stays open.
+const MaxOperationsPerConnection = 100
+
 // subscribe starts operation id.
 func (c *wsConn) subscribe(id string, payload json.RawMessage) bool {
 	start := graphql.Now()
@@ -346,6 +351,15 @@ func (c *wsConn) subscribe(id string, payload json.RawMessage) bool {
 		}
 		c.closeNow(CloseBadRequest, "Invalid message received")
 		return false
+	}
+	if c.out.len() >= MaxOperationsPerConnection && c.out.lookup(id) == nil {
+		// One socket must not hold unbounded state: each operation keeps a queue and, for
+		// a new group, an execution.
+		c.out.queue(wsFrame(id, "error", mustJSON([]map[string]any{{
+			"message":    fmt.Sprintf("this connection already runs %d operations, the most one connection may; complete some or open another connection", MaxOperationsPerConnection),
+			"extensions": map[string]any{"code": "RATE_LIMITED"},
+		}})))
+		return true
 	}
 	o := c.out.newOp(id)
 	if !c.out.register(o) {

@@ -126,8 +126,8 @@ func TestBenchTable(t *testing.T) {
 			"scenario": target.name, "closed-loop rps": load.Rate(closed.RPS()), "CPU / request": load.Us(closed.CPUPerRequest()),
 			fmt.Sprintf("p50 @ %d rps", *benchRate): load.Ms(open.Percentile(0.50)),
 			fmt.Sprintf("p99 @ %d rps", *benchRate): load.Ms(open.Percentile(0.99)),
-			"dropped / errors": fmt.Sprintf("%d / %d", open.Dropped, closed.Errors+open.Errors),
-			"upstream calls":   calls,
+			"dropped / errors":                      fmt.Sprintf("%d / %d", open.Dropped, closed.Errors+open.Errors),
+			"upstream calls":                        calls,
 		})
 		reportFirstError(t, target.name, closed, open)
 	}

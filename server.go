@@ -221,7 +221,11 @@ type batchLoadersKey struct{}
 // responseLoaders returns the loaders of one response: those of the query's batch segment
 // when it is part of a batch, fresh ones otherwise.
 func responseLoaders(ctx context.Context, deps loaders.Deps) *loaders.Loaders {
-	fresh := func() *loaders.Loaders { return loaders.New(deps, credentialFrom(ctx)) }
+	fresh := func() *loaders.Loaders {
+		l := loaders.New(deps, credentialFrom(ctx))
+		l.CollectReads(cache.ReadsFrom(ctx)) // for the response cache, when it runs this query
+		return l
+	}
 	if graphql.HasOperationContext(ctx) {
 		if op := graphql.GetOperationContext(ctx).Operation; op != nil && op.Operation == ast.Query {
 			return transport.Shared(ctx, batchLoadersKey{}, fresh)

@@ -61,6 +61,9 @@ type Options struct {
 	Observer func(resource string, result Result)
 	// Now is the clock (tests). Default time.Now.
 	Now func() time.Time
+	// ResponseBytes bounds the memory of the response cache (StoreResponse); 0 turns
+	// it off.
+	ResponseBytes int64
 }
 
 type entry struct {
@@ -84,6 +87,10 @@ type Cache struct {
 	// returned to its callers but not cached, and later callers do not join it.
 	epochs map[string]uint64
 
+	// responses are the serialized GraphQL responses (see response.go); nil when the
+	// response cache is off. Their entries share the tag index and c.mu.
+	responses *responseStore
+
 	flight singleflight.Group
 }
 
@@ -101,12 +108,16 @@ func New(opts Options) *Cache {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Cache{
+	c := &Cache{
 		opts:     opts,
 		lrus:     make(map[string]*simplelru.LRU[string, *entry]),
 		tagIndex: make(map[string]map[string]string),
 		epochs:   make(map[string]uint64),
 	}
+	if opts.ResponseBytes > 0 {
+		c.responses = newResponseStore(c, opts.ResponseBytes)
+	}
+	return c
 }
 
 // TTL returns the freshness period of a resource kind.
@@ -152,23 +163,33 @@ func (c *Cache) Get(key Key) (any, bool) {
 // lookup returns the entry and whether it is still fresh; entries past their stale
 // window are removed.
 func (c *Cache) lookup(key Key) (value any, fresh, ok bool) {
+	e, fresh, ok := c.lookupEntry(key)
+	if !ok {
+		return nil, false, false
+	}
+	return e.value, fresh, true
+}
+
+// lookupEntry is lookup returning the entry itself (entries are never modified once
+// stored, so its fields may be read without the lock).
+func (c *Cache) lookupEntry(key Key) (e *entry, fresh, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	l := c.lru(key.Resource)
 	k := key.String()
-	e, ok := l.Get(k)
+	e, ok = l.Get(k)
 	if !ok {
 		return nil, false, false
 	}
 	now := c.opts.Now()
 	if now.Before(e.expires) {
-		return e.value, true, true
+		return e, true, true
 	}
 	if now.After(e.expires.Add(c.opts.StaleFor)) {
 		l.Remove(k)
 		return nil, false, false
 	}
-	return e.value, false, true
+	return e, false, true
 }
 
 // Set stores a value for the resource kind's TTL, tagged for later invalidation.
@@ -235,7 +256,9 @@ func (c *Cache) Invalidate(scope string, tags ...string) int {
 	for _, t := range tags {
 		set := c.tagIndex[scopedTag(scope, t)]
 		for k, resource := range set {
-			if c.lru(resource).Remove(k) {
+			if resource == responseResource {
+				c.responses.remove(k) // a response that read what changed
+			} else if c.lru(resource).Remove(k) {
 				n++
 			}
 		}
@@ -270,18 +293,23 @@ func Fetch[T any](ctx context.Context, c *Cache, key Key, fetch func(context.Con
 	if key.Scope == "" {
 		return zero, fmt.Errorf("cache: %s %q fetched without a tenant scope", key.Resource, key.ID)
 	}
-	if v, fresh, ok := c.lookup(key); ok {
+	reads := ReadsFrom(ctx)
+	if e, fresh, ok := c.lookupEntry(key); ok {
 		if fresh {
 			c.observe(key.Resource, Hit)
-			return v.(T), nil
+			reads.add(e.tags, e.expires)
+			return e.value.(T), nil
 		}
 		if c.opts.AllowStale != nil && c.opts.AllowStale(ctx) {
 			c.observe(key.Resource, Stale)
 			trackerFrom(ctx).add(key.Resource)
-			return v.(T), nil
+			reads.markStale()
+			return e.value.(T), nil
 		}
 	}
 	c.observe(key.Resource, Miss)
+	// The entry this fetch stores expires no earlier than its TTL from now.
+	expires := c.opts.Now().Add(c.TTL(key.Resource))
 	epoch := c.epoch(key.Scope)
 	ch := c.flight.DoChan(key.String()+"\x00"+strconv.FormatUint(epoch, 10), func() (any, error) {
 		// The shared call must outlive whichever caller started it; the client's own
@@ -304,7 +332,15 @@ func Fetch[T any](ctx context.Context, c *Cache, key Key, fetch func(context.Con
 		if r.Err != nil {
 			return zero, r.Err
 		}
-		return r.Val.(T), nil
+		v := r.Val.(T)
+		if reads != nil {
+			var t []string
+			if tags != nil {
+				t = tags(v)
+			}
+			reads.add(t, expires)
+		}
+		return v, nil
 	}
 }
 

@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/vikstrous/dataloadgen"
-
 	"github.com/livestorm-gateway/gateway/graph/model"
 	"github.com/livestorm-gateway/gateway/livestorm"
 	"github.com/livestorm-gateway/gateway/loaders"
@@ -154,7 +152,7 @@ func sliceConnection[T any](all []T, w window) *model.Connection[T] {
 // length).
 func pagedConnection[K comparable, T any](
 	ctx context.Context, w window,
-	loader *dataloadgen.Loader[K, *livestorm.List[T]], key func(page int) K,
+	loader *loaders.Loader[K, *livestorm.List[T]], key func(page int) K,
 ) (*model.Connection[T], error) {
 	probe := w.probe() / loaders.PageSize
 	head, err := loader.Load(ctx, key(probe))

@@ -43,30 +43,33 @@ type Loaders struct {
 	cred    livestorm.Credential
 	tenants *tenant.Resolver
 	noReuse bool
+	// reads collects the cache entries this operation used, for the response cache
+	// (nil: nobody keeps the response).
+	reads *cache.Reads
 
 	tenantOnce sync.Once
 	tenant     tenant.Tenant
 	tenantErr  error
 
-	EventByID            *dataloadgen.Loader[string, *livestorm.Event]
-	SessionByID          *dataloadgen.Loader[string, *livestorm.Session]
-	PersonByID           *dataloadgen.Loader[string, *livestorm.Person]
-	RegistrationByID     *dataloadgen.Loader[RegistrationKey, *livestorm.Person]
-	JobByID              *dataloadgen.Loader[string, *livestorm.Job]
-	JobTasks             *dataloadgen.Loader[string, []livestorm.JobTask]
-	EventsPage           *dataloadgen.Loader[PageKey[EventsFilter], *livestorm.List[livestorm.Event]]
-	SessionsPage         *dataloadgen.Loader[PageKey[SessionsFilter], *livestorm.List[livestorm.Session]]
-	SessionPeoplePage    *dataloadgen.Loader[PageKey[SessionPeopleFilter], *livestorm.List[livestorm.Person]]
-	EventPeoplePage      *dataloadgen.Loader[PageKey[PeopleFilter], *livestorm.List[livestorm.Person]]
-	PeoplePage           *dataloadgen.Loader[PageKey[PeopleFilter], *livestorm.List[livestorm.Person]]
-	UsersPage            *dataloadgen.Loader[PageKey[UsersFilter], *livestorm.List[livestorm.User]]
-	WebhooksPage         *dataloadgen.Loader[PageKey[string], *livestorm.List[livestorm.Webhook]]
-	RecordingsPage       *dataloadgen.Loader[PageKey[struct{}], *livestorm.List[livestorm.Recording]]
-	ChatMessagesPage     *dataloadgen.Loader[PageKey[struct{}], *livestorm.List[livestorm.ChatMessage]]
-	QuestionsPage        *dataloadgen.Loader[PageKey[struct{}], *livestorm.List[livestorm.Question]]
-	PeopleAttributesPage *dataloadgen.Loader[PageKey[PeopleAttributesFilter], *livestorm.List[livestorm.PeopleAttribute]]
-	organization         *dataloadgen.Loader[struct{}, *livestorm.Organization]
-	eventSessionsPage    *dataloadgen.Loader[PageKey[struct{}], *livestorm.List[livestorm.Session]]
+	EventByID            *Loader[string, *livestorm.Event]
+	SessionByID          *Loader[string, *livestorm.Session]
+	PersonByID           *Loader[string, *livestorm.Person]
+	RegistrationByID     *Loader[RegistrationKey, *livestorm.Person]
+	JobByID              *Loader[string, *livestorm.Job]
+	JobTasks             *Loader[string, []livestorm.JobTask]
+	EventsPage           *Loader[PageKey[EventsFilter], *livestorm.List[livestorm.Event]]
+	SessionsPage         *Loader[PageKey[SessionsFilter], *livestorm.List[livestorm.Session]]
+	SessionPeoplePage    *Loader[PageKey[SessionPeopleFilter], *livestorm.List[livestorm.Person]]
+	EventPeoplePage      *Loader[PageKey[PeopleFilter], *livestorm.List[livestorm.Person]]
+	PeoplePage           *Loader[PageKey[PeopleFilter], *livestorm.List[livestorm.Person]]
+	UsersPage            *Loader[PageKey[UsersFilter], *livestorm.List[livestorm.User]]
+	WebhooksPage         *Loader[PageKey[string], *livestorm.List[livestorm.Webhook]]
+	RecordingsPage       *Loader[PageKey[struct{}], *livestorm.List[livestorm.Recording]]
+	ChatMessagesPage     *Loader[PageKey[struct{}], *livestorm.List[livestorm.ChatMessage]]
+	QuestionsPage        *Loader[PageKey[struct{}], *livestorm.List[livestorm.Question]]
+	PeopleAttributesPage *Loader[PageKey[PeopleAttributesFilter], *livestorm.List[livestorm.PeopleAttribute]]
+	organization         *Loader[struct{}, *livestorm.Organization]
+	eventSessionsPage    *Loader[PageKey[struct{}], *livestorm.List[livestorm.Session]]
 }
 
 // Deps are what every Loaders share.
@@ -226,6 +229,11 @@ func New(d Deps, cred livestorm.Credential) *Loaders {
 	return l
 }
 
+// CollectReads makes the operation record every shared-cache entry it uses on r (see
+// cache.Reads), so that its response can be kept by the response cache under the same
+// tags. Call it before the operation runs.
+func (l *Loaders) CollectReads(r *cache.Reads) { l.reads = r }
+
 // Tenant verifies the operation's credential (once) and returns its tenant.
 func (l *Loaders) Tenant(ctx context.Context) (tenant.Tenant, error) {
 	l.tenantOnce.Do(func() {
@@ -290,7 +298,7 @@ func (l *Loaders) PeopleAttributeBySlug(ctx context.Context, slug string) (*live
 }
 
 // find walks a list page by page, through its loader, until match holds.
-func find[K comparable, T any](ctx context.Context, loader *dataloadgen.Loader[K, *livestorm.List[T]], key func(int) K, match func(*T) bool) (*T, error) {
+func find[K comparable, T any](ctx context.Context, loader *Loader[K, *livestorm.List[T]], key func(int) K, match func(*T) bool) (*T, error) {
 	for p := 0; ; p++ {
 		list, err := loader.Load(ctx, key(p))
 		if err != nil {
@@ -385,7 +393,18 @@ func cached[K comparable, V any](
 	fetch func(context.Context, K) (V, error),
 	tagsOf func(K, V) []string,
 	after func(V),
-) *dataloadgen.Loader[K, V] {
+) *Loader[K, V] {
+	var fresh func(context.Context, K) (V, bool)
+	if !l.noReuse {
+		fresh = func(ctx context.Context, k K) (V, bool) {
+			t, err := l.Tenant(ctx)
+			if err != nil {
+				var zero V
+				return zero, false // the slow path reports the error
+			}
+			return cache.Fresh[V](l.cache, cache.Key{Scope: t.Scope, Resource: resource, ID: id(k)}, l.reads)
+		}
+	}
 	opts := []dataloadgen.Option{dataloadgen.WithWait(Wait)}
 	if l.noReuse {
 		opts = append(opts, dataloadgen.WithoutCache())
@@ -400,6 +419,9 @@ func cached[K comparable, V any](
 		if l.noReuse {
 			return fetch(ctx, k)
 		}
+		if l.reads != nil {
+			ctx = cache.WithReads(ctx, l.reads)
+		}
 		v, err := cache.Fetch(ctx, l.cache, cache.Key{Scope: scope, Resource: resource, ID: id(k)},
 			func(ctx context.Context) (V, error) { return fetch(ctx, k) },
 			func(v V) []string { return tagsOf(k, v) })
@@ -408,12 +430,13 @@ func cached[K comparable, V any](
 		}
 		return v, err
 	}
-	return dataloadgen.NewLoader(func(ctx context.Context, keys []K) ([]V, []error) {
+	dl := dataloadgen.NewLoader(func(ctx context.Context, keys []K) ([]V, []error) {
 		return fetchEach(ctx, keys, one)
 	}, opts...)
+	return newLoader(dl, fresh, after)
 }
 
-func byID[V any](l *Loaders, resource string, fetch func(context.Context, string) (V, error), tagsOf func(V) []string, after func(V)) *dataloadgen.Loader[string, V] {
+func byID[V any](l *Loaders, resource string, fetch func(context.Context, string) (V, error), tagsOf func(V) []string, after func(V)) *Loader[string, V] {
 	return cached(l, resource, func(id string) string { return id }, fetch,
 		func(_ string, v V) []string { return tagsOf(v) }, after)
 }
@@ -423,7 +446,7 @@ func pages[F comparable, T any](
 	fetch func(context.Context, PageKey[F]) (*livestorm.List[T], error),
 	tagsOf func(PageKey[F]) []string,
 	after func(*livestorm.List[T]),
-) *dataloadgen.Loader[PageKey[F], *livestorm.List[T]] {
+) *Loader[PageKey[F], *livestorm.List[T]] {
 	return cached(l, resource, PageKey[F].String, fetch,
 		func(k PageKey[F], _ *livestorm.List[T]) []string { return tagsOf(k) }, after)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/livestorm-gateway/gateway/auth"
 	"github.com/livestorm-gateway/gateway/persisted"
+	"github.com/livestorm-gateway/gateway/transport"
 )
 
 // Config is the gateway's configuration, read from the environment (design.md §3.3).
@@ -56,11 +57,22 @@ type Config struct {
 	// PersistedOnly the roles restricted to it (PERSISTED_DOCUMENTS_ONLY).
 	PersistedDocuments string
 	PersistedOnly      persisted.Policy
+
+	// ResponseCache keeps the serialized responses of queries (RESPONSE_CACHE), in at
+	// most ResponseCacheSize bytes (RESPONSE_CACHE_SIZE, given in MB), and answers them
+	// with ETag and Cache-Control: ResponseCacheControl (RESPONSE_CACHE_CONTROL).
+	ResponseCache        bool
+	ResponseCacheSize    int64
+	ResponseCacheControl string
 }
 
 // Demo reports whether the gateway runs its embedded simulator: no credential configured
 // and callers not forwarding their own.
 func (c Config) Demo() bool { return c.APIToken == "" && !c.ForwardAuth }
+
+// defaultResponseCacheMB is the default memory of the response cache: about 2,000
+// event pages of 30 KB.
+const defaultResponseCacheMB = 64
 
 // defaultAPIURL is Livestorm's public API.
 const defaultAPIURL = "https://api.livestorm.co/v1"
@@ -93,6 +105,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		MaxBatch:       10,
 		DemoActivity:   true,
 		WebhookResync:  time.Hour,
+
+		ResponseCache:        true,
+		ResponseCacheSize:    defaultResponseCacheMB << 20,
+		ResponseCacheControl: transport.DefaultCacheControl,
 	}
 	var errs []string
 	fail := func(name, format string, args ...any) {
@@ -196,6 +212,17 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	intVar("GRAPHQL_MAX_DEPTH", &c.MaxDepth, 1, 100)
 	intVar("GRAPHQL_MAX_BATCH", &c.MaxBatch, 0, 100)
 	boolVar("DEMO_ACTIVITY", &c.DemoActivity)
+	boolVar("RESPONSE_CACHE", &c.ResponseCache)
+	mb := defaultResponseCacheMB
+	intVar("RESPONSE_CACHE_SIZE", &mb, 1, 65536)
+	c.ResponseCacheSize = int64(mb) << 20
+	if v := strings.TrimSpace(getenv("RESPONSE_CACHE_CONTROL")); v != "" {
+		if strings.ContainsAny(v, "\r\n") {
+			fail("RESPONSE_CACHE_CONTROL", "must be one header value such as %q", transport.DefaultCacheControl)
+		} else {
+			c.ResponseCacheControl = v
+		}
+	}
 	if v := strings.TrimSpace(getenv("WEBHOOK_RESYNC_INTERVAL")); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < time.Minute {

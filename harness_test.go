@@ -17,6 +17,7 @@ import (
 	"github.com/livestorm-gateway/gateway/cache"
 	"github.com/livestorm-gateway/gateway/livestorm"
 	"github.com/livestorm-gateway/gateway/livestormsim"
+	"github.com/livestorm-gateway/gateway/transport"
 	"github.com/livestorm-gateway/gateway/webhook"
 )
 
@@ -37,6 +38,8 @@ type harnessConfig struct {
 	clientOpts  []livestorm.Option
 	noReuse     bool
 	webhooks    bool
+	// responseCacheOff is RESPONSE_CACHE=false (it is on by default, as in production).
+	responseCacheOff bool
 }
 
 type harnessOption func(*harnessConfig)
@@ -57,6 +60,11 @@ func withoutReuse() harnessOption { return func(c *harnessConfig) { c.noReuse = 
 // event), as PUBLIC_URL does with Livestorm, so changes made in the simulator reach the
 // gateway as signed webhooks. Failed deliveries are retried within milliseconds.
 func withWebhooks() harnessOption { return func(c *harnessConfig) { c.webhooks = true } }
+
+// withoutResponseCache is RESPONSE_CACHE=false.
+func withoutResponseCache() harnessOption {
+	return func(c *harnessConfig) { c.responseCacheOff = true }
+}
 
 func withClient(opts ...livestorm.Option) harnessOption {
 	return func(c *harnessConfig) { c.clientOpts = append(c.clientOpts, opts...) }
@@ -99,6 +107,10 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		MaxDepth:      12,
 		MaxBatch:      10,
 		WebhookSecret: "test-secret",
+
+		ResponseCache:        !hc.responseCacheOff,
+		ResponseCacheSize:    defaultResponseCacheMB << 20,
+		ResponseCacheControl: transport.DefaultCacheControl,
 	}
 	if !hc.forwardAuth {
 		cfg.APIToken = orgs[0].Token

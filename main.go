@@ -160,6 +160,8 @@ func newDeps(cfg Config, logger *slog.Logger, clientOpts ...livestorm.Option) De
 			ResourceTTL: map[string]time.Duration{"job": jobTTL, "jobTasks": jobTTL},
 			Observer:    m.ObserveCache,
 			AllowStale:  func(ctx context.Context) bool { return quotaNearlyExhausted(client.RateLimit(ctx)) },
+			// 0 turns the response cache off.
+			ResponseBytes: responseCacheBytes(cfg),
 		}),
 		Tenants:          tenant.NewResolver(client, tenant.Options{}),
 		Metrics:          m,

@@ -149,8 +149,9 @@ func newGraphQLHandler(d Deps) http.Handler {
 	// Queries and mutations over plain HTTP, after every streaming transport (POST and GET
 	// decline streaming requests anyway); Fallback last answers what none claimed (405/415).
 	httpLimits := transport.Limits{MaxBodyBytes: maxBodyBytes, MaxBatch: d.Config.MaxBatch}
-	srv.AddTransport(transport.GET{Limits: httpLimits})
-	srv.AddTransport(transport.POST{Limits: httpLimits})
+	caching := responseCaching(d) // see responsecache.go
+	srv.AddTransport(transport.GET{Limits: httpLimits, Caching: caching})
+	srv.AddTransport(transport.POST{Limits: httpLimits, Caching: caching})
 	srv.AddTransport(transport.Fallback{})
 
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))

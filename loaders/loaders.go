@@ -234,6 +234,10 @@ func New(d Deps, cred livestorm.Credential) *Loaders {
 // tags. Call it before the operation runs.
 func (l *Loaders) CollectReads(r *cache.Reads) { l.reads = r }
 
+// NoStore keeps the operation's response out of the response cache, for reason (see
+// cache.Reads.NoStore): for resolvers whose answer no cache tag can invalidate.
+func (l *Loaders) NoStore(reason string) { l.reads.NoStore(reason) }
+
 // Tenant verifies the operation's credential (once) and returns its tenant.
 func (l *Loaders) Tenant(ctx context.Context) (tenant.Tenant, error) {
 	l.tenantOnce.Do(func() {

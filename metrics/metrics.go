@@ -31,6 +31,14 @@ type Metrics struct {
 	Auth *prometheus.CounterVec
 	// AccessDenied counts requests refused for the caller's role, by role.
 	AccessDenied *prometheus.CounterVec
+	// ResponseCacheRequests counts GraphQL operations over HTTP by what the response
+	// cache did: hit (answered from it), miss (executed, to be kept if it can be), skip
+	// (not for the response cache: a mutation, or a query whose workspace could not be
+	// verified before it ran). ResponseCacheStores counts the misses answered without
+	// errors by outcome: stored, or why not (stale, raced, expired, too_large, or a
+	// resolver's reason such as rate_limit).
+	ResponseCacheRequests *prometheus.CounterVec
+	ResponseCacheStores   *prometheus.CounterVec
 }
 
 // New creates and registers the collectors (plus Go runtime and process collectors).
@@ -74,10 +82,19 @@ func New() *Metrics {
 			Name: "gateway_access_denied_total",
 			Help: "Requests refused because of the caller's role (persisted documents only, no role), by role.",
 		}, []string{"role"}),
+		ResponseCacheRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_response_cache_requests_total",
+			Help: "GraphQL operations over HTTP by response-cache result (hit, miss, skip).",
+		}, []string{"result"}),
+		ResponseCacheStores: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_response_cache_stores_total",
+			Help: "Response-cache misses by outcome: stored, or why the response was not kept.",
+		}, []string{"result"}),
 	}
 	m.Registry.MustRegister(
 		m.UpstreamRequests, m.UpstreamDuration, m.RateLimitRemaining, m.CacheRequests,
 		m.WebhooksReceived, m.SubscriptionsActive, m.Operations, m.Auth, m.AccessDenied,
+		m.ResponseCacheRequests, m.ResponseCacheStores,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	return m

@@ -124,6 +124,22 @@ func (r *Resolver) Resolve(ctx context.Context, cred livestorm.Credential) (Tena
 	return t, nil
 }
 
+// Verified returns the tenant of cred when a verification of it is remembered and
+// still within its TTL, without asking Livestorm: for work that is only worth doing for
+// an already verified caller (the response cache's lookup).
+func (r *Resolver) Verified(cred livestorm.Credential) (Tenant, bool) {
+	if cred.IsZero() {
+		return Tenant{}, false
+	}
+	r.mu.Lock()
+	v, known := r.verified.Get(cred.Fingerprint())
+	r.mu.Unlock()
+	if !known || r.now().Sub(v.at) >= r.ttl {
+		return Tenant{}, false
+	}
+	return v.tenant, true
+}
+
 // Forget drops what is remembered of cred (e.g. after Livestorm rejected it mid-request).
 func (r *Resolver) Forget(cred livestorm.Credential) {
 	r.mu.Lock()

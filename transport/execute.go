@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -131,13 +130,16 @@ func (o outcome) wire() wireResponse {
 
 // write sends v as the response body with the negotiated media type.
 func write(w http.ResponseWriter, media string, status int, allow string, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	body, ok := encode(v)
+	if !ok {
 		// A resolver put something unencodable into extensions: never a half-written body.
-		status, buf = http.StatusInternalServerError, *bytes.NewBufferString(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}` + "\n")
+		status, body = http.StatusInternalServerError, []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}`+"\n")
 	}
+	writeBody(w, media, status, allow, body)
+}
+
+// writeBody sends an encoded response body.
+func writeBody(w http.ResponseWriter, media string, status int, allow string, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", media)
 	h.Add("Vary", "Accept")
@@ -145,7 +147,7 @@ func write(w http.ResponseWriter, media string, status int, allow string, v any)
 		h.Set("Allow", allow)
 	}
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(body)
 }
 
 // writeOutcome sends one operation's answer.

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/livestorm-gateway/gateway/bench/plain"
 )
 
 const benchNestedQuery = `{ events(first: 10) { nodes { id title sessions { nodes { id status registrantsCount registrations(first: 20) { totalCount nodes { person { email } attended } } } } } } }`
@@ -93,6 +95,60 @@ func TestBaselineCostsMore(t *testing.T) {
 			base := measureCalls(t, tc, withoutReuse())
 			require.Less(t, gw.cold, base.cold)
 			require.Equal(t, base.cold, base.warm, "the baseline caches nothing")
+		})
+	}
+}
+
+// BenchmarkEventPage is the bench command's event page (bench_table_test.go) through
+// each handler in process, for profiling:
+//
+//	go test -run '^$' -bench 'BenchmarkEventPage/gateway-miss' -cpuprofile cpu.out .
+//
+// gateway-miss executes every time (RESPONSE_CACHE=false) from the warm data cache;
+// gateway-hit answers from the response cache; plain is the plain gqlgen server of the
+// same shape, holding the same data in memory.
+func BenchmarkEventPage(b *testing.B) {
+	body, err := json.Marshal(map[string]any{"query": benchEventPage, "variables": benchVars})
+	require.NoError(b, err)
+	miss := newHarness(b, withoutResponseCache())
+	hit := newHarness(b)
+	hit.warmTenant(b)
+	r := miss.query(b, benchEventPage, benchVars)
+	require.Empty(b, r.Errors)
+	plainHandler, err := plain.NewHandler(r.Data)
+	require.NoError(b, err)
+	for _, tc := range []struct {
+		name string
+		h    http.Handler
+		sim  *harness
+	}{
+		{"gateway-miss", NewServer(miss.deps), miss},
+		{"gateway-hit", NewServer(hit.deps), hit},
+		{"plain", plainHandler, nil},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			do := func() *httptest.ResponseRecorder {
+				req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				rec := httptest.NewRecorder()
+				tc.h.ServeHTTP(rec, req)
+				return rec
+			}
+			first := do()
+			require.Equal(b, 200, first.Code)
+			require.NotContains(b, first.Body.String(), `"errors"`)
+			if tc.sim != nil {
+				tc.sim.resetCalls()
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if rec := do(); rec.Code != 200 {
+					b.Fatalf("status %d", rec.Code)
+				}
+			}
+			if tc.sim != nil {
+				require.Zero(b, tc.sim.upstreamCalls(), "warm: no upstream call")
+			}
 		})
 	}
 }

@@ -15,18 +15,6 @@ import (
 	"github.com/livestorm-gateway/gateway/loaders"
 )
 
-func (r *eventResolver) ID(ctx context.Context, obj *livestorm.Event) (string, error) {
-	return globalID(kindEvent, obj.ID), nil
-}
-
-func (r *eventResolver) Status(ctx context.Context, obj *livestorm.Event) (model.EventStatus, error) {
-	return enumOf(obj.Status, model.EventStatusUnknown), nil
-}
-
-func (r *eventResolver) SchedulingStatus(ctx context.Context, obj *livestorm.Event) (model.EventSchedulingStatus, error) {
-	return enumOf(obj.SchedulingStatus, model.EventSchedulingStatusUnknown), nil
-}
-
 func (r *eventResolver) RegistrantsCount(ctx context.Context, obj *livestorm.Event) (int, error) {
 	sessions, err := loaders.For(ctx).EventSessions(ctx, obj.ID)
 	if err != nil {

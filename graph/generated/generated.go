@@ -42,7 +42,6 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Organization() OrganizationResolver
 	PeopleAttribute() PeopleAttributeResolver
-	Person() PersonResolver
 	Query() QueryResolver
 	Question() QuestionResolver
 	Recording() RecordingResolver
@@ -153,6 +152,7 @@ type ComplexityRoot struct {
 		RegistrationLink                func(childComplexity int) int
 		RegistrationPageEnabled         func(childComplexity int) int
 		Registrations                   func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.EventPeopleFilter) int
+		ResourceID                      func(childComplexity int) int
 		SchedulingStatus                func(childComplexity int) int
 		Sessions                        func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.SessionFilter) int
 		SessionsCount                   func(childComplexity int) int
@@ -304,6 +304,7 @@ type ComplexityRoot struct {
 		FirstName  func(childComplexity int) int
 		ID         func(childComplexity int) int
 		LastName   func(childComplexity int) int
+		ResourceID func(childComplexity int) int
 		Role       func(childComplexity int) int
 		Timezone   func(childComplexity int) int
 		UpdatedAt  func(childComplexity int) int
@@ -489,28 +490,29 @@ type ComplexityRoot struct {
 	}
 
 	Session struct {
-		AttendeesCount              func(childComplexity int) int
-		BreakoutRoomParentSessionID func(childComplexity int) int
-		CanceledAt                  func(childComplexity int) int
-		ChatMessages                func(childComplexity int, first *int, after *string, last *int, before *string) int
-		CreatedAt                   func(childComplexity int) int
-		Duration                    func(childComplexity int) int
-		EmbedURL                    func(childComplexity int) int
-		EndedAt                     func(childComplexity int) int
-		EstimatedStartedAt          func(childComplexity int) int
-		Event                       func(childComplexity int) int
-		ID                          func(childComplexity int) int
-		Name                        func(childComplexity int) int
-		People                      func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.SessionPeopleFilter) int
-		Questions                   func(childComplexity int, first *int, after *string, last *int, before *string) int
-		Recordings                  func(childComplexity int, first *int, after *string, last *int, before *string) int
-		RegistrantsCount            func(childComplexity int) int
-		Registrations               func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.SessionPeopleFilter) int
-		RoomLink                    func(childComplexity int) int
-		StartedAt                   func(childComplexity int) int
-		Status                      func(childComplexity int) int
-		Timezone                    func(childComplexity int) int
-		UpdatedAt                   func(childComplexity int) int
+		AttendeesCount     func(childComplexity int) int
+		BreakoutRoomParent func(childComplexity int) int
+		CanceledAt         func(childComplexity int) int
+		ChatMessages       func(childComplexity int, first *int, after *string, last *int, before *string) int
+		CreatedAt          func(childComplexity int) int
+		Duration           func(childComplexity int) int
+		EmbedURL           func(childComplexity int) int
+		EndedAt            func(childComplexity int) int
+		EstimatedStartedAt func(childComplexity int) int
+		Event              func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		Name               func(childComplexity int) int
+		People             func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.SessionPeopleFilter) int
+		Questions          func(childComplexity int, first *int, after *string, last *int, before *string) int
+		Recordings         func(childComplexity int, first *int, after *string, last *int, before *string) int
+		RegistrantsCount   func(childComplexity int) int
+		Registrations      func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.SessionPeopleFilter) int
+		ResourceID         func(childComplexity int) int
+		RoomLink           func(childComplexity int) int
+		StartedAt          func(childComplexity int) int
+		Status             func(childComplexity int) int
+		Timezone           func(childComplexity int) int
+		UpdatedAt          func(childComplexity int) int
 	}
 
 	SessionChange struct {
@@ -647,11 +649,6 @@ type ChatMessageResolver interface {
 	Author(ctx context.Context, obj *livestorm.ChatMessage) (*livestorm.Person, error)
 }
 type EventResolver interface {
-	ID(ctx context.Context, obj *livestorm.Event) (string, error)
-
-	Status(ctx context.Context, obj *livestorm.Event) (model.EventStatus, error)
-	SchedulingStatus(ctx context.Context, obj *livestorm.Event) (model.EventSchedulingStatus, error)
-
 	RegistrantsCount(ctx context.Context, obj *livestorm.Event) (int, error)
 	Owner(ctx context.Context, obj *livestorm.Event) (*livestorm.User, error)
 	Tags(ctx context.Context, obj *livestorm.Event) ([]livestorm.Tag, error)
@@ -717,11 +714,6 @@ type PeopleAttributeResolver interface {
 
 	Type(ctx context.Context, obj *livestorm.PeopleAttribute) (model.PeopleAttributeType, error)
 }
-type PersonResolver interface {
-	ID(ctx context.Context, obj *livestorm.Person) (string, error)
-
-	Role(ctx context.Context, obj *livestorm.Person) (model.PersonRole, error)
-}
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
 	Nodes(ctx context.Context, ids []string) ([]model.Node, error)
@@ -750,8 +742,6 @@ type RecordingResolver interface {
 	Session(ctx context.Context, obj *livestorm.Recording) (*livestorm.Session, error)
 }
 type RegistrationResolver interface {
-	ID(ctx context.Context, obj *model.Registration) (string, error)
-
 	Session(ctx context.Context, obj *model.Registration) (*livestorm.Session, error)
 	Event(ctx context.Context, obj *model.Registration) (*livestorm.Event, error)
 }
@@ -777,11 +767,6 @@ type ReplayEventResolver interface {
 	Event(ctx context.Context, obj *pubsub.Message) (*livestorm.Event, error)
 }
 type SessionResolver interface {
-	ID(ctx context.Context, obj *livestorm.Session) (string, error)
-
-	Status(ctx context.Context, obj *livestorm.Session) (model.SessionStatus, error)
-
-	BreakoutRoomParentSessionID(ctx context.Context, obj *livestorm.Session) (*string, error)
 	Event(ctx context.Context, obj *livestorm.Session) (*livestorm.Event, error)
 	People(ctx context.Context, obj *livestorm.Session, first *int, after *string, last *int, before *string, filter *model.SessionPeopleFilter) (*model.Connection[livestorm.Person], error)
 	Registrations(ctx context.Context, obj *livestorm.Session, first *int, after *string, last *int, before *string, filter *model.SessionPeopleFilter) (*model.Connection[model.Registration], error)
@@ -1091,7 +1076,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Event.Fields(childComplexity), true
-	case "Event.id", "Event.livestormId":
+	case "Event.livestormId":
 		if e.ComplexityRoot.Event.ID == nil {
 			break
 		}
@@ -1185,6 +1170,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Event.Registrations(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.EventPeopleFilter)), true
+	case "Event.id":
+		if e.ComplexityRoot.Event.ResourceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.ResourceID(childComplexity), true
 	case "Event.schedulingStatus":
 		if e.ComplexityRoot.Event.SchedulingStatus == nil {
 			break
@@ -1858,7 +1849,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Person.FirstName(childComplexity), true
-	case "Person.id", "Person.livestormId":
+	case "Person.livestormId":
 		if e.ComplexityRoot.Person.ID == nil {
 			break
 		}
@@ -1870,6 +1861,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Person.LastName(childComplexity), true
+	case "Person.id":
+		if e.ComplexityRoot.Person.ResourceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.ResourceID(childComplexity), true
 	case "Person.role":
 		if e.ComplexityRoot.Person.Role == nil {
 			break
@@ -2696,11 +2693,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Session.AttendeesCount(childComplexity), true
 	case "Session.breakoutRoomParentSessionId":
-		if e.ComplexityRoot.Session.BreakoutRoomParentSessionID == nil {
+		if e.ComplexityRoot.Session.BreakoutRoomParent == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Session.BreakoutRoomParentSessionID(childComplexity), true
+		return e.ComplexityRoot.Session.BreakoutRoomParent(childComplexity), true
 	case "Session.canceledAt":
 		if e.ComplexityRoot.Session.CanceledAt == nil {
 			break
@@ -2754,7 +2751,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Session.Event(childComplexity), true
-	case "Session.id", "Session.livestormId":
+	case "Session.livestormId":
 		if e.ComplexityRoot.Session.ID == nil {
 			break
 		}
@@ -2816,6 +2813,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Session.Registrations(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.SessionPeopleFilter)), true
+	case "Session.id":
+		if e.ComplexityRoot.Session.ResourceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.ResourceID(childComplexity), true
 	case "Session.roomLink":
 		if e.ComplexityRoot.Session.RoomLink == nil {
 			break
@@ -8322,18 +8325,18 @@ func (ec *executionContext) _Event_id(ctx context.Context, field graphql.Collect
 			return ec.fieldContext_Event_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Event().ID(ctx, obj)
+			return obj.ResourceID(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v livestorm.ResourceID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐResourceID(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Event_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Event", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Event", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Event_livestormId(ctx context.Context, field graphql.CollectedField, obj *livestorm.Event) (ret graphql.Marshaler) {
@@ -8460,18 +8463,18 @@ func (ec *executionContext) _Event_status(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Event_status(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Event().Status(ctx, obj)
+			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.EventStatus) graphql.Marshaler {
-			return ec.marshalNEventStatus2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐEventStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNEventStatus2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Event_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Event", field, true, true, "EventStatus")
+	return graphql.NewScalarFieldContext("Event", field, false, false, "EventStatus")
 }
 
 func (ec *executionContext) _Event_schedulingStatus(ctx context.Context, field graphql.CollectedField, obj *livestorm.Event) (ret graphql.Marshaler) {
@@ -8483,18 +8486,18 @@ func (ec *executionContext) _Event_schedulingStatus(ctx context.Context, field g
 			return ec.fieldContext_Event_schedulingStatus(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Event().SchedulingStatus(ctx, obj)
+			return obj.SchedulingStatus, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.EventSchedulingStatus) graphql.Marshaler {
-			return ec.marshalNEventSchedulingStatus2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐEventSchedulingStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNEventSchedulingStatus2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Event_schedulingStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Event", field, true, true, "EventSchedulingStatus")
+	return graphql.NewScalarFieldContext("Event", field, false, false, "EventSchedulingStatus")
 }
 
 func (ec *executionContext) _Event_language(ctx context.Context, field graphql.CollectedField, obj *livestorm.Event) (ret graphql.Marshaler) {
@@ -11614,18 +11617,18 @@ func (ec *executionContext) _Person_id(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_Person_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Person().ID(ctx, obj)
+			return obj.ResourceID(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v livestorm.ResourceID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐResourceID(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Person_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Person", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Person", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Person_livestormId(ctx context.Context, field graphql.CollectedField, obj *livestorm.Person) (ret graphql.Marshaler) {
@@ -11660,18 +11663,18 @@ func (ec *executionContext) _Person_role(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Person_role(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Person().Role(ctx, obj)
+			return obj.Role, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.PersonRole) graphql.Marshaler {
-			return ec.marshalNPersonRole2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐPersonRole(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNPersonRole2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Person_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Person", field, true, true, "PersonRole")
+	return graphql.NewScalarFieldContext("Person", field, false, false, "PersonRole")
 }
 
 func (ec *executionContext) _Person_firstName(ctx context.Context, field graphql.CollectedField, obj *livestorm.Person) (ret graphql.Marshaler) {
@@ -13721,7 +13724,7 @@ func (ec *executionContext) _Registration_id(ctx context.Context, field graphql.
 			return ec.fieldContext_Registration_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Registration().ID(ctx, obj)
+			return obj.ID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -13732,7 +13735,7 @@ func (ec *executionContext) _Registration_id(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Registration_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Registration", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Registration", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Registration_person(ctx context.Context, field graphql.CollectedField, obj *model.Registration) (ret graphql.Marshaler) {
@@ -15290,18 +15293,18 @@ func (ec *executionContext) _Session_id(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Session_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Session().ID(ctx, obj)
+			return obj.ResourceID(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v livestorm.ResourceID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐResourceID(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Session_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Session", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Session", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Session_livestormId(ctx context.Context, field graphql.CollectedField, obj *livestorm.Session) (ret graphql.Marshaler) {
@@ -15359,18 +15362,18 @@ func (ec *executionContext) _Session_status(ctx context.Context, field graphql.C
 			return ec.fieldContext_Session_status(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Session().Status(ctx, obj)
+			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.SessionStatus) graphql.Marshaler {
-			return ec.marshalNSessionStatus2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐSessionStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNSessionStatus2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Session_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Session", field, true, true, "SessionStatus")
+	return graphql.NewScalarFieldContext("Session", field, false, false, "SessionStatus")
 }
 
 func (ec *executionContext) _Session_timezone(ctx context.Context, field graphql.CollectedField, obj *livestorm.Session) (ret graphql.Marshaler) {
@@ -15658,18 +15661,18 @@ func (ec *executionContext) _Session_breakoutRoomParentSessionId(ctx context.Con
 			return ec.fieldContext_Session_breakoutRoomParentSessionId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Session().BreakoutRoomParentSessionID(ctx, obj)
+			return obj.BreakoutRoomParent(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.ResourceID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐResourceID(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Session_breakoutRoomParentSessionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Session", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Session", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Session_event(ctx context.Context, field graphql.CollectedField, obj *livestorm.Session) (ret graphql.Marshaler) {
@@ -21344,11 +21347,10 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Event")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Event_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Event_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "livestormId":
 			out.Values[i] = ec._Event_livestormId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -21375,17 +21377,15 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Event_status(ctx, field, obj)
-				})
+			out.Values[i] = ec._Event_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "schedulingStatus":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Event_schedulingStatus(ctx, field, obj)
-				})
+			out.Values[i] = ec._Event_schedulingStatus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "language":
 			out.Values[i] = ec._Event_language(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -22494,56 +22494,54 @@ func (ec *executionContext) _Person(ctx context.Context, sel ast.SelectionSet, o
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Person")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Person_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Person_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "livestormId":
 			out.Values[i] = ec._Person_livestormId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "role":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Person_role(ctx, field, obj)
-				})
+			out.Values[i] = ec._Person_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "firstName":
 			out.Values[i] = ec._Person_firstName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "lastName":
 			out.Values[i] = ec._Person_lastName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "email":
 			out.Values[i] = ec._Person_email(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "timezone":
 			out.Values[i] = ec._Person_timezone(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "avatarLink":
 			out.Values[i] = ec._Person_avatarLink(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "createdAt":
 			out.Values[i] = ec._Person_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Person_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -23219,11 +23217,10 @@ func (ec *executionContext) _Registration(ctx context.Context, sel ast.Selection
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Registration")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Registration_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Registration_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "person":
 			out.Values[i] = ec._Registration_person(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -23785,11 +23782,10 @@ func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, 
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Session")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Session_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Session_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "livestormId":
 			out.Values[i] = ec._Session_livestormId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -23801,11 +23797,10 @@ func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Session_status(ctx, field, obj)
-				})
+			out.Values[i] = ec._Session_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "timezone":
 			out.Values[i] = ec._Session_timezone(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -23867,11 +23862,10 @@ func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "breakoutRoomParentSessionId":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Session_breakoutRoomParentSessionId(ctx, field, obj)
-				})
+			out.Values[i] = ec._Session_breakoutRoomParentSessionId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "event":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -25350,24 +25344,32 @@ func (ec *executionContext) marshalNEventEdge2ᚖgithubᚗcomᚋlivestormᚑgate
 	return ec._EventEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNEventSchedulingStatus2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐEventSchedulingStatus(ctx context.Context, v any) (model.EventSchedulingStatus, error) {
-	var res model.EventSchedulingStatus
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNEventSchedulingStatus2string(ctx context.Context, v any) (string, error) {
+	res, err := model.UnmarshalEventSchedulingStatusName(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNEventSchedulingStatus2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐEventSchedulingStatus(ctx context.Context, sel ast.SelectionSet, v model.EventSchedulingStatus) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNEventSchedulingStatus2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalEventSchedulingStatusName(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "EventSchedulingStatus!")
+	}
+	return res
 }
 
-func (ec *executionContext) unmarshalNEventStatus2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐEventStatus(ctx context.Context, v any) (model.EventStatus, error) {
-	var res model.EventStatus
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNEventStatus2string(ctx context.Context, v any) (string, error) {
+	res, err := model.UnmarshalEventStatusName(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNEventStatus2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐEventStatus(ctx context.Context, sel ast.SelectionSet, v model.EventStatus) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNEventStatus2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalEventStatusName(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "EventStatus!")
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNEventTagInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐEventTagInput(ctx context.Context, v any) (model.EventTagInput, error) {
@@ -25389,6 +25391,20 @@ func (ec *executionContext) marshalNGeoLocation2ᚖgithubᚗcomᚋlivestormᚑga
 		return graphql.Null
 	}
 	return ec._GeoLocation(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNID2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐResourceID(ctx context.Context, v any) (livestorm.ResourceID, error) {
+	res, err := model.UnmarshalNodeID(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNID2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐResourceID(ctx context.Context, sel ast.SelectionSet, v livestorm.ResourceID) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalNodeID(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -25665,14 +25681,18 @@ func (ec *executionContext) marshalNPersonEdge2ᚖgithubᚗcomᚋlivestormᚑgat
 	return ec._PersonEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNPersonRole2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐPersonRole(ctx context.Context, v any) (model.PersonRole, error) {
-	var res model.PersonRole
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNPersonRole2string(ctx context.Context, v any) (string, error) {
+	res, err := model.UnmarshalPersonRoleName(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNPersonRole2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐPersonRole(ctx context.Context, sel ast.SelectionSet, v model.PersonRole) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNPersonRole2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalPersonRoleName(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "PersonRole!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNQuestion2ᚕᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐQuestionᚄ(ctx context.Context, sel ast.SelectionSet, v []*livestorm.Question) graphql.Marshaler {
@@ -25970,14 +25990,18 @@ func (ec *executionContext) marshalNSessionEdge2ᚖgithubᚗcomᚋlivestormᚑga
 	return ec._SessionEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNSessionStatus2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐSessionStatus(ctx context.Context, v any) (model.SessionStatus, error) {
-	var res model.SessionStatus
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNSessionStatus2string(ctx context.Context, v any) (string, error) {
+	res, err := model.UnmarshalSessionStatusName(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNSessionStatus2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐSessionStatus(ctx context.Context, sel ast.SelectionSet, v model.SessionStatus) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNSessionStatus2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalSessionStatusName(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "SessionStatus!")
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -26552,6 +26576,24 @@ func (ec *executionContext) marshalOID2ᚕstringᚄ(ctx context.Context, sel ast
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOID2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐResourceID(ctx context.Context, v any) (*livestorm.ResourceID, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := model.UnmarshalNodeID(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOID2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐResourceID(ctx context.Context, sel ast.SelectionSet, v *livestorm.ResourceID) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := model.MarshalNodeID(*v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {

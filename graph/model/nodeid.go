@@ -1,0 +1,57 @@
+package model
+
+import (
+	"encoding/base64"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/livestorm-gateway/gateway/livestorm"
+)
+
+// GlobalID encodes the global object id of a Node of GraphQL type kind, identified by
+// parts (Livestorm ids): base64url, unpadded, of "Kind:part1:part2" (see
+// graph/globalid.go, which decodes them).
+func GlobalID(kind string, parts ...string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(kind + ":" + strings.Join(parts, ":")))
+}
+
+// nodeKinds are the GraphQL types of the Livestorm resource types whose `id` is
+// bound to livestorm.ResourceID.
+var nodeKinds = map[string]string{"events": "Event", "sessions": "Session", "people": "Person"}
+
+// MarshalNodeID writes a resource's global id. The schema's `id` fields of Event,
+// Session and Person are bound to their ResourceID method through it (gqlgen.yml), so
+// gqlgen writes them as plain fields: no resolver, hence no goroutine per object.
+func MarshalNodeID(r livestorm.ResourceID) graphql.Marshaler {
+	kind, ok := nodeKinds[r.Type]
+	if !ok || r.ID == "" {
+		return graphql.Null
+	}
+	id := GlobalID(kind, r.ID)
+	return graphql.WriterFunc(func(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(id)) })
+}
+
+// UnmarshalNodeID is MarshalNodeID's counterpart, which gqlgen requires; no argument or
+// input of the schema is bound to a ResourceID (ids are read by graph.livestormID).
+func UnmarshalNodeID(any) (livestorm.ResourceID, error) {
+	return livestorm.ResourceID{}, errors.New("a resource id is not accepted as input")
+}
+
+// RegistrationID is the global id of a registration: to its session when there is one,
+// else to its event ("Registration:event:eventId:personId").
+func RegistrationID(sessionID, eventID, personID string) string {
+	if sessionID != "" {
+		return GlobalID("Registration", sessionID, personID)
+	}
+	return GlobalID("Registration", "event", eventID, personID)
+}
+
+// ID is the registration's global id (a method rather than a resolver: no goroutine
+// per row).
+func (r *Registration) ID() string {
+	return RegistrationID(r.SessionID, r.EventID, r.Person.ID)
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/livestorm-gateway/gateway/bench/load"
 	"github.com/livestorm-gateway/gateway/bench/plain"
 )
 
@@ -141,11 +142,15 @@ func BenchmarkEventPage(b *testing.B) {
 				tc.sim.resetCalls()
 			}
 			b.ReportAllocs()
+			cpu := load.CPUTime()
 			for b.Loop() {
 				if rec := do(); rec.Code != 200 {
 					b.Fatalf("status %d", rec.Code)
 				}
 			}
+			// Process CPU per operation (all goroutines, GC included): what the
+			// bench compares, less sensitive to a busy machine than ns/op.
+			b.ReportMetric(float64(load.CPUTime()-cpu)/float64(b.N), "cpu-ns/op")
 			if tc.sim != nil {
 				require.Zero(b, tc.sim.upstreamCalls(), "warm: no upstream call")
 			}

@@ -399,8 +399,10 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 		if rec.status >= 500 && rec.status != http.StatusNotImplemented {
 			level = slog.LevelWarn
 		}
-		logger.Log(r.Context(), level, "http request", "method", r.Method, "path", r.URL.Path,
-			"status", rec.status, "duration", time.Since(start))
+		if logger.Enabled(r.Context(), level) { // no attributes built for a line not written
+			logger.Log(r.Context(), level, "http request", "method", r.Method, "path", r.URL.Path,
+				"status", rec.status, "duration", time.Since(start))
+		}
 	})
 }
 

@@ -59,14 +59,7 @@ func (r *eventResolver) Sessions(ctx context.Context, obj *livestorm.Event, firs
 	if err != nil {
 		return nil, err
 	}
-	f := sessionsFilter(filter)
-	var matching []livestorm.Session
-	for i := range all {
-		if matchSession(&all[i], f) {
-			matching = append(matching, all[i])
-		}
-	}
-	return sliceConnection(matching, w), nil
+	return sliceConnection(matchingSessions(all, sessionsFilter(filter)), w), nil
 }
 
 func (r *eventResolver) People(ctx context.Context, obj *livestorm.Event, first *int, after *string, last *int, before *string, filter *model.EventPeopleFilter) (*model.Connection[livestorm.Person], error) {

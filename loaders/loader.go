@@ -28,6 +28,10 @@ type Loader[K comparable, V any] struct {
 	// after runs on each answer taken from the shared cache here, as it does on those
 	// loaded through dl (e.g. a list priming the by-id loaders).
 	after func(V)
+	// primed, when set, finds a key in what the operation already read (lists whose
+	// rows it holds), before the shared cache: priming done when a key is asked for
+	// rather than for every row of every list.
+	primed func(K) (V, bool)
 
 	mu sync.Mutex
 	// met holds every key handed to dl (loaded or primed) since it was last cleared:
@@ -125,6 +129,12 @@ func (l *Loader[K, V]) warm(ctx context.Context, key K) (V, bool) {
 		l.met = make(map[K]struct{})
 	}
 	l.met[key] = struct{}{}
+	if l.primed != nil {
+		if v, ok := l.primed(key); ok && l.dl.Prime(key, v) {
+			l.mu.Unlock()
+			return v, true
+		}
+	}
 	if l.fresh == nil {
 		l.mu.Unlock()
 		return zero, false

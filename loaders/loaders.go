@@ -51,6 +51,11 @@ type Loaders struct {
 	tenant     tenant.Tenant
 	tenantErr  error
 
+	// peoplePages are the session people pages this operation read, whose rows
+	// RegistrationByID answers from (see primedRegistration).
+	peopleMu    sync.Mutex
+	peoplePages []*livestorm.List[livestorm.Person]
+
 	EventByID            *Loader[string, *livestorm.Event]
 	SessionByID          *Loader[string, *livestorm.Session]
 	PersonByID           *Loader[string, *livestorm.Person]
@@ -117,6 +122,9 @@ func New(d Deps, cred livestorm.Credential) *Loaders {
 		},
 		func(k RegistrationKey, _ *livestorm.Person) []string { return k.tags() },
 		nil)
+	if !d.NoReuse {
+		l.RegistrationByID.primed = l.primedRegistration
+	}
 	l.JobByID = byID(l, "job",
 		func(ctx context.Context, id string) (*livestorm.Job, error) { return c.GetJob(ctx, id) },
 		func(j *livestorm.Job) []string { return []string{tags.Job(j.ID)} },
@@ -354,14 +362,32 @@ func (l *Loaders) primeEvent(e *livestorm.Event) {
 }
 
 // primeRegistrations shares the rows of a session's people page with RegistrationByID,
-// so that reading one of them again by id in the same operation costs nothing.
+// so that reading one of them again by id in the same operation costs nothing. The
+// page is only remembered here; its rows are looked at when a registration is asked
+// for (primedRegistration), so a page of 50 rows costs one append, not 50 primes.
 func (l *Loaders) primeRegistrations(list *livestorm.List[livestorm.Person]) {
-	for i := range list.Items {
-		p := &list.Items[i]
-		if rd := p.RegistrantDetail; rd != nil && rd.SessionID != "" {
-			l.RegistrationByID.Prime(RegistrationKey{SessionID: rd.SessionID, PersonID: p.ID}, p)
+	l.peopleMu.Lock()
+	l.peoplePages = append(l.peoplePages, list)
+	l.peopleMu.Unlock()
+}
+
+// primedRegistration finds a registration in the people pages the operation read, the
+// first page holding it winning (as the first Prime would).
+func (l *Loaders) primedRegistration(k RegistrationKey) (*livestorm.Person, bool) {
+	if k.SessionID == "" || k.EventID != "" {
+		return nil, false // the key of a page row names its session only
+	}
+	l.peopleMu.Lock()
+	defer l.peopleMu.Unlock()
+	for _, list := range l.peoplePages {
+		for i := range list.Items {
+			p := &list.Items[i]
+			if rd := p.RegistrantDetail; rd != nil && rd.SessionID == k.SessionID && p.ID == k.PersonID {
+				return p, true
+			}
 		}
 	}
+	return nil, false
 }
 
 func (l *Loaders) primeSessions(list *livestorm.List[livestorm.Session]) {
@@ -521,6 +547,9 @@ func (l *Loaders) Invalidate(ctx context.Context, tagList ...string) error {
 		return err
 	}
 	l.cache.Invalidate(scope, tagList...)
+	l.peopleMu.Lock()
+	l.peoplePages = nil
+	l.peopleMu.Unlock()
 	l.EventByID.ClearAll()
 	l.SessionByID.ClearAll()
 	l.PersonByID.ClearAll()

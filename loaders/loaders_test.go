@@ -141,6 +141,41 @@ func TestAnOperationKeepsItsFirstAnswer(t *testing.T) {
 	})
 }
 
+func TestListsPrimeTheByIDLoaders(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFixture(t)
+		sessionID := f.events[0].SessionIDs[0]
+		op := loaders.New(f.deps, f.cred)
+		page, err := op.SessionPeoplePage.Load(f.ctx, loaders.PageKey[loaders.SessionPeopleFilter]{Parent: sessionID})
+		require.NoError(t, err)
+		require.NotEmpty(t, page.Items)
+		f.sim.ResetRequests()
+
+		// A row of the page, read by id in the same operation: no call, no wait, the
+		// very row of the page.
+		row := &page.Items[len(page.Items)-1]
+		start := time.Now()
+		got, err := op.RegistrationByID.Load(f.ctx, loaders.RegistrationKey{SessionID: sessionID, PersonID: row.ID})
+		require.NoError(t, err)
+		assert.Same(t, row, got)
+		assert.Zero(t, time.Since(start))
+
+		// The event's sessions came with the events page.
+		evs, err := op.EventsPage.Load(f.ctx, loaders.PageKey[loaders.EventsFilter]{})
+		require.NoError(t, err)
+		s, err := op.SessionByID.Load(f.ctx, evs.Items[1].Sessions[0].ID)
+		require.NoError(t, err)
+		assert.Same(t, &evs.Items[1].Sessions[0], s)
+		assert.Equal(t, 1, f.sim.RequestCount(), "only the events page")
+
+		// A registration read through another operation is not primed there.
+		other := loaders.New(f.deps, f.cred)
+		_, err = other.RegistrationByID.Load(f.ctx, loaders.RegistrationKey{SessionID: sessionID, PersonID: row.ID})
+		require.NoError(t, err)
+		assert.Equal(t, 2, f.sim.RequestCount())
+	})
+}
+
 func TestConcurrentMissesShareOneBatch(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFixture(t)

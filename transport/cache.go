@@ -158,12 +158,12 @@ func (c Caching) writeAnswer(w http.ResponseWriter, r *http.Request, media strin
 	writeBody(w, media, http.StatusOK, "", a.body)
 }
 
-// wire is an answer as an element of a batch's array.
-func (a answer) wire() any {
+// encoded is an answer's JSON body.
+func (a answer) encoded() ([]byte, bool) {
 	if a.body != nil {
-		return json.RawMessage(a.body)
+		return a.body, true
 	}
-	return a.outcome.wire()
+	return encode(a.outcome.wire())
 }
 
 // entityTag is a strong ETag for body: a hash of its bytes.
@@ -207,13 +207,58 @@ func withExtensions(body []byte, ext map[string]any) []byte {
 	return out
 }
 
-// encode is the JSON body of v, as write sends it.
-func encode(v any) ([]byte, bool) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+// encode is the JSON body of a response, newline-terminated. The data gqlgen produced
+// is already compact JSON: it is copied as it is, where encoding/json would scan and
+// compact the whole of it again (tens of kilobytes for a page). Errors and extensions
+// are small and go through encoding/json.
+func encode(w wireResponse) ([]byte, bool) {
+	buf := bytes.NewBuffer(make([]byte, 0, len(w.Data)+64))
+	buf.WriteByte('{')
+	sep := false
+	member := func(name string, v any) bool {
+		if sep {
+			buf.WriteByte(',')
+		}
+		sep = true
+		buf.WriteString(`"` + name + `":`)
+		if raw, ok := v.(json.RawMessage); ok {
+			buf.Write(raw)
+			return true
+		}
+		enc := json.NewEncoder(buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(v); err != nil {
+			return false
+		}
+		buf.Truncate(buf.Len() - 1) // Encode's newline
+		return true
+	}
+	if len(w.Errors) > 0 && !member("errors", w.Errors) {
 		return nil, false
 	}
+	if len(w.Data) > 0 && !member("data", w.Data) {
+		return nil, false
+	}
+	if len(w.Extensions) > 0 && !member("extensions", w.Extensions) {
+		return nil, false
+	}
+	buf.WriteString("}\n")
 	return buf.Bytes(), true
+}
+
+// encodeArray is the JSON body of a batch: its elements' bodies in an array.
+func encodeArray(elems [][]byte) []byte {
+	n := 3
+	for _, e := range elems {
+		n += len(e) + 1
+	}
+	out := make([]byte, 0, n)
+	out = append(out, '[')
+	for i, e := range elems {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, bytes.TrimSuffix(e, []byte("\n"))...)
+	}
+	return append(out, ']', '\n')
 }

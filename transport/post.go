@@ -67,11 +67,15 @@ func (t POST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecu
 			p.stamp(r, start)
 		}
 		outs := runBatch(r.Context(), exec, media, ps, t.Caching)
-		results := make([]any, len(outs))
+		results := make([][]byte, len(outs))
 		for i, o := range outs {
-			results[i] = o.wire()
+			body, ok := o.encoded()
+			if !ok {
+				body = internalErrorBody
+			}
+			results[i] = body
 		}
-		write(w, media, http.StatusOK, "", results)
+		writeBody(w, media, http.StatusOK, "", encodeArray(results))
 	default:
 		writeRefusal(w, media, badRequest("the request body must be a JSON object, or an array of them for a batch"))
 	}

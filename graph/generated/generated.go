@@ -7784,7 +7784,7 @@ func (ec *executionContext) _ChatMessageConnection_edges(ctx context.Context, fi
 			return ec.fieldContext_ChatMessageConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[livestorm.ChatMessage]) graphql.Marshaler {
@@ -7798,7 +7798,7 @@ func (ec *executionContext) fieldContext_ChatMessageConnection_edges(_ context.C
 	fc = &graphql.FieldContext{
 		Object:     "ChatMessageConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ChatMessageEdge(ctx, field)
@@ -7903,7 +7903,7 @@ func (ec *executionContext) _ChatMessageEdge_cursor(ctx context.Context, field g
 			return ec.fieldContext_ChatMessageEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -7914,7 +7914,7 @@ func (ec *executionContext) _ChatMessageEdge_cursor(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_ChatMessageEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatMessageEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ChatMessageEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _ChatMessageEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[livestorm.ChatMessage]) (ret graphql.Marshaler) {
@@ -9206,7 +9206,7 @@ func (ec *executionContext) _EventConnection_edges(ctx context.Context, field gr
 			return ec.fieldContext_EventConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[livestorm.Event]) graphql.Marshaler {
@@ -9220,7 +9220,7 @@ func (ec *executionContext) fieldContext_EventConnection_edges(_ context.Context
 	fc = &graphql.FieldContext{
 		Object:     "EventConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_EventEdge(ctx, field)
@@ -9325,7 +9325,7 @@ func (ec *executionContext) _EventEdge_cursor(ctx context.Context, field graphql
 			return ec.fieldContext_EventEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -9336,7 +9336,7 @@ func (ec *executionContext) _EventEdge_cursor(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_EventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EventEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("EventEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _EventEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[livestorm.Event]) (ret graphql.Marshaler) {
@@ -11066,7 +11066,7 @@ func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field gra
 			return ec.fieldContext_PageInfo_startCursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.StartCursor, nil
+			return obj.StartCursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -11077,7 +11077,7 @@ func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+	return graphql.NewScalarFieldContext("PageInfo", field, true, false, "String")
 }
 
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
@@ -11089,7 +11089,7 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 			return ec.fieldContext_PageInfo_endCursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.EndCursor, nil
+			return obj.EndCursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -11100,7 +11100,7 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+	return graphql.NewScalarFieldContext("PageInfo", field, true, false, "String")
 }
 
 func (ec *executionContext) _PeopleAttribute_id(ctx context.Context, field graphql.CollectedField, obj *livestorm.PeopleAttribute) (ret graphql.Marshaler) {
@@ -11374,7 +11374,7 @@ func (ec *executionContext) _PeopleAttributeConnection_edges(ctx context.Context
 			return ec.fieldContext_PeopleAttributeConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[livestorm.PeopleAttribute]) graphql.Marshaler {
@@ -11388,7 +11388,7 @@ func (ec *executionContext) fieldContext_PeopleAttributeConnection_edges(_ conte
 	fc = &graphql.FieldContext{
 		Object:     "PeopleAttributeConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PeopleAttributeEdge(ctx, field)
@@ -11493,7 +11493,7 @@ func (ec *executionContext) _PeopleAttributeEdge_cursor(ctx context.Context, fie
 			return ec.fieldContext_PeopleAttributeEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -11504,7 +11504,7 @@ func (ec *executionContext) _PeopleAttributeEdge_cursor(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_PeopleAttributeEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PeopleAttributeEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("PeopleAttributeEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _PeopleAttributeEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[livestorm.PeopleAttribute]) (ret graphql.Marshaler) {
@@ -11847,7 +11847,7 @@ func (ec *executionContext) _PersonConnection_edges(ctx context.Context, field g
 			return ec.fieldContext_PersonConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[livestorm.Person]) graphql.Marshaler {
@@ -11861,7 +11861,7 @@ func (ec *executionContext) fieldContext_PersonConnection_edges(_ context.Contex
 	fc = &graphql.FieldContext{
 		Object:     "PersonConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PersonEdge(ctx, field)
@@ -11966,7 +11966,7 @@ func (ec *executionContext) _PersonEdge_cursor(ctx context.Context, field graphq
 			return ec.fieldContext_PersonEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -11977,7 +11977,7 @@ func (ec *executionContext) _PersonEdge_cursor(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_PersonEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PersonEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("PersonEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _PersonEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[livestorm.Person]) (ret graphql.Marshaler) {
@@ -12958,7 +12958,7 @@ func (ec *executionContext) _QuestionConnection_edges(ctx context.Context, field
 			return ec.fieldContext_QuestionConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[livestorm.Question]) graphql.Marshaler {
@@ -12972,7 +12972,7 @@ func (ec *executionContext) fieldContext_QuestionConnection_edges(_ context.Cont
 	fc = &graphql.FieldContext{
 		Object:     "QuestionConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_QuestionEdge(ctx, field)
@@ -13077,7 +13077,7 @@ func (ec *executionContext) _QuestionEdge_cursor(ctx context.Context, field grap
 			return ec.fieldContext_QuestionEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -13088,7 +13088,7 @@ func (ec *executionContext) _QuestionEdge_cursor(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_QuestionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("QuestionEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("QuestionEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _QuestionEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[livestorm.Question]) (ret graphql.Marshaler) {
@@ -13486,7 +13486,7 @@ func (ec *executionContext) _RecordingConnection_edges(ctx context.Context, fiel
 			return ec.fieldContext_RecordingConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[livestorm.Recording]) graphql.Marshaler {
@@ -13500,7 +13500,7 @@ func (ec *executionContext) fieldContext_RecordingConnection_edges(_ context.Con
 	fc = &graphql.FieldContext{
 		Object:     "RecordingConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_RecordingEdge(ctx, field)
@@ -13605,7 +13605,7 @@ func (ec *executionContext) _RecordingEdge_cursor(ctx context.Context, field gra
 			return ec.fieldContext_RecordingEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -13616,7 +13616,7 @@ func (ec *executionContext) _RecordingEdge_cursor(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_RecordingEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RecordingEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("RecordingEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _RecordingEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[livestorm.Recording]) (ret graphql.Marshaler) {
@@ -14532,7 +14532,7 @@ func (ec *executionContext) _RegistrationConnection_edges(ctx context.Context, f
 			return ec.fieldContext_RegistrationConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[model.Registration]) graphql.Marshaler {
@@ -14546,7 +14546,7 @@ func (ec *executionContext) fieldContext_RegistrationConnection_edges(_ context.
 	fc = &graphql.FieldContext{
 		Object:     "RegistrationConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_RegistrationEdge(ctx, field)
@@ -14651,7 +14651,7 @@ func (ec *executionContext) _RegistrationEdge_cursor(ctx context.Context, field 
 			return ec.fieldContext_RegistrationEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -14662,7 +14662,7 @@ func (ec *executionContext) _RegistrationEdge_cursor(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_RegistrationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RegistrationEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("RegistrationEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _RegistrationEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[model.Registration]) (ret graphql.Marshaler) {
@@ -16046,7 +16046,7 @@ func (ec *executionContext) _SessionConnection_edges(ctx context.Context, field 
 			return ec.fieldContext_SessionConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[livestorm.Session]) graphql.Marshaler {
@@ -16060,7 +16060,7 @@ func (ec *executionContext) fieldContext_SessionConnection_edges(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "SessionConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SessionEdge(ctx, field)
@@ -16165,7 +16165,7 @@ func (ec *executionContext) _SessionEdge_cursor(ctx context.Context, field graph
 			return ec.fieldContext_SessionEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -16176,7 +16176,7 @@ func (ec *executionContext) _SessionEdge_cursor(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_SessionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SessionEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("SessionEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _SessionEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[livestorm.Session]) (ret graphql.Marshaler) {
@@ -17194,7 +17194,7 @@ func (ec *executionContext) _UserConnection_edges(ctx context.Context, field gra
 			return ec.fieldContext_UserConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[livestorm.User]) graphql.Marshaler {
@@ -17208,7 +17208,7 @@ func (ec *executionContext) fieldContext_UserConnection_edges(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "UserConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_UserEdge(ctx, field)
@@ -17313,7 +17313,7 @@ func (ec *executionContext) _UserEdge_cursor(ctx context.Context, field graphql.
 			return ec.fieldContext_UserEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -17324,7 +17324,7 @@ func (ec *executionContext) _UserEdge_cursor(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_UserEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UserEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("UserEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _UserEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[livestorm.User]) (ret graphql.Marshaler) {
@@ -17621,7 +17621,7 @@ func (ec *executionContext) _WebhookConnection_edges(ctx context.Context, field 
 			return ec.fieldContext_WebhookConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[livestorm.Webhook]) graphql.Marshaler {
@@ -17635,7 +17635,7 @@ func (ec *executionContext) fieldContext_WebhookConnection_edges(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "WebhookConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_WebhookEdge(ctx, field)
@@ -17740,7 +17740,7 @@ func (ec *executionContext) _WebhookEdge_cursor(ctx context.Context, field graph
 			return ec.fieldContext_WebhookEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -17751,7 +17751,7 @@ func (ec *executionContext) _WebhookEdge_cursor(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_WebhookEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebhookEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("WebhookEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _WebhookEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[livestorm.Webhook]) (ret graphql.Marshaler) {

@@ -4,8 +4,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"io"
-	"strconv"
-	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -14,9 +12,21 @@ import (
 
 // GlobalID encodes the global object id of a Node of GraphQL type kind, identified by
 // parts (Livestorm ids): base64url, unpadded, of "Kind:part1:part2" (see
-// graph/globalid.go, which decodes them).
+// graph/globalid.go, which decodes them). Every object of a page has one, so it is
+// built in a stack buffer: one allocation, the string.
 func GlobalID(kind string, parts ...string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(kind + ":" + strings.Join(parts, ":")))
+	var buf [160]byte
+	return string(appendGlobalID(buf[:0], kind, parts...))
+}
+
+// appendGlobalID appends the encoded global id to dst.
+func appendGlobalID(dst []byte, kind string, parts ...string) []byte {
+	var raw [128]byte
+	plain := append(raw[:0], kind...)
+	for _, p := range parts {
+		plain = append(append(plain, ':'), p...)
+	}
+	return base64.RawURLEncoding.AppendEncode(dst, plain)
 }
 
 // nodeKinds are the GraphQL types of the Livestorm resource types whose `id` is
@@ -32,7 +42,11 @@ func MarshalNodeID(r livestorm.ResourceID) graphql.Marshaler {
 		return graphql.Null
 	}
 	id := GlobalID(kind, r.ID)
-	return graphql.WriterFunc(func(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(id)) })
+	return graphql.WriterFunc(func(w io.Writer) {
+		_, _ = io.WriteString(w, `"`) // base64url needs no escaping
+		_, _ = io.WriteString(w, id)
+		_, _ = io.WriteString(w, `"`)
+	})
 }
 
 // UnmarshalNodeID is MarshalNodeID's counterpart, which gqlgen requires; no argument or

@@ -30,6 +30,7 @@ var (
 	benchRate     = flag.Int("bench.rate", 1000, "arrival rate of the open-loop runs, requests per second")
 	benchWorkers  = flag.Int("bench.workers", 8, "concurrent clients of the closed-loop runs")
 	benchMax      = flag.Int("bench.max", 200_000, "most requests one run may send")
+	benchRounds   = flag.Int("bench.rounds", 3, "rounds each run is split into, the scenarios taking turns")
 )
 
 // benchEventPage is the bench's query: the first 5 events, each with its sessions and
@@ -113,21 +114,46 @@ func TestBenchTable(t *testing.T) {
 		}
 	}
 	tbl := &load.Table{
-		Title: fmt.Sprintf("Warm event page (%d registrations), closed loop with %d clients, open loop at %d rps, %s per run",
-			countRegistrations(data), *benchWorkers, *benchRate, *benchDuration),
+		Title: fmt.Sprintf("Warm event page (%d registrations): closed loop with %d clients, open loop at %d rps, %s each, in %d interleaved rounds",
+			countRegistrations(data), *benchWorkers, *benchRate, *benchDuration, max(*benchRounds, 1)),
 		Columns: []string{"scenario", "closed-loop rps", "CPU / request", fmt.Sprintf("p50 @ %d rps", *benchRate),
 			fmt.Sprintf("p99 @ %d rps", *benchRate), "dropped / errors", "upstream calls"},
 	}
+	// The scenarios take turns, round after round, so that a change in the machine's
+	// load (it may be shared) weighs on each of them alike.
+	targets := []benchTarget{gws.hit, gws.miss, pl}
+	closedRuns, openRuns := map[string][]load.Result{}, map[string][]load.Result{}
+	calls := map[string]int{}
+	for _, target := range targets {
+		load.Closed(ctx, *benchWorkers, *benchDuration/3, *benchMax, query(target)) // warm-up
+	}
+	rounds := max(*benchRounds, 1)
+	for range rounds {
+		for _, target := range targets {
+			runtime.GC() // each run starts without the garbage of the one before
+			before := callsOf(target)
+			closedRuns[target.name] = append(closedRuns[target.name],
+				load.Closed(ctx, *benchWorkers, *benchDuration/time.Duration(rounds), *benchMax/rounds, query(target)))
+			runtime.GC()
+			openRuns[target.name] = append(openRuns[target.name],
+				load.Open(ctx, *benchRate, *benchDuration/time.Duration(rounds), 1000, query(target)))
+			calls[target.name] += callsOf(target) - before
+		}
+	}
 	rows := map[string]load.Result{}
-	for _, target := range []benchTarget{gws.hit, gws.miss, pl} {
-		closed, open, calls := measure(ctx, target, query(target))
+	for _, target := range targets {
+		closed, open := load.Merge(closedRuns[target.name]...), load.Merge(openRuns[target.name]...)
 		rows[target.name] = closed
+		upstream := "– (no upstream)"
+		if target.calls != nil {
+			upstream = fmt.Sprint(calls[target.name])
+		}
 		tbl.Add(map[string]string{
 			"scenario": target.name, "closed-loop rps": load.Rate(closed.RPS()), "CPU / request": load.Us(closed.CPUPerRequest()),
 			fmt.Sprintf("p50 @ %d rps", *benchRate): load.Ms(open.Percentile(0.50)),
 			fmt.Sprintf("p99 @ %d rps", *benchRate): load.Ms(open.Percentile(0.99)),
 			"dropped / errors":                      fmt.Sprintf("%d / %d", open.Dropped, closed.Errors+open.Errors),
-			"upstream calls":                        calls,
+			"upstream calls":                        upstream,
 		})
 		reportFirstError(t, target.name, closed, open)
 	}
@@ -179,19 +205,6 @@ func TestBenchTable(t *testing.T) {
 	fmt.Fprintf(out, "\n%s, GOMAXPROCS=%d, %s\n", runtime.Version(), runtime.GOMAXPROCS(0), loadAverage())
 	tbl.Print(out)
 	polls.Print(out)
-}
-
-// measure warms a target up, then runs the closed loop and the open loop, and returns
-// them with the upstream calls both made.
-func measure(ctx context.Context, target benchTarget, do load.Do) (closed, open load.Result, calls string) {
-	load.Closed(ctx, *benchWorkers, *benchDuration/3, *benchMax, do) // warm-up
-	before := callsOf(target)
-	closed = load.Closed(ctx, *benchWorkers, *benchDuration, *benchMax, do)
-	open = load.Open(ctx, *benchRate, *benchDuration, 1000, do)
-	if target.calls == nil {
-		return closed, open, "– (no upstream)"
-	}
-	return closed, open, fmt.Sprint(callsOf(target) - before)
 }
 
 func callsOf(t benchTarget) int {

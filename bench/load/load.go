@@ -176,6 +176,25 @@ func Open(ctx context.Context, rate int, d time.Duration, maxInFlight int, do Do
 	return res
 }
 
+// Merge adds up runs of the same scenario (e.g. rounds interleaved with other
+// scenarios, so that a machine whose load changes weighs on all of them alike).
+func Merge(rs ...Result) Result {
+	var m Result
+	for _, r := range rs {
+		m.Requests += r.Requests
+		m.Errors += r.Errors
+		m.Dropped += r.Dropped
+		m.Elapsed += r.Elapsed
+		m.CPU += r.CPU
+		m.Latencies = append(m.Latencies, r.Latencies...)
+		if m.FirstError == nil {
+			m.FirstError = r.FirstError
+		}
+	}
+	slices.Sort(m.Latencies)
+	return m
+}
+
 // CPUTime is the user+system CPU time this process has used so far.
 func CPUTime() time.Duration {
 	var ru syscall.Rusage

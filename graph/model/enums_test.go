@@ -2,6 +2,7 @@ package model
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -62,6 +63,9 @@ func TestNodeIDs(t *testing.T) {
 	ev := &livestorm.Event{ID: "e1"}
 	assert.Equal(t, `"`+GlobalID("Event", "e1")+`"`, written(MarshalNodeID(ev.ResourceID())))
 	assert.Equal(t, `"RXZlbnQ6ZTE"`, written(MarshalNodeID(ev.ResourceID())), "base64url of Event:e1, unpadded")
+	var sb strings.Builder // a writer other than gqlgen's bytes.Buffer
+	MarshalNodeID(ev.ResourceID()).MarshalGQL(&sb)
+	assert.Equal(t, `"RXZlbnQ6ZTE"`, sb.String())
 	assert.Equal(t, graphql.Null, MarshalNodeID(livestorm.ResourceID{Type: "unknown", ID: "x"}))
 	s := &livestorm.Session{ID: "s1"}
 	assert.Nil(t, s.BreakoutRoomParent())

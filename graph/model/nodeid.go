@@ -1,6 +1,7 @@
 package model
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"io"
@@ -41,11 +42,17 @@ func MarshalNodeID(r livestorm.ResourceID) graphql.Marshaler {
 	if !ok || r.ID == "" {
 		return graphql.Null
 	}
-	id := GlobalID(kind, r.ID)
+	id := r.ID
 	return graphql.WriterFunc(func(w io.Writer) {
-		_, _ = io.WriteString(w, `"`) // base64url needs no escaping
-		_, _ = io.WriteString(w, id)
-		_, _ = io.WriteString(w, `"`)
+		// base64url needs no escaping. gqlgen writes the response into a bytes.Buffer:
+		// the id is encoded straight into it.
+		if b, ok := w.(*bytes.Buffer); ok {
+			out := append(b.AvailableBuffer(), '"')
+			out = append(appendGlobalID(out, kind, id), '"')
+			_, _ = b.Write(out)
+			return
+		}
+		_, _ = io.WriteString(w, `"`+GlobalID(kind, id)+`"`)
 	})
 }
 

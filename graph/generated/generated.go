@@ -412,11 +412,11 @@ type ComplexityRoot struct {
 		Event              func(childComplexity int) int
 		Fields             func(childComplexity int) int
 		HasViewedReplay    func(childComplexity int) int
-		ID                 func(childComplexity int) int
 		IsGuestSpeaker     func(childComplexity int) int
 		IsHighlighted      func(childComplexity int) int
 		Location           func(childComplexity int) int
 		MessagesCount      func(childComplexity int) int
+		NodeID             func(childComplexity int) int
 		PasswordKey        func(childComplexity int) int
 		Person             func(childComplexity int) int
 		QuestionsCount     func(childComplexity int) int
@@ -2371,12 +2371,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Registration.HasViewedReplay(childComplexity), true
-	case "Registration.id":
-		if e.ComplexityRoot.Registration.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Registration.ID(childComplexity), true
 	case "Registration.isGuestSpeaker":
 		if e.ComplexityRoot.Registration.IsGuestSpeaker == nil {
 			break
@@ -2401,6 +2395,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Registration.MessagesCount(childComplexity), true
+	case "Registration.id":
+		if e.ComplexityRoot.Registration.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Registration.NodeID(childComplexity), true
 	case "Registration.passwordKey":
 		if e.ComplexityRoot.Registration.PasswordKey == nil {
 			break
@@ -13724,11 +13724,11 @@ func (ec *executionContext) _Registration_id(ctx context.Context, field graphql.
 			return ec.fieldContext_Registration_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ID(), nil
+			return obj.NodeID(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.RegistrationNodeID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRegistrationNodeID(ctx, selections, v)
 		},
 		true,
 		true,
@@ -25391,6 +25391,16 @@ func (ec *executionContext) marshalNGeoLocation2ᚖgithubᚗcomᚋlivestormᚑga
 		return graphql.Null
 	}
 	return ec._GeoLocation(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNID2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRegistrationNodeID(ctx context.Context, v any) (model.RegistrationNodeID, error) {
+	var res model.RegistrationNodeID
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNID2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRegistrationNodeID(ctx context.Context, sel ast.SelectionSet, v model.RegistrationNodeID) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNID2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐResourceID(ctx context.Context, v any) (livestorm.ResourceID, error) {

@@ -74,6 +74,13 @@ func TestNodeIDs(t *testing.T) {
 	assert.Equal(t, `"`+GlobalID("Session", "s0")+`"`, written(MarshalNodeID(*s.BreakoutRoomParent())))
 	r := NewRegistration(&livestorm.Person{ID: "p1"}, "s1", "e1")
 	assert.Equal(t, GlobalID("Registration", "s1", "p1"), r.ID())
+	assert.Equal(t, `"`+r.ID()+`"`, written(r.NodeID()))
+	sb.Reset()
+	r.NodeID().MarshalGQL(&sb)
+	assert.Equal(t, `"`+r.ID()+`"`, sb.String())
 	r = NewRegistration(&livestorm.Person{ID: "p1"}, "", "e1")
 	assert.Equal(t, GlobalID("Registration", "event", "e1", "p1"), r.ID())
+	assert.Equal(t, `"`+r.ID()+`"`, written(r.NodeID()))
+	allocs := testing.AllocsPerRun(100, func() { var m graphql.Marshaler = r.NodeID(); _ = m })
+	assert.Zero(t, allocs, "a registration's id is a pointer-sized value")
 }

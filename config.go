@@ -80,12 +80,14 @@ const defaultAPIURL = "https://api.livestorm.co/v1"
 // DefaultAllowedHeaders are the request headers browsers may send cross-origin
 // (CORS_ALLOWED_HEADERS): the credential and content negotiation; what GraphQL clients
 // add (Apollo Client's client awareness, graphql-sse's single-connection token, API keys);
-// and W3C trace context and request ids, so traces cross from the frontend.
+// W3C trace context and request ids, so traces cross from the frontend; and
+// If-None-Match, for clients revalidating a response themselves.
 var DefaultAllowedHeaders = []string{
 	"Authorization", "Content-Type", "Accept",
 	"apollographql-client-name", "apollographql-client-version", "graphql-client-name", "X-API-Key",
 	"X-GraphQL-Event-Stream-Token",
 	"traceparent", "tracestate", "baggage", "X-Request-Id",
+	"If-None-Match", // revalidating a cached response (304)
 }
 
 // headerName matches an HTTP header field name (RFC 9110 token).

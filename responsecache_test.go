@@ -313,13 +313,21 @@ func TestResponsesThatMustNotBeKept(t *testing.T) {
 		q := op(eventTitle, map[string]any{"id": ev.ID})
 
 		g.arm("/events/" + ev.ID)
-		done := make(chan rawAnswer, 1)
-		go func() { done <- post1(t, h.gw.URL, q) }()
+		body, err := json.Marshal(q)
+		require.NoError(t, err)
+		done := make(chan error, 1)
+		go func() { // the query, held upstream by the gate
+			res, err := http.Post(h.gw.URL+"/graphql", "application/json", bytes.NewReader(body))
+			if err == nil {
+				_, err = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+			}
+			done <- err
+		}()
 		<-g.entered // the event's fetch is in flight
 		h.deps.Cache.Invalidate(tenant.ScopeForOrg(h.orgs[0].ID), "session:unrelated")
 		g.release()
-		first := <-done
-		require.Empty(t, first.decode(t).Errors)
+		require.NoError(t, <-done)
 		assert.Equal(t, 1, h.stores("raced"))
 
 		h.resetCalls()

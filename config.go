@@ -14,6 +14,7 @@ import (
 	"github.com/livestorm-gateway/gateway/auth"
 	"github.com/livestorm-gateway/gateway/persisted"
 	"github.com/livestorm-gateway/gateway/telemetry"
+	"github.com/livestorm-gateway/gateway/transport"
 )
 
 // Config is the gateway's configuration, read from the environment (design.md §3.3).
@@ -74,11 +75,21 @@ type Config struct {
 	// how many are kept per workspace (SUBSCRIPTION_REPLAY_MAX).
 	SubscriptionReplay    time.Duration
 	SubscriptionReplayMax int
+	// ResponseCache keeps the serialized responses of queries (RESPONSE_CACHE), in at
+	// most ResponseCacheSize bytes (RESPONSE_CACHE_SIZE, given in MB), and answers them
+	// with ETag and Cache-Control: ResponseCacheControl (RESPONSE_CACHE_CONTROL).
+	ResponseCache        bool
+	ResponseCacheSize    int64
+	ResponseCacheControl string
 }
 
 // Demo reports whether the gateway runs its embedded simulator: no credential configured
 // and callers not forwarding their own.
 func (c Config) Demo() bool { return c.APIToken == "" && !c.ForwardAuth }
+
+// defaultResponseCacheMB is the default memory of the response cache: about 2,000
+// event pages of 30 KB.
+const defaultResponseCacheMB = 64
 
 // defaultAPIURL is Livestorm's public API.
 const defaultAPIURL = "https://api.livestorm.co/v1"
@@ -86,12 +97,14 @@ const defaultAPIURL = "https://api.livestorm.co/v1"
 // DefaultAllowedHeaders are the request headers browsers may send cross-origin
 // (CORS_ALLOWED_HEADERS): the credential and content negotiation; what GraphQL clients
 // add (Apollo Client's client awareness, graphql-sse's single-connection token, API keys);
-// and W3C trace context and request ids, so traces cross from the frontend.
+// W3C trace context and request ids, so traces cross from the frontend; and
+// If-None-Match, for clients revalidating a response themselves.
 var DefaultAllowedHeaders = []string{
 	"Authorization", "Content-Type", "Accept",
 	"apollographql-client-name", "apollographql-client-version", "graphql-client-name", "X-API-Key",
 	"X-GraphQL-Event-Stream-Token",
 	"traceparent", "tracestate", "baggage", "X-Request-Id",
+	"If-None-Match", // revalidating a cached response (304)
 }
 
 // headerName matches an HTTP header field name (RFC 9110 token).
@@ -117,6 +130,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 
 		SubscriptionReplay:    time.Hour,
 		SubscriptionReplayMax: 10_000,
+
+		ResponseCache:        true,
+		ResponseCacheSize:    defaultResponseCacheMB << 20,
+		ResponseCacheControl: transport.DefaultCacheControl,
 	}
 	var errs []string
 	fail := func(name, format string, args ...any) {
@@ -236,6 +253,17 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	intVar("GRAPHQL_MAX_BATCH", &c.MaxBatch, 0, 100)
 	boolVar("GRAPHQL_INTROSPECTION", &c.Introspection)
 	boolVar("DEMO_ACTIVITY", &c.DemoActivity)
+	boolVar("RESPONSE_CACHE", &c.ResponseCache)
+	mb := defaultResponseCacheMB
+	intVar("RESPONSE_CACHE_SIZE", &mb, 1, 65536)
+	c.ResponseCacheSize = int64(mb) << 20
+	if v := strings.TrimSpace(getenv("RESPONSE_CACHE_CONTROL")); v != "" {
+		if strings.ContainsAny(v, "\r\n") {
+			fail("RESPONSE_CACHE_CONTROL", "must be one header value such as %q", transport.DefaultCacheControl)
+		} else {
+			c.ResponseCacheControl = v
+		}
+	}
 	if v := strings.TrimSpace(getenv("WEBHOOK_RESYNC_INTERVAL")); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < time.Minute {

@@ -115,6 +115,7 @@ func TestCostEstimateCoversColdCalls(t *testing.T) {
 
 type costExt struct {
 	Estimated, UpstreamCalls, CacheHits int
+	ResponseCache                       string // "hit" when served from the response cache
 }
 
 func (r gqlResponse) costExtension(t testing.TB) costExt {
@@ -122,7 +123,8 @@ func (r gqlResponse) costExtension(t testing.TB) costExt {
 	raw, ok := r.Extensions["cost"].(map[string]any)
 	require.True(t, ok, "no extensions.cost in %v", r.Extensions)
 	n := func(k string) int { f, _ := raw[k].(float64); return int(f) }
-	return costExt{Estimated: n("estimated"), UpstreamCalls: n("upstreamCalls"), CacheHits: n("cacheHits")}
+	hit, _ := raw["responseCache"].(string)
+	return costExt{Estimated: n("estimated"), UpstreamCalls: n("upstreamCalls"), CacheHits: n("cacheHits"), ResponseCache: hit}
 }
 
 func TestCostExtension(t *testing.T) {
@@ -139,6 +141,9 @@ func TestCostExtension(t *testing.T) {
 		assert.Equal(t, costExt{Estimated: 2, UpstreamCalls: 2, CacheHits: 0}, cold, "the events page and the credential's /ping")
 		warm := h.query(t, q, nil).costExtension(t)
 		assert.Equal(t, costExt{Estimated: 1, UpstreamCalls: 0, CacheHits: 1}, warm, "the page comes from the cache; the credential is known")
+		again := h.query(t, q, nil).costExtension(t)
+		assert.Equal(t, costExt{Estimated: 1, UpstreamCalls: 0, CacheHits: 0, ResponseCache: "hit"}, again,
+			"the response itself comes from the response cache: nothing executed")
 		m := h.metrics(t)
 		assert.Contains(t, m, `gateway_operation_upstream_calls_count{type="query"} 2`)
 		assert.Contains(t, m, `gateway_operation_upstream_calls_sum{type="query"} 2`)

@@ -19,6 +19,7 @@ import (
 	"github.com/livestorm-gateway/gateway/livestorm"
 	"github.com/livestorm-gateway/gateway/livestormsim"
 	"github.com/livestorm-gateway/gateway/telemetry"
+	"github.com/livestorm-gateway/gateway/transport"
 	"github.com/livestorm-gateway/gateway/webhook"
 )
 
@@ -48,6 +49,8 @@ type harnessConfig struct {
 	gwWrap      func(http.Handler) http.Handler
 	// anonymousRole is AUTH_ANONYMOUS_ROLE (default admin).
 	anonymousRole string
+	// responseCacheOff is RESPONSE_CACHE=false (it is on by default, as in production).
+	responseCacheOff bool
 }
 
 type harnessOption func(*harnessConfig)
@@ -97,6 +100,11 @@ func withSimMiddleware(f func(http.Handler) http.Handler) harnessOption {
 // test values in their context).
 func withGatewayMiddleware(f func(http.Handler) http.Handler) harnessOption {
 	return func(c *harnessConfig) { c.gwWrap = f }
+}
+
+// withoutResponseCache is RESPONSE_CACHE=false.
+func withoutResponseCache() harnessOption {
+	return func(c *harnessConfig) { c.responseCacheOff = true }
 }
 
 func withClient(opts ...livestorm.Option) harnessOption {
@@ -150,6 +158,10 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		// run with every field allowed; access_test.go tests each role.
 		Auth:   auth.Config{AnonymousRole: hc.anonymousRole},
 		Limits: noLimits(),
+
+		ResponseCache:        !hc.responseCacheOff,
+		ResponseCacheSize:    defaultResponseCacheMB << 20,
+		ResponseCacheControl: transport.DefaultCacheControl,
 	}
 	if hc.limits != nil {
 		hc.limits(&cfg.Limits)

@@ -218,10 +218,11 @@ func newDepsWith(cfg Config, logger *slog.Logger, cl *cluster.Cluster, clientOpt
 		Cache: cache.New(cache.Options{
 			TTL: cfg.CacheTTL,
 			// A bulk job changes until it ends: pollers must see progress promptly.
-			ResourceTTL: map[string]time.Duration{"job": jobTTL, "jobTasks": jobTTL},
-			Observer:    m.ObserveCache,
-			AllowStale:  func(ctx context.Context) bool { return quotaNearlyExhausted(client.RateLimit(ctx)) },
-			Shared:      shared,
+			ResourceTTL:   map[string]time.Duration{"job": jobTTL, "jobTasks": jobTTL},
+			Observer:      m.ObserveCache,
+			AllowStale:    func(ctx context.Context) bool { return quotaNearlyExhausted(client.RateLimit(ctx)) },
+			Shared:        shared,
+			ResponseBytes: responseCacheBytes(cfg), // 0 turns the response cache off
 		}),
 		Tenants:          tenant.NewResolver(client, tenantOptions(cfg)),
 		Metrics:          m,

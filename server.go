@@ -170,8 +170,9 @@ func newGraphQLHandler(d Deps, lim *limits) http.Handler {
 	}
 	srv.AddTransport(gqltransport.Options{})
 	httpLimits := transport.Limits{MaxBodyBytes: maxBodyBytes, MaxBatch: d.Config.MaxBatch}
-	srv.AddTransport(transport.GET{Limits: httpLimits})
-	srv.AddTransport(transport.POST{Limits: httpLimits})
+	caching := responseCaching(d) // see responsecache.go
+	srv.AddTransport(transport.GET{Limits: httpLimits, Caching: caching})
+	srv.AddTransport(transport.POST{Limits: httpLimits, Caching: caching})
 	srv.AddTransport(transport.Fallback{Allow: "GET, POST, PUT, DELETE, OPTIONS"}) // PUT/DELETE: graphql-sse reservations
 
 	queryCache := lru.New[*ast.QueryDocument](1000)
@@ -254,7 +255,11 @@ type batchLoadersKey struct{}
 // responseLoaders returns the loaders of one response: those of the query's batch segment
 // when it is part of a batch, fresh ones otherwise.
 func responseLoaders(ctx context.Context, deps loaders.Deps) *loaders.Loaders {
-	fresh := func() *loaders.Loaders { return loaders.New(deps, credentialFrom(ctx)) }
+	fresh := func() *loaders.Loaders {
+		l := loaders.New(deps, credentialFrom(ctx))
+		l.CollectReads(cache.ReadsFrom(ctx)) // for the response cache, when it runs this query
+		return l
+	}
 	if graphql.HasOperationContext(ctx) {
 		if op := graphql.GetOperationContext(ctx).Operation; op != nil && op.Operation == ast.Query {
 			return transport.Shared(ctx, batchLoadersKey{}, fresh)
@@ -513,8 +518,10 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 		if rec.status >= 500 && rec.status != http.StatusNotImplemented {
 			level = slog.LevelWarn
 		}
-		logger.Log(r.Context(), level, "http request", "method", r.Method, "path", r.URL.Path,
-			"status", rec.status, "duration", time.Since(start))
+		if logger.Enabled(r.Context(), level) { // no attributes built for a line not written
+			logger.Log(r.Context(), level, "http request", "method", r.Method, "path", r.URL.Path,
+				"status", rec.status, "duration", time.Since(start))
+		}
 	})
 }
 

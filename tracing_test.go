@@ -138,7 +138,9 @@ const nestedQuery = `query EventsWithPeople { events(first: 3) { nodes { title
 // the simulator counted.
 func TestTraceOfNestedQuery(t *testing.T) {
 	tr, exp := newRecorder(t)
-	h := newHarness(t, withTracing(tr))
+	// The response cache off: the warm repeat below goes through the data cache (a
+	// response-cache hit executes nothing at all).
+	h := newHarness(t, withTracing(tr), withoutResponseCache())
 	h.query(t, nestedQuery, nil).decode(t, &struct{}{})
 	spans := waitSpan(t, exp, "POST /graphql")
 	calls := h.upstreamCalls()
@@ -170,8 +172,13 @@ func TestTraceOfNestedQuery(t *testing.T) {
 		case s.SpanKind == trace.SpanKindClient:
 			upstream++
 			parent := byID[s.Parent.SpanID()]
-			assert.True(t, strings.HasPrefix(parent.Name, "loader "), "upstream span %q is a child of %q, not of a loader", s.Name, parent.Name)
-			assert.Equal(t, op.SpanContext.SpanID(), parent.Parent.SpanID(), "loader %q is not a child of the operation", parent.Name)
+			if s.Name == "GET /ping" && parent.SpanContext.SpanID() == op.SpanContext.SpanID() {
+				// The operation's credential, verified once before its first read (the
+				// loaders' cache-first path needs the workspace before any batch).
+			} else {
+				assert.True(t, strings.HasPrefix(parent.Name, "loader "), "upstream span %q is a child of %q, not of a loader", s.Name, parent.Name)
+				assert.Equal(t, op.SpanContext.SpanID(), parent.Parent.SpanID(), "loader %q is not a child of the operation", parent.Name)
+			}
 			assert.NotEmpty(t, attr(s, "url.template").AsString())
 			assert.NotContains(t, s.Name, "?")
 			assert.EqualValues(t, 200, attr(s, "http.response.status_code").AsInt64())

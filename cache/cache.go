@@ -74,6 +74,9 @@ type Options struct {
 	// MaxSharedValue is the largest encoded answer written to the shared tier (default
 	// 256 KiB); larger ones stay local.
 	MaxSharedValue int
+	// ResponseBytes bounds the memory of the response cache (StoreResponse); 0 turns
+	// it off.
+	ResponseBytes int64
 }
 
 // SharedTier is a cache shared by the gateway's replicas, under each one's local LRU
@@ -142,6 +145,10 @@ type Cache struct {
 	// flights are the fetches in progress, by key and epoch: identical concurrent
 	// fetches share one upstream call, cancelled once no caller waits for it any more.
 	flights map[string]*flight
+
+	// responses are the serialized GraphQL responses (see response.go); nil when the
+	// response cache is off. Their entries share the tag index and c.mu.
+	responses *responseStore
 }
 
 // flight is one shared fetch and the callers waiting for it.
@@ -173,13 +180,17 @@ func New(opts Options) *Cache {
 	if opts.MaxSharedValue <= 0 {
 		opts.MaxSharedValue = 256 << 10
 	}
-	return &Cache{
+	c := &Cache{
 		opts:     opts,
 		lrus:     make(map[string]*simplelru.LRU[string, *entry]),
 		tagIndex: make(map[string]map[string]string),
 		epochs:   make(map[string]uint64),
 		flights:  make(map[string]*flight),
 	}
+	if opts.ResponseBytes > 0 {
+		c.responses = newResponseStore(c, opts.ResponseBytes)
+	}
+	return c
 }
 
 // TTL returns the freshness period of a resource kind.
@@ -225,23 +236,33 @@ func (c *Cache) Get(key Key) (any, bool) {
 // lookup returns the entry and whether it is still fresh; entries past their stale
 // window are removed.
 func (c *Cache) lookup(key Key) (value any, fresh, ok bool) {
+	e, fresh, ok := c.lookupEntry(key)
+	if !ok {
+		return nil, false, false
+	}
+	return e.value, fresh, true
+}
+
+// lookupEntry is lookup returning the entry itself (entries are never modified once
+// stored, so its fields may be read without the lock).
+func (c *Cache) lookupEntry(key Key) (e *entry, fresh, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	l := c.lru(key.Resource)
 	k := key.String()
-	e, ok := l.Get(k)
+	e, ok = l.Get(k)
 	if !ok {
 		return nil, false, false
 	}
 	now := c.opts.Now()
 	if now.Before(e.expires) {
-		return e.value, true, true
+		return e, true, true
 	}
 	if now.After(e.expires.Add(c.opts.StaleFor)) {
 		l.Remove(k)
 		return nil, false, false
 	}
-	return e.value, false, true
+	return e, false, true
 }
 
 // Set stores a value for the resource kind's TTL, tagged for later invalidation.
@@ -342,7 +363,9 @@ func (c *Cache) InvalidateLocal(scope string, tags ...string) int {
 	for _, t := range tags {
 		set := c.tagIndex[scopedTag(scope, t)]
 		for k, resource := range set {
-			if c.lru(resource).Remove(k) {
+			if resource == responseResource {
+				c.responses.remove(k) // a response that read what changed
+			} else if c.lru(resource).Remove(k) {
 				n++
 			}
 		}
@@ -390,16 +413,19 @@ func Fetch[T any](ctx context.Context, c *Cache, key Key, fetch func(context.Con
 	}
 	tracker := trackerFrom(ctx)
 	refusal := cacheOnly(ctx)
-	if v, fresh, ok := c.lookup(key); ok {
+	reads := ReadsFrom(ctx)
+	if e, fresh, ok := c.lookupEntry(key); ok {
 		if fresh {
 			c.observe(key.Resource, Hit)
 			tracker.hit()
-			return v.(T), nil
+			reads.add(e.tags, e.expires)
+			return e.value.(T), nil
 		}
 		if refusal != nil || (c.opts.AllowStale != nil && c.opts.AllowStale(ctx)) {
 			c.observe(key.Resource, Stale)
 			tracker.add(key.Resource)
-			return v.(T), nil
+			reads.markStale()
+			return e.value.(T), nil
 		}
 	}
 	epoch := c.epoch(key.Scope)
@@ -413,7 +439,7 @@ func Fetch[T any](ctx context.Context, c *Cache, key Key, fetch func(context.Con
 			return nil, err
 		}
 		c.setIfCurrent(key, epoch, v, tagsOf(tags, v), 0)
-		return filled[T]{v, Miss}, nil
+		return filled[T]{v, Miss, c.opts.Now().Add(c.TTL(key.Resource))}, nil
 	})
 	if f == nil {
 		return zero, refusal // cache-only and nobody is fetching it
@@ -435,6 +461,9 @@ func Fetch[T any](ctx context.Context, c *Cache, key Key, fetch func(context.Con
 		c.observe(key.Resource, r.result)
 		if started && r.result == SharedHit {
 			tracker.hit() // another replica's call, none of this operation's own
+		}
+		if reads != nil {
+			reads.add(tagsOf(tags, r.value), r.expires)
 		}
 		return r.value, nil
 	}
@@ -504,6 +533,9 @@ func cacheOnly(ctx context.Context) error {
 type filled[T any] struct {
 	value  T
 	result Result
+	// expires is when the entry stored for it stops being fresh (a response built from it
+	// must not outlive it).
+	expires time.Time
 }
 
 func tagsOf[T any](tags func(T) []string, v T) []string {
@@ -535,7 +567,7 @@ func fetchShared[T any](ctx context.Context, c *Cache, key Key, epoch uint64, fe
 			var v T
 			if err := shared.Decode(l.Value, &v); err == nil {
 				c.setIfCurrent(key, epoch, v, tagsOf(tags, v), l.TTL)
-				return filled[T]{v, SharedHit}, nil
+				return filled[T]{v, SharedHit, c.opts.Now().Add(l.TTL)}, nil
 			}
 			break // written by another version of the gateway: fetch, leave it be
 		}
@@ -564,7 +596,7 @@ func fetchShared[T any](ctx context.Context, c *Cache, key Key, epoch uint64, fe
 			shared.Unlock(ctx, key)
 		}
 	}
-	return filled[T]{v, Miss}, nil
+	return filled[T]{v, Miss, c.opts.Now().Add(c.TTL(key.Resource))}, nil
 }
 
 // StaleTracker collects what the cache served one operation: the resource kinds served

@@ -3,8 +3,6 @@ package graph
 import (
 	"context"
 
-	"github.com/vikstrous/dataloadgen"
-
 	"github.com/livestorm-gateway/gateway/graph/model"
 	"github.com/livestorm-gateway/gateway/livestorm"
 	"github.com/livestorm-gateway/gateway/loaders"
@@ -33,7 +31,7 @@ func includedOrLoad(ctx context.Context, included *livestorm.Person, id string) 
 
 // satelliteConnection pages a session's recordings, chat messages or questions.
 func satelliteConnection[T any](ctx context.Context, sessionID string, first *int, after *string, last *int, before *string,
-	loader *dataloadgen.Loader[loaders.PageKey[struct{}], *livestorm.List[T]],
+	loader *loaders.Loader[loaders.PageKey[struct{}], *livestorm.List[T]],
 ) (*model.Connection[T], error) {
 	w, err := newWindow(first, after, last, before)
 	if err != nil {

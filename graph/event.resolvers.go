@@ -15,18 +15,6 @@ import (
 	"github.com/livestorm-gateway/gateway/loaders"
 )
 
-func (r *eventResolver) ID(ctx context.Context, obj *livestorm.Event) (string, error) {
-	return globalID(kindEvent, obj.ID), nil
-}
-
-func (r *eventResolver) Status(ctx context.Context, obj *livestorm.Event) (model.EventStatus, error) {
-	return enumOf(obj.Status, model.EventStatusUnknown), nil
-}
-
-func (r *eventResolver) SchedulingStatus(ctx context.Context, obj *livestorm.Event) (model.EventSchedulingStatus, error) {
-	return enumOf(obj.SchedulingStatus, model.EventSchedulingStatusUnknown), nil
-}
-
 func (r *eventResolver) RegistrantsCount(ctx context.Context, obj *livestorm.Event) (int, error) {
 	sessions, err := loaders.For(ctx).EventSessions(ctx, obj.ID)
 	if err != nil {
@@ -71,14 +59,7 @@ func (r *eventResolver) Sessions(ctx context.Context, obj *livestorm.Event, firs
 	if err != nil {
 		return nil, err
 	}
-	f := sessionsFilter(filter)
-	var matching []livestorm.Session
-	for i := range all {
-		if matchSession(&all[i], f) {
-			matching = append(matching, all[i])
-		}
-	}
-	return sliceConnection(matching, w), nil
+	return sliceConnection(matchingSessions(all, sessionsFilter(filter)), w), nil
 }
 
 func (r *eventResolver) People(ctx context.Context, obj *livestorm.Event, first *int, after *string, last *int, before *string, filter *model.EventPeopleFilter) (*model.Connection[livestorm.Person], error) {

@@ -47,6 +47,18 @@ func sessionsFilter(f *model.SessionFilter) loaders.SessionsFilter {
 	}
 }
 
+// matchingSessions are the sessions of all that f keeps (pointers into all: a session
+// is a large struct, and an event page lists each event's sessions).
+func matchingSessions(all []livestorm.Session, f loaders.SessionsFilter) []*livestorm.Session {
+	out := make([]*livestorm.Session, 0, len(all))
+	for i := range all {
+		if matchSession(&all[i], f) {
+			out = append(out, &all[i])
+		}
+	}
+	return out
+}
+
 // matchSession applies a session filter to a session already in memory (the sessions
 // embedded in an event), with Livestorm's semantics.
 func matchSession(s *livestorm.Session, f loaders.SessionsFilter) bool {

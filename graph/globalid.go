@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+
+	"github.com/livestorm-gateway/gateway/graph/model"
 )
 
 // Global object identification (Relay, GitHub's model). Every Node's `id` is an opaque
@@ -42,16 +44,13 @@ var idEncoding = base64.RawURLEncoding
 
 // globalID encodes the id of an object of kind identified by parts (Livestorm ids).
 func globalID(kind nodeKind, parts ...string) string {
-	return idEncoding.EncodeToString([]byte(string(kind) + ":" + strings.Join(parts, ":")))
+	return model.GlobalID(string(kind), parts...)
 }
 
 // registrationID is the global id of a registration: to its session when there is one,
 // else to its event.
 func registrationID(sessionID, eventID, personID string) string {
-	if sessionID != "" {
-		return globalID(kindRegistration, sessionID, personID)
-	}
-	return globalID(kindRegistration, eventScope, eventID, personID)
+	return model.RegistrationID(sessionID, eventID, personID)
 }
 
 // optionalGlobalID is globalID for ids that may be absent.

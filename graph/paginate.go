@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/vikstrous/dataloadgen"
-
 	"github.com/livestorm-gateway/gateway/graph/model"
 	"github.com/livestorm-gateway/gateway/livestorm"
 	"github.com/livestorm-gateway/gateway/loaders"
@@ -95,20 +93,16 @@ func (w window) probe() int {
 	return w.start
 }
 
-const cursorPrefix = "offset:"
-
 // Cursors are opaque to clients; inside they are the item's position in the list,
-// because Livestorm paginates by page number.
-func encodeCursor(i int) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(cursorPrefix + strconv.Itoa(i)))
-}
+// because Livestorm paginates by page number (model.EncodeCursor writes them).
+func encodeCursor(i int) string { return model.EncodeCursor(i) }
 
 func decodeCursor(c string) (int, bool) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || !strings.HasPrefix(string(b), cursorPrefix) {
+	if err != nil || !strings.HasPrefix(string(b), model.CursorPrefix) {
 		return 0, false
 	}
-	i, err := strconv.Atoi(string(b[len(cursorPrefix):]))
+	i, err := strconv.Atoi(string(b[len(model.CursorPrefix):]))
 	return i, err == nil && i >= 0
 }
 
@@ -119,30 +113,18 @@ func decodeCursor(c string) (int, bool) {
 // first edge after `after`, a next one when items follow `before`.
 func connection[T any](items []*T, w window, offset, total int) *model.Connection[T] {
 	_, _, end := w.span(total)
-	info := &model.PageInfo{HasPreviousPage: offset > 0, HasNextPage: offset+len(items) < end}
+	hasPrev, hasNext := offset > 0, offset+len(items) < end
 	if w.fromEnd {
-		info.HasPreviousPage = offset > min(w.start, end)
-		info.HasNextPage = end < total
+		hasPrev, hasNext = offset > min(w.start, end), end < total
 	}
-	c := &model.Connection[T]{Edges: make([]*model.Edge[T], len(items)), TotalCount: total, PageInfo: info}
-	for i, it := range items {
-		c.Edges[i] = &model.Edge[T]{Cursor: encodeCursor(offset + i), Node: it}
-	}
-	if len(items) > 0 {
-		c.PageInfo.StartCursor = &c.Edges[0].Cursor
-		c.PageInfo.EndCursor = &c.Edges[len(items)-1].Cursor
-	}
-	return c
+	return &model.Connection[T]{Items: items, Offset: offset, TotalCount: total,
+		PageInfo: model.NewPageInfo(hasNext, hasPrev, offset, len(items))}
 }
 
 // sliceConnection serves a connection from a complete in-memory list.
-func sliceConnection[T any](all []T, w window) *model.Connection[T] {
+func sliceConnection[T any](all []*T, w window) *model.Connection[T] {
 	offset, limit, _ := w.span(len(all))
-	items := make([]*T, 0, limit)
-	for i := offset; i < offset+limit; i++ {
-		items = append(items, &all[i])
-	}
-	return connection(items, w, offset, len(all))
+	return connection(all[offset:offset+limit:offset+limit], w, offset, len(all))
 }
 
 // pagedConnection serves a connection from Livestorm's numbered pages, loading only the
@@ -154,7 +136,7 @@ func sliceConnection[T any](all []T, w window) *model.Connection[T] {
 // length).
 func pagedConnection[K comparable, T any](
 	ctx context.Context, w window,
-	loader *dataloadgen.Loader[K, *livestorm.List[T]], key func(page int) K,
+	loader *loaders.Loader[K, *livestorm.List[T]], key func(page int) K,
 ) (*model.Connection[T], error) {
 	probe := w.probe() / loaders.PageSize
 	head, err := loader.Load(ctx, key(probe))
@@ -171,16 +153,20 @@ func pagedConnection[K comparable, T any](
 	}
 	total := head.Meta.RecordCount
 	offset, limit, _ := w.span(total)
-	pages := map[int]*livestorm.List[T]{probe: head}
+	// The pages the window covers, by number from firstPage; usually one, the probe.
+	firstPage, lastPage := offset/loaders.PageSize, (offset+limit-1)/loaders.PageSize
+	if pc := head.Meta.PageCount; lastPage > pc-1 {
+		lastPage = max(pc-1, firstPage)
+	}
+	var pages []*livestorm.List[T]
 	if limit > 0 {
-		firstPage, lastPage := offset/loaders.PageSize, (offset+limit-1)/loaders.PageSize
-		if pc := head.Meta.PageCount; lastPage > pc-1 {
-			lastPage = max(pc-1, firstPage)
-		}
+		pages = make([]*livestorm.List[T], lastPage-firstPage+1)
 		var keys []K
 		var numbers []int
 		for p := firstPage; p <= lastPage; p++ {
-			if pages[p] == nil {
+			if p == probe {
+				pages[p-firstPage] = head
+			} else {
 				keys, numbers = append(keys, key(p)), append(numbers, p)
 			}
 		}
@@ -190,13 +176,13 @@ func pagedConnection[K comparable, T any](
 				return nil, err
 			}
 			for i, p := range numbers {
-				pages[p] = rest[i]
+				pages[p-firstPage] = rest[i]
 			}
 		}
 	}
 	items := make([]*T, 0, limit)
 	for g := offset; g < offset+limit; g++ {
-		pg := pages[g/loaders.PageSize]
+		pg := pages[g/loaders.PageSize-firstPage]
 		i := g % loaders.PageSize
 		if pg == nil || i >= len(pg.Items) {
 			break // the list shrank between the pages' reads
@@ -209,9 +195,9 @@ func pagedConnection[K comparable, T any](
 // mapConnection converts a connection's nodes (e.g. people rows into registrations),
 // keeping its cursors and page information.
 func mapConnection[T, U any](c *model.Connection[T], f func(*T) *U) *model.Connection[U] {
-	out := &model.Connection[U]{Edges: make([]*model.Edge[U], len(c.Edges)), PageInfo: c.PageInfo, TotalCount: c.TotalCount}
-	for i, e := range c.Edges {
-		out.Edges[i] = &model.Edge[U]{Cursor: e.Cursor, Node: f(e.Node)}
+	out := &model.Connection[U]{Items: make([]*U, len(c.Items)), Offset: c.Offset, PageInfo: c.PageInfo, TotalCount: c.TotalCount}
+	for i, it := range c.Items {
+		out.Items[i] = f(it)
 	}
 	return out
 }

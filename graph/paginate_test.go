@@ -38,11 +38,15 @@ func TestWindowsInBothDirections(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			w, err := newWindow(tc.first, tc.after, tc.last, tc.before)
 			require.NoError(t, err)
-			conn := sliceConnection(all, w)
+			ptrs := make([]*int, len(all))
+			for i := range all {
+				ptrs[i] = &all[i]
+			}
+			conn := sliceConnection(ptrs, w)
 			var got []int
-			for _, e := range conn.Edges {
+			for _, e := range conn.Edges() {
 				got = append(got, *e.Node)
-				i, ok := decodeCursor(e.Cursor)
+				i, ok := decodeCursor(e.Cursor())
 				require.True(t, ok)
 				assert.Equal(t, *e.Node, i, "a cursor is the item's position")
 			}

@@ -21,18 +21,6 @@ func (r *peopleAttributeResolver) Type(ctx context.Context, obj *livestorm.Peopl
 	return enumOf(obj.Type, model.PeopleAttributeTypeUnknown), nil
 }
 
-func (r *personResolver) ID(ctx context.Context, obj *livestorm.Person) (string, error) {
-	return globalID(kindPerson, obj.ID), nil
-}
-
-func (r *personResolver) Role(ctx context.Context, obj *livestorm.Person) (model.PersonRole, error) {
-	return enumOf(obj.Role, model.PersonRoleUnknown), nil
-}
-
-func (r *registrationResolver) ID(ctx context.Context, obj *model.Registration) (string, error) {
-	return registrationID(obj.SessionID, obj.EventID, obj.Person.ID), nil
-}
-
 func (r *registrationResolver) Session(ctx context.Context, obj *model.Registration) (*livestorm.Session, error) {
 	return registrationSession(ctx, obj)
 }
@@ -45,12 +33,9 @@ func (r *Resolver) PeopleAttribute() generated.PeopleAttributeResolver {
 	return &peopleAttributeResolver{r}
 }
 
-func (r *Resolver) Person() generated.PersonResolver { return &personResolver{r} }
-
 func (r *Resolver) Registration() generated.RegistrationResolver { return &registrationResolver{r} }
 
 type (
 	peopleAttributeResolver struct{ *Resolver }
-	personResolver          struct{ *Resolver }
 	registrationResolver    struct{ *Resolver }
 )

@@ -98,7 +98,7 @@ func visibleSessionID(ctx context.Context, id string) error {
 // a scheduling status).
 func publicEvents(ctx context.Context, w window, f loaders.EventsFilter) (*model.Connection[livestorm.Event], error) {
 	if f.SchedulingStatus == schedulingDraft {
-		return sliceConnection([]livestorm.Event(nil), w), nil
+		return sliceConnection([]*livestorm.Event(nil), w), nil
 	}
 	l := loaders.For(ctx)
 	key := func(p int) loaders.PageKey[loaders.EventsFilter] {
@@ -130,7 +130,7 @@ func publicEvents(ctx context.Context, w window, f loaders.EventsFilter) (*model
 // none when the filter names a status.
 func publicSessions(ctx context.Context, w window, f loaders.SessionsFilter) (*model.Connection[livestorm.Session], error) {
 	if f.Status == schedulingDraft {
-		return sliceConnection([]livestorm.Session(nil), w), nil
+		return sliceConnection([]*livestorm.Session(nil), w), nil
 	}
 	l := loaders.For(ctx)
 	key := func(p int) loaders.PageKey[loaders.SessionsFilter] {
@@ -142,8 +142,8 @@ func publicSessions(ctx context.Context, w window, f loaders.SessionsFilter) (*m
 	}
 	var ids []string
 	seen := map[string]bool{}
-	for _, e := range c.Edges {
-		if id := e.Node.EventID; !seen[id] {
+	for _, s := range c.Items {
+		if id := s.EventID; !seen[id] {
 			seen[id] = true
 			ids = append(ids, id)
 		}
@@ -179,16 +179,18 @@ func publicSessions(ctx context.Context, w window, f loaders.SessionsFilter) (*m
 	return c, nil
 }
 
-// keep leaves in c the edges whose node ok accepts; cursors and pageInfo are unchanged
-// (they are positions in the upstream list).
+// keep leaves in c the items ok accepts; their cursors and pageInfo are unchanged (they
+// are positions in the upstream list).
 func keep[T any](c *model.Connection[T], ok func(*T) bool) {
-	edges := c.Edges[:0:0]
-	for _, e := range c.Edges {
-		if ok(e.Node) {
-			edges = append(edges, e)
+	items := c.Items[:0:0]
+	positions := make([]int, 0, len(c.Items))
+	for i, it := range c.Items {
+		if ok(it) {
+			items = append(items, it)
+			positions = append(positions, c.Position(i))
 		}
 	}
-	c.Edges = edges
+	c.Items, c.Positions = items, positions
 }
 
 // publishedMemoTTL is how long a public subscription trusts an event's published status

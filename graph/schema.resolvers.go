@@ -130,6 +130,7 @@ func (r *queryResolver) PeopleAttributes(ctx context.Context, first *int, after 
 }
 
 func (r *queryResolver) RateLimit(ctx context.Context) (*livestorm.RateLimit, error) {
+	loaders.For(ctx).NoStore("rate_limit") // live counters: no tag says when they change
 	t, err := loaders.For(ctx).Tenant(ctx)
 	if err != nil {
 		return nil, err

@@ -44,18 +44,6 @@ func (r *recordingResolver) Session(ctx context.Context, obj *livestorm.Recordin
 	return loaders.For(ctx).SessionByID.Load(ctx, obj.SessionID)
 }
 
-func (r *sessionResolver) ID(ctx context.Context, obj *livestorm.Session) (string, error) {
-	return globalID(kindSession, obj.ID), nil
-}
-
-func (r *sessionResolver) Status(ctx context.Context, obj *livestorm.Session) (model.SessionStatus, error) {
-	return enumOf(obj.Status, model.SessionStatusUnknown), nil
-}
-
-func (r *sessionResolver) BreakoutRoomParentSessionID(ctx context.Context, obj *livestorm.Session) (*string, error) {
-	return optionalGlobalID(kindSession, obj.BreakoutRoomParentSessionID), nil
-}
-
 func (r *sessionResolver) Event(ctx context.Context, obj *livestorm.Session) (*livestorm.Event, error) {
 	ev, err := loaders.For(ctx).EventByID.Load(ctx, obj.EventID)
 	return visibleEvent(ctx, ev, err)

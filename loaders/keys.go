@@ -2,6 +2,7 @@ package loaders
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -114,7 +115,15 @@ type PageKey[F comparable] struct {
 	Page   int
 }
 
-func (k PageKey[F]) String() string { return fmt.Sprintf("%s|%+v|%d", k.Parent, k.Filter, k.Page) }
+// String is the page's cache key. Unfiltered pages, the usual case, skip fmt (a
+// formatted filter always starts with "{", so the two forms never collide).
+func (k PageKey[F]) String() string {
+	var none F
+	if k.Filter == none {
+		return k.Parent + "||" + strconv.Itoa(k.Page)
+	}
+	return fmt.Sprintf("%s|%+v|%d", k.Parent, k.Filter, k.Page)
+}
 
 // RegistrationKey names one registration: a person's to a session (GET
 // /sessions/{id}/people/{person_id}) or, for event-wide rows without a session, to an

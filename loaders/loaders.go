@@ -45,30 +45,38 @@ type Loaders struct {
 	cred    livestorm.Credential
 	tenants *tenant.Resolver
 	noReuse bool
+	// reads collects the cache entries this operation used, for the response cache
+	// (nil: nobody keeps the response).
+	reads *cache.Reads
 
 	tenantOnce sync.Once
 	tenant     tenant.Tenant
 	tenantErr  error
 
-	EventByID            *dataloadgen.Loader[string, *livestorm.Event]
-	SessionByID          *dataloadgen.Loader[string, *livestorm.Session]
-	PersonByID           *dataloadgen.Loader[string, *livestorm.Person]
-	RegistrationByID     *dataloadgen.Loader[RegistrationKey, *livestorm.Person]
-	JobByID              *dataloadgen.Loader[string, *livestorm.Job]
-	JobTasks             *dataloadgen.Loader[string, []livestorm.JobTask]
-	EventsPage           *dataloadgen.Loader[PageKey[EventsFilter], *livestorm.List[livestorm.Event]]
-	SessionsPage         *dataloadgen.Loader[PageKey[SessionsFilter], *livestorm.List[livestorm.Session]]
-	SessionPeoplePage    *dataloadgen.Loader[PageKey[SessionPeopleFilter], *livestorm.List[livestorm.Person]]
-	EventPeoplePage      *dataloadgen.Loader[PageKey[PeopleFilter], *livestorm.List[livestorm.Person]]
-	PeoplePage           *dataloadgen.Loader[PageKey[PeopleFilter], *livestorm.List[livestorm.Person]]
-	UsersPage            *dataloadgen.Loader[PageKey[UsersFilter], *livestorm.List[livestorm.User]]
-	WebhooksPage         *dataloadgen.Loader[PageKey[string], *livestorm.List[livestorm.Webhook]]
-	RecordingsPage       *dataloadgen.Loader[PageKey[struct{}], *livestorm.List[livestorm.Recording]]
-	ChatMessagesPage     *dataloadgen.Loader[PageKey[struct{}], *livestorm.List[livestorm.ChatMessage]]
-	QuestionsPage        *dataloadgen.Loader[PageKey[struct{}], *livestorm.List[livestorm.Question]]
-	PeopleAttributesPage *dataloadgen.Loader[PageKey[PeopleAttributesFilter], *livestorm.List[livestorm.PeopleAttribute]]
-	organization         *dataloadgen.Loader[struct{}, *livestorm.Organization]
-	eventSessionsPage    *dataloadgen.Loader[PageKey[struct{}], *livestorm.List[livestorm.Session]]
+	// peoplePages are the session people pages this operation read, whose rows
+	// RegistrationByID answers from (see primedRegistration).
+	peopleMu    sync.Mutex
+	peoplePages []*livestorm.List[livestorm.Person]
+
+	EventByID            *Loader[string, *livestorm.Event]
+	SessionByID          *Loader[string, *livestorm.Session]
+	PersonByID           *Loader[string, *livestorm.Person]
+	RegistrationByID     *Loader[RegistrationKey, *livestorm.Person]
+	JobByID              *Loader[string, *livestorm.Job]
+	JobTasks             *Loader[string, []livestorm.JobTask]
+	EventsPage           *Loader[PageKey[EventsFilter], *livestorm.List[livestorm.Event]]
+	SessionsPage         *Loader[PageKey[SessionsFilter], *livestorm.List[livestorm.Session]]
+	SessionPeoplePage    *Loader[PageKey[SessionPeopleFilter], *livestorm.List[livestorm.Person]]
+	EventPeoplePage      *Loader[PageKey[PeopleFilter], *livestorm.List[livestorm.Person]]
+	PeoplePage           *Loader[PageKey[PeopleFilter], *livestorm.List[livestorm.Person]]
+	UsersPage            *Loader[PageKey[UsersFilter], *livestorm.List[livestorm.User]]
+	WebhooksPage         *Loader[PageKey[string], *livestorm.List[livestorm.Webhook]]
+	RecordingsPage       *Loader[PageKey[struct{}], *livestorm.List[livestorm.Recording]]
+	ChatMessagesPage     *Loader[PageKey[struct{}], *livestorm.List[livestorm.ChatMessage]]
+	QuestionsPage        *Loader[PageKey[struct{}], *livestorm.List[livestorm.Question]]
+	PeopleAttributesPage *Loader[PageKey[PeopleAttributesFilter], *livestorm.List[livestorm.PeopleAttribute]]
+	organization         *Loader[struct{}, *livestorm.Organization]
+	eventSessionsPage    *Loader[PageKey[struct{}], *livestorm.List[livestorm.Session]]
 }
 
 // Deps are what every Loaders share.
@@ -116,6 +124,9 @@ func New(d Deps, cred livestorm.Credential) *Loaders {
 		},
 		func(k RegistrationKey, _ *livestorm.Person) []string { return k.tags() },
 		nil)
+	if !d.NoReuse {
+		l.RegistrationByID.primed = l.primedRegistration
+	}
 	l.JobByID = byID(l, "job",
 		func(ctx context.Context, id string) (*livestorm.Job, error) { return c.GetJob(ctx, id) },
 		func(j *livestorm.Job) []string { return []string{tags.Job(j.ID)} },
@@ -228,6 +239,15 @@ func New(d Deps, cred livestorm.Credential) *Loaders {
 	return l
 }
 
+// CollectReads makes the operation record every shared-cache entry it uses on r (see
+// cache.Reads), so that its response can be kept by the response cache under the same
+// tags. Call it before the operation runs.
+func (l *Loaders) CollectReads(r *cache.Reads) { l.reads = r }
+
+// NoStore keeps the operation's response out of the response cache, for reason (see
+// cache.Reads.NoStore): for resolvers whose answer no cache tag can invalidate.
+func (l *Loaders) NoStore(reason string) { l.reads.NoStore(reason) }
+
 // Tenant verifies the operation's credential (once) and returns its tenant.
 func (l *Loaders) Tenant(ctx context.Context) (tenant.Tenant, error) {
 	l.tenantOnce.Do(func() {
@@ -292,7 +312,7 @@ func (l *Loaders) PeopleAttributeBySlug(ctx context.Context, slug string) (*live
 }
 
 // find walks a list page by page, through its loader, until match holds.
-func find[K comparable, T any](ctx context.Context, loader *dataloadgen.Loader[K, *livestorm.List[T]], key func(int) K, match func(*T) bool) (*T, error) {
+func find[K comparable, T any](ctx context.Context, loader *Loader[K, *livestorm.List[T]], key func(int) K, match func(*T) bool) (*T, error) {
 	for p := 0; ; p++ {
 		list, err := loader.Load(ctx, key(p))
 		if err != nil {
@@ -344,14 +364,32 @@ func (l *Loaders) primeEvent(e *livestorm.Event) {
 }
 
 // primeRegistrations shares the rows of a session's people page with RegistrationByID,
-// so that reading one of them again by id in the same operation costs nothing.
+// so that reading one of them again by id in the same operation costs nothing. The
+// page is only remembered here; its rows are looked at when a registration is asked
+// for (primedRegistration), so a page of 50 rows costs one append, not 50 primes.
 func (l *Loaders) primeRegistrations(list *livestorm.List[livestorm.Person]) {
-	for i := range list.Items {
-		p := &list.Items[i]
-		if rd := p.RegistrantDetail; rd != nil && rd.SessionID != "" {
-			l.RegistrationByID.Prime(RegistrationKey{SessionID: rd.SessionID, PersonID: p.ID}, p)
+	l.peopleMu.Lock()
+	l.peoplePages = append(l.peoplePages, list)
+	l.peopleMu.Unlock()
+}
+
+// primedRegistration finds a registration in the people pages the operation read, the
+// first page holding it winning (as the first Prime would).
+func (l *Loaders) primedRegistration(k RegistrationKey) (*livestorm.Person, bool) {
+	if k.SessionID == "" || k.EventID != "" {
+		return nil, false // the key of a page row names its session only
+	}
+	l.peopleMu.Lock()
+	defer l.peopleMu.Unlock()
+	for _, list := range l.peoplePages {
+		for i := range list.Items {
+			p := &list.Items[i]
+			if rd := p.RegistrantDetail; rd != nil && rd.SessionID == k.SessionID && p.ID == k.PersonID {
+				return p, true
+			}
 		}
 	}
+	return nil, false
 }
 
 func (l *Loaders) primeSessions(list *livestorm.List[livestorm.Session]) {
@@ -387,7 +425,22 @@ func cached[K comparable, V any](
 	fetch func(context.Context, K) (V, error),
 	tagsOf func(K, V) []string,
 	after func(V),
-) *dataloadgen.Loader[K, V] {
+) *Loader[K, V] {
+	var fresh func(context.Context, K) (V, bool)
+	if !l.noReuse {
+		fresh = func(ctx context.Context, k K) (V, bool) {
+			t, err := l.Tenant(ctx)
+			if err != nil {
+				var zero V
+				return zero, false // the slow path reports the error
+			}
+			v, ok := cache.Fresh[V](ctx, l.cache, cache.Key{Scope: t.Scope, Resource: resource, ID: id(k)}, l.reads)
+			if ok {
+				telemetry.OperationFrom(ctx).AddCache(1, 0) // the access line's and the span's cache hits
+			}
+			return v, ok
+		}
+	}
 	opts := []dataloadgen.Option{dataloadgen.WithWait(Wait)}
 	if l.noReuse {
 		opts = append(opts, dataloadgen.WithoutCache())
@@ -404,6 +457,9 @@ func cached[K comparable, V any](
 			st.misses.Add(1)
 			return fetch(ctx, k)
 		}
+		if l.reads != nil {
+			ctx = cache.WithReads(ctx, l.reads)
+		}
 		var fetched atomic.Bool
 		v, err := cache.Fetch(ctx, l.cache, cache.Key{Scope: scope, Resource: resource, ID: id(k)},
 			func(ctx context.Context) (V, error) { fetched.Store(true); return fetch(ctx, k) },
@@ -415,7 +471,7 @@ func cached[K comparable, V any](
 		return v, err
 	}
 	spanName := "loader " + resource
-	return dataloadgen.NewLoader(func(ctx context.Context, keys []K) ([]V, []error) {
+	dl := dataloadgen.NewLoader(func(ctx context.Context, keys []K) ([]V, []error) {
 		ctx, span := telemetry.Start(ctx, spanName)
 		if span.IsRecording() {
 			span.SetAttributes(attrLoaderResource.String(resource), attrLoaderKeys.Int(len(keys)))
@@ -425,9 +481,10 @@ func cached[K comparable, V any](
 		st.end(ctx, span)
 		return values, errs
 	}, opts...)
+	return newLoader(dl, fresh, after)
 }
 
-func byID[V any](l *Loaders, resource string, fetch func(context.Context, string) (V, error), tagsOf func(V) []string, after func(V)) *dataloadgen.Loader[string, V] {
+func byID[V any](l *Loaders, resource string, fetch func(context.Context, string) (V, error), tagsOf func(V) []string, after func(V)) *Loader[string, V] {
 	return cached(l, resource, func(id string) string { return id }, fetch,
 		func(_ string, v V) []string { return tagsOf(v) }, after)
 }
@@ -437,7 +494,7 @@ func pages[F comparable, T any](
 	fetch func(context.Context, PageKey[F]) (*livestorm.List[T], error),
 	tagsOf func(PageKey[F]) []string,
 	after func(*livestorm.List[T]),
-) *dataloadgen.Loader[PageKey[F], *livestorm.List[T]] {
+) *Loader[PageKey[F], *livestorm.List[T]] {
 	return cached(l, resource, PageKey[F].String, fetch,
 		func(k PageKey[F], _ *livestorm.List[T]) []string { return tagsOf(k) }, after)
 }
@@ -508,6 +565,9 @@ func (l *Loaders) Invalidate(ctx context.Context, tagList ...string) error {
 		return err
 	}
 	l.cache.Invalidate(scope, tagList...)
+	l.peopleMu.Lock()
+	l.peoplePages = nil
+	l.peopleMu.Unlock()
 	l.EventByID.ClearAll()
 	l.SessionByID.ClearAll()
 	l.PersonByID.ClearAll()

@@ -50,6 +50,14 @@ type Metrics struct {
 	OperationUpstreamCalls *prometheus.HistogramVec
 	CostRejected           *prometheus.CounterVec
 	QuotaExhausted         *prometheus.GaugeVec
+	// ResponseCacheRequests counts GraphQL operations over HTTP by what the response
+	// cache did: hit (answered from it), miss (executed, to be kept if it can be), skip
+	// (not for the response cache: a mutation, or a query whose workspace could not be
+	// verified before it ran). ResponseCacheStores counts the misses answered without
+	// errors by outcome: stored, or why not (stale, raced, expired, too_large, or a
+	// resolver's reason such as rate_limit).
+	ResponseCacheRequests *prometheus.CounterVec
+	ResponseCacheStores   *prometheus.CounterVec
 }
 
 // maxOperationNames bounds the name label of the operation histogram when no
@@ -124,11 +132,20 @@ func New() *Metrics {
 			Name: "gateway_quota_exhausted",
 			Help: "1 while a workspace's Livestorm monthly quota is below the stale-serving threshold (cached data is served, stale if need be), else 0.",
 		}, []string{"workspace"}),
+		ResponseCacheRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_response_cache_requests_total",
+			Help: "GraphQL operations over HTTP by response-cache result (hit, miss, skip).",
+		}, []string{"result"}),
+		ResponseCacheStores: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_response_cache_stores_total",
+			Help: "Response-cache misses by outcome: stored, or why the response was not kept.",
+		}, []string{"result"}),
 	}
 	m.Registry.MustRegister(
 		m.UpstreamRequests, m.UpstreamDuration, m.RateLimitRemaining, m.CacheRequests,
 		m.WebhooksReceived, m.SubscriptionsActive, m.Operations, m.OperationDuration, m.Auth, m.AccessDenied,
 		m.OperationUpstreamCalls, m.CostRejected, m.QuotaExhausted,
+		m.ResponseCacheRequests, m.ResponseCacheStores,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	return m

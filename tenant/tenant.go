@@ -168,7 +168,8 @@ func (r *Resolver) Forget(cred livestorm.Credential) {
 }
 
 // Verified returns the tenant of cred if it was verified within the TTL: resolving it
-// now costs no upstream call.
+// now costs no upstream call (the limits' pricing, the response cache's lookup: work only
+// worth doing for an already verified caller).
 func (r *Resolver) Verified(cred livestorm.Credential) (Tenant, bool) {
 	if cred.IsZero() {
 		return Tenant{}, false

@@ -56,19 +56,21 @@ func Shared[T any](ctx context.Context, key any, create func() T) T {
 // runBatch prepares and executes a batch's operations in order (see Scope) and returns
 // their answers in the same order. Each operation is prepared only once everything before
 // it has run, exactly as if the client had sent them one by one.
-func runBatch(ctx context.Context, exec graphql.GraphExecutor, media string, ps []*params) []outcome {
-	out := make([]outcome, len(ps))
+func runBatch(ctx context.Context, exec graphql.GraphExecutor, media string, ps []*params, caching Caching) []answer {
+	out := make([]answer, len(ps))
 	scope := &Scope{}
 	for i, p := range ps {
 		op := prepare(ctx, exec, media, p, http.MethodPost)
 		switch {
 		case op.done != nil:
-			out[i] = *op.done
+			out[i] = answer{outcome: *op.done}
 		case op.rc.Operation.Operation == ast.Mutation:
-			out[i] = execute(op.ctx, exec, op)
+			out[i] = caching.run(op.ctx, exec, op)
 			scope = &Scope{}
 		default:
-			out[i] = execute(withScope(op.ctx, scope), exec, op)
+			// Each query of the batch is looked up in the response cache and kept on its
+			// own (its element's bytes); the batch as a whole gets no ETag.
+			out[i] = caching.run(withScope(op.ctx, scope), exec, op)
 		}
 	}
 	return out

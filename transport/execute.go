@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -112,11 +111,11 @@ func allHaveCode(errs gqlerror.List, code string) bool {
 }
 
 // wireResponse is a GraphQL response as sent: data present (possibly null) once execution
-// began, absent when the operation was refused before.
+// began, absent when the operation was refused before. encode writes it.
 type wireResponse struct {
-	Errors     gqlerror.List   `json:"errors,omitempty"`
-	Data       json.RawMessage `json:"data,omitempty"`
-	Extensions map[string]any  `json:"extensions,omitempty"`
+	Errors     gqlerror.List
+	Data       json.RawMessage
+	Extensions map[string]any
 }
 
 func (o outcome) wire() wireResponse {
@@ -130,14 +129,20 @@ func (o outcome) wire() wireResponse {
 }
 
 // write sends v as the response body with the negotiated media type.
-func write(w http.ResponseWriter, media string, status int, allow string, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+func write(w http.ResponseWriter, media string, status int, allow string, v wireResponse) {
+	body, ok := encode(v)
+	if !ok {
 		// A resolver put something unencodable into extensions: never a half-written body.
-		status, buf = http.StatusInternalServerError, *bytes.NewBufferString(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}` + "\n")
+		status, body = http.StatusInternalServerError, internalErrorBody
 	}
+	writeBody(w, media, status, allow, body)
+}
+
+// internalErrorBody answers a response that could not be encoded.
+var internalErrorBody = []byte(`{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}` + "\n")
+
+// writeBody sends an encoded response body.
+func writeBody(w http.ResponseWriter, media string, status int, allow string, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", media)
 	h.Add("Vary", "Accept")
@@ -145,7 +150,7 @@ func write(w http.ResponseWriter, media string, status int, allow string, v any)
 		h.Set("Allow", allow)
 	}
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(body)
 }
 
 // writeOutcome sends one operation's answer.

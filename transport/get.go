@@ -11,6 +11,7 @@ import (
 // Allow: POST, as GraphQL over HTTP requires (a GET must be safe to repeat and to cache).
 type GET struct {
 	Limits
+	Caching
 }
 
 var _ graphql.Transport = GET{}
@@ -35,5 +36,5 @@ func (t GET) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecut
 	}
 	p.stamp(r, start)
 	op := prepare(r.Context(), exec, media, p, http.MethodGet)
-	writeOutcome(w, media, execute(op.ctx, exec, op))
+	t.writeAnswer(w, r, media, t.run(op.ctx, exec, op))
 }

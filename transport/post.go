@@ -15,6 +15,7 @@ import (
 // with an array of results in the same order.
 type POST struct {
 	Limits
+	Caching
 }
 
 var _ graphql.Transport = POST{}
@@ -55,7 +56,7 @@ func (t POST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecu
 		}
 		p.stamp(r, start)
 		op := prepare(r.Context(), exec, media, p, http.MethodPost)
-		writeOutcome(w, media, execute(op.ctx, exec, op))
+		t.writeAnswer(w, r, media, t.run(op.ctx, exec, op))
 	case '[':
 		ps, rerr := t.decodeBatch(body)
 		if rerr != nil {
@@ -65,12 +66,16 @@ func (t POST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecu
 		for _, p := range ps {
 			p.stamp(r, start)
 		}
-		outs := runBatch(r.Context(), exec, media, ps)
-		results := make([]wireResponse, len(outs))
+		outs := runBatch(r.Context(), exec, media, ps, t.Caching)
+		results := make([][]byte, len(outs))
 		for i, o := range outs {
-			results[i] = o.wire()
+			body, ok := o.encoded()
+			if !ok {
+				body = internalErrorBody
+			}
+			results[i] = body
 		}
-		write(w, media, http.StatusOK, "", results)
+		writeBody(w, media, http.StatusOK, "", encodeArray(results))
 	default:
 		writeRefusal(w, media, badRequest("the request body must be a JSON object, or an array of them for a batch"))
 	}

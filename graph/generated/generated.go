@@ -42,7 +42,6 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Organization() OrganizationResolver
 	PeopleAttribute() PeopleAttributeResolver
-	Person() PersonResolver
 	Query() QueryResolver
 	Question() QuestionResolver
 	Recording() RecordingResolver
@@ -154,6 +153,7 @@ type ComplexityRoot struct {
 		RegistrationLink                func(childComplexity int) int
 		RegistrationPageEnabled         func(childComplexity int) int
 		Registrations                   func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.EventPeopleFilter) int
+		ResourceID                      func(childComplexity int) int
 		SchedulingStatus                func(childComplexity int) int
 		Sessions                        func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.SessionFilter) int
 		SessionsCount                   func(childComplexity int) int
@@ -308,6 +308,7 @@ type ComplexityRoot struct {
 		FirstName  func(childComplexity int) int
 		ID         func(childComplexity int) int
 		LastName   func(childComplexity int) int
+		ResourceID func(childComplexity int) int
 		Role       func(childComplexity int) int
 		Timezone   func(childComplexity int) int
 		UpdatedAt  func(childComplexity int) int
@@ -416,11 +417,11 @@ type ComplexityRoot struct {
 		Event              func(childComplexity int) int
 		Fields             func(childComplexity int) int
 		HasViewedReplay    func(childComplexity int) int
-		ID                 func(childComplexity int) int
 		IsGuestSpeaker     func(childComplexity int) int
 		IsHighlighted      func(childComplexity int) int
 		Location           func(childComplexity int) int
 		MessagesCount      func(childComplexity int) int
+		NodeID             func(childComplexity int) int
 		PasswordKey        func(childComplexity int) int
 		Person             func(childComplexity int) int
 		QuestionsCount     func(childComplexity int) int
@@ -496,28 +497,29 @@ type ComplexityRoot struct {
 	}
 
 	Session struct {
-		AttendeesCount              func(childComplexity int) int
-		BreakoutRoomParentSessionID func(childComplexity int) int
-		CanceledAt                  func(childComplexity int) int
-		ChatMessages                func(childComplexity int, first *int, after *string, last *int, before *string) int
-		CreatedAt                   func(childComplexity int) int
-		Duration                    func(childComplexity int) int
-		EmbedURL                    func(childComplexity int) int
-		EndedAt                     func(childComplexity int) int
-		EstimatedStartedAt          func(childComplexity int) int
-		Event                       func(childComplexity int) int
-		ID                          func(childComplexity int) int
-		Name                        func(childComplexity int) int
-		People                      func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.SessionPeopleFilter) int
-		Questions                   func(childComplexity int, first *int, after *string, last *int, before *string) int
-		Recordings                  func(childComplexity int, first *int, after *string, last *int, before *string) int
-		RegistrantsCount            func(childComplexity int) int
-		Registrations               func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.SessionPeopleFilter) int
-		RoomLink                    func(childComplexity int) int
-		StartedAt                   func(childComplexity int) int
-		Status                      func(childComplexity int) int
-		Timezone                    func(childComplexity int) int
-		UpdatedAt                   func(childComplexity int) int
+		AttendeesCount     func(childComplexity int) int
+		BreakoutRoomParent func(childComplexity int) int
+		CanceledAt         func(childComplexity int) int
+		ChatMessages       func(childComplexity int, first *int, after *string, last *int, before *string) int
+		CreatedAt          func(childComplexity int) int
+		Duration           func(childComplexity int) int
+		EmbedURL           func(childComplexity int) int
+		EndedAt            func(childComplexity int) int
+		EstimatedStartedAt func(childComplexity int) int
+		Event              func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		Name               func(childComplexity int) int
+		People             func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.SessionPeopleFilter) int
+		Questions          func(childComplexity int, first *int, after *string, last *int, before *string) int
+		Recordings         func(childComplexity int, first *int, after *string, last *int, before *string) int
+		RegistrantsCount   func(childComplexity int) int
+		Registrations      func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.SessionPeopleFilter) int
+		ResourceID         func(childComplexity int) int
+		RoomLink           func(childComplexity int) int
+		StartedAt          func(childComplexity int) int
+		Status             func(childComplexity int) int
+		Timezone           func(childComplexity int) int
+		UpdatedAt          func(childComplexity int) int
 	}
 
 	SessionChange struct {
@@ -655,11 +657,6 @@ type ChatMessageResolver interface {
 	Author(ctx context.Context, obj *livestorm.ChatMessage) (*livestorm.Person, error)
 }
 type EventResolver interface {
-	ID(ctx context.Context, obj *livestorm.Event) (string, error)
-
-	Status(ctx context.Context, obj *livestorm.Event) (model.EventStatus, error)
-	SchedulingStatus(ctx context.Context, obj *livestorm.Event) (model.EventSchedulingStatus, error)
-
 	RegistrantsCount(ctx context.Context, obj *livestorm.Event) (int, error)
 	Owner(ctx context.Context, obj *livestorm.Event) (*livestorm.User, error)
 	Tags(ctx context.Context, obj *livestorm.Event) ([]livestorm.Tag, error)
@@ -725,11 +722,6 @@ type PeopleAttributeResolver interface {
 
 	Type(ctx context.Context, obj *livestorm.PeopleAttribute) (model.PeopleAttributeType, error)
 }
-type PersonResolver interface {
-	ID(ctx context.Context, obj *livestorm.Person) (string, error)
-
-	Role(ctx context.Context, obj *livestorm.Person) (model.PersonRole, error)
-}
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
 	Nodes(ctx context.Context, ids []string) ([]model.Node, error)
@@ -758,8 +750,6 @@ type RecordingResolver interface {
 	Session(ctx context.Context, obj *livestorm.Recording) (*livestorm.Session, error)
 }
 type RegistrationResolver interface {
-	ID(ctx context.Context, obj *model.Registration) (string, error)
-
 	Session(ctx context.Context, obj *model.Registration) (*livestorm.Session, error)
 	Event(ctx context.Context, obj *model.Registration) (*livestorm.Event, error)
 }
@@ -785,11 +775,6 @@ type ReplayEventResolver interface {
 	Event(ctx context.Context, obj *pubsub.Message) (*livestorm.Event, error)
 }
 type SessionResolver interface {
-	ID(ctx context.Context, obj *livestorm.Session) (string, error)
-
-	Status(ctx context.Context, obj *livestorm.Session) (model.SessionStatus, error)
-
-	BreakoutRoomParentSessionID(ctx context.Context, obj *livestorm.Session) (*string, error)
 	Event(ctx context.Context, obj *livestorm.Session) (*livestorm.Event, error)
 	People(ctx context.Context, obj *livestorm.Session, first *int, after *string, last *int, before *string, filter *model.SessionPeopleFilter) (*model.Connection[livestorm.Person], error)
 	Registrations(ctx context.Context, obj *livestorm.Session, first *int, after *string, last *int, before *string, filter *model.SessionPeopleFilter) (*model.Connection[model.Registration], error)
@@ -1105,7 +1090,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Event.Fields(childComplexity), true
-	case "Event.id", "Event.livestormId":
+	case "Event.livestormId":
 		if e.ComplexityRoot.Event.ID == nil {
 			break
 		}
@@ -1199,6 +1184,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Event.Registrations(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.EventPeopleFilter)), true
+	case "Event.id":
+		if e.ComplexityRoot.Event.ResourceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Event.ResourceID(childComplexity), true
 	case "Event.schedulingStatus":
 		if e.ComplexityRoot.Event.SchedulingStatus == nil {
 			break
@@ -1890,7 +1881,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Person.FirstName(childComplexity), true
-	case "Person.id", "Person.livestormId":
+	case "Person.livestormId":
 		if e.ComplexityRoot.Person.ID == nil {
 			break
 		}
@@ -1902,6 +1893,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Person.LastName(childComplexity), true
+	case "Person.id":
+		if e.ComplexityRoot.Person.ResourceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.ResourceID(childComplexity), true
 	case "Person.role":
 		if e.ComplexityRoot.Person.Role == nil {
 			break
@@ -2412,12 +2409,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Registration.HasViewedReplay(childComplexity), true
-	case "Registration.id":
-		if e.ComplexityRoot.Registration.ID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Registration.ID(childComplexity), true
 	case "Registration.isGuestSpeaker":
 		if e.ComplexityRoot.Registration.IsGuestSpeaker == nil {
 			break
@@ -2442,6 +2433,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Registration.MessagesCount(childComplexity), true
+	case "Registration.id":
+		if e.ComplexityRoot.Registration.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Registration.NodeID(childComplexity), true
 	case "Registration.passwordKey":
 		if e.ComplexityRoot.Registration.PasswordKey == nil {
 			break
@@ -2746,11 +2743,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Session.AttendeesCount(childComplexity), true
 	case "Session.breakoutRoomParentSessionId":
-		if e.ComplexityRoot.Session.BreakoutRoomParentSessionID == nil {
+		if e.ComplexityRoot.Session.BreakoutRoomParent == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Session.BreakoutRoomParentSessionID(childComplexity), true
+		return e.ComplexityRoot.Session.BreakoutRoomParent(childComplexity), true
 	case "Session.canceledAt":
 		if e.ComplexityRoot.Session.CanceledAt == nil {
 			break
@@ -2804,7 +2801,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Session.Event(childComplexity), true
-	case "Session.id", "Session.livestormId":
+	case "Session.livestormId":
 		if e.ComplexityRoot.Session.ID == nil {
 			break
 		}
@@ -2866,6 +2863,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Session.Registrations(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.SessionPeopleFilter)), true
+	case "Session.id":
+		if e.ComplexityRoot.Session.ResourceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Session.ResourceID(childComplexity), true
 	case "Session.roomLink":
 		if e.ComplexityRoot.Session.RoomLink == nil {
 			break
@@ -7991,7 +7994,7 @@ func (ec *executionContext) _ChatMessageConnection_edges(ctx context.Context, fi
 			return ec.fieldContext_ChatMessageConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[livestorm.ChatMessage]) graphql.Marshaler {
@@ -8005,7 +8008,7 @@ func (ec *executionContext) fieldContext_ChatMessageConnection_edges(_ context.C
 	fc = &graphql.FieldContext{
 		Object:     "ChatMessageConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ChatMessageEdge(ctx, field)
@@ -8110,7 +8113,7 @@ func (ec *executionContext) _ChatMessageEdge_cursor(ctx context.Context, field g
 			return ec.fieldContext_ChatMessageEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -8121,7 +8124,7 @@ func (ec *executionContext) _ChatMessageEdge_cursor(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_ChatMessageEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ChatMessageEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ChatMessageEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _ChatMessageEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[livestorm.ChatMessage]) (ret graphql.Marshaler) {
@@ -8532,18 +8535,18 @@ func (ec *executionContext) _Event_id(ctx context.Context, field graphql.Collect
 			return ec.fieldContext_Event_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Event().ID(ctx, obj)
+			return obj.ResourceID(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v livestorm.ResourceID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐResourceID(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Event_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Event", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Event", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Event_livestormId(ctx context.Context, field graphql.CollectedField, obj *livestorm.Event) (ret graphql.Marshaler) {
@@ -8670,18 +8673,18 @@ func (ec *executionContext) _Event_status(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Event_status(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Event().Status(ctx, obj)
+			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.EventStatus) graphql.Marshaler {
-			return ec.marshalNEventStatus2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐEventStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNEventStatus2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Event_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Event", field, true, true, "EventStatus")
+	return graphql.NewScalarFieldContext("Event", field, false, false, "EventStatus")
 }
 
 func (ec *executionContext) _Event_schedulingStatus(ctx context.Context, field graphql.CollectedField, obj *livestorm.Event) (ret graphql.Marshaler) {
@@ -8693,18 +8696,18 @@ func (ec *executionContext) _Event_schedulingStatus(ctx context.Context, field g
 			return ec.fieldContext_Event_schedulingStatus(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Event().SchedulingStatus(ctx, obj)
+			return obj.SchedulingStatus, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.EventSchedulingStatus) graphql.Marshaler {
-			return ec.marshalNEventSchedulingStatus2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐEventSchedulingStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNEventSchedulingStatus2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Event_schedulingStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Event", field, true, true, "EventSchedulingStatus")
+	return graphql.NewScalarFieldContext("Event", field, false, false, "EventSchedulingStatus")
 }
 
 func (ec *executionContext) _Event_language(ctx context.Context, field graphql.CollectedField, obj *livestorm.Event) (ret graphql.Marshaler) {
@@ -9436,7 +9439,7 @@ func (ec *executionContext) _EventConnection_edges(ctx context.Context, field gr
 			return ec.fieldContext_EventConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[livestorm.Event]) graphql.Marshaler {
@@ -9450,7 +9453,7 @@ func (ec *executionContext) fieldContext_EventConnection_edges(_ context.Context
 	fc = &graphql.FieldContext{
 		Object:     "EventConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_EventEdge(ctx, field)
@@ -9555,7 +9558,7 @@ func (ec *executionContext) _EventEdge_cursor(ctx context.Context, field graphql
 			return ec.fieldContext_EventEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -9566,7 +9569,7 @@ func (ec *executionContext) _EventEdge_cursor(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_EventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EventEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("EventEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _EventEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[livestorm.Event]) (ret graphql.Marshaler) {
@@ -11342,7 +11345,7 @@ func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field gra
 			return ec.fieldContext_PageInfo_startCursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.StartCursor, nil
+			return obj.StartCursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -11353,7 +11356,7 @@ func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+	return graphql.NewScalarFieldContext("PageInfo", field, true, false, "String")
 }
 
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
@@ -11365,7 +11368,7 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 			return ec.fieldContext_PageInfo_endCursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.EndCursor, nil
+			return obj.EndCursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -11376,7 +11379,7 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+	return graphql.NewScalarFieldContext("PageInfo", field, true, false, "String")
 }
 
 func (ec *executionContext) _PeopleAttribute_id(ctx context.Context, field graphql.CollectedField, obj *livestorm.PeopleAttribute) (ret graphql.Marshaler) {
@@ -11650,7 +11653,7 @@ func (ec *executionContext) _PeopleAttributeConnection_edges(ctx context.Context
 			return ec.fieldContext_PeopleAttributeConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[livestorm.PeopleAttribute]) graphql.Marshaler {
@@ -11664,7 +11667,7 @@ func (ec *executionContext) fieldContext_PeopleAttributeConnection_edges(_ conte
 	fc = &graphql.FieldContext{
 		Object:     "PeopleAttributeConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PeopleAttributeEdge(ctx, field)
@@ -11769,7 +11772,7 @@ func (ec *executionContext) _PeopleAttributeEdge_cursor(ctx context.Context, fie
 			return ec.fieldContext_PeopleAttributeEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -11780,7 +11783,7 @@ func (ec *executionContext) _PeopleAttributeEdge_cursor(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_PeopleAttributeEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PeopleAttributeEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("PeopleAttributeEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _PeopleAttributeEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[livestorm.PeopleAttribute]) (ret graphql.Marshaler) {
@@ -11893,18 +11896,18 @@ func (ec *executionContext) _Person_id(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_Person_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Person().ID(ctx, obj)
+			return obj.ResourceID(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v livestorm.ResourceID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐResourceID(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Person_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Person", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Person", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Person_livestormId(ctx context.Context, field graphql.CollectedField, obj *livestorm.Person) (ret graphql.Marshaler) {
@@ -11939,18 +11942,18 @@ func (ec *executionContext) _Person_role(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Person_role(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Person().Role(ctx, obj)
+			return obj.Role, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.PersonRole) graphql.Marshaler {
-			return ec.marshalNPersonRole2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐPersonRole(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNPersonRole2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Person_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Person", field, true, true, "PersonRole")
+	return graphql.NewScalarFieldContext("Person", field, false, false, "PersonRole")
 }
 
 func (ec *executionContext) _Person_firstName(ctx context.Context, field graphql.CollectedField, obj *livestorm.Person) (ret graphql.Marshaler) {
@@ -12123,7 +12126,7 @@ func (ec *executionContext) _PersonConnection_edges(ctx context.Context, field g
 			return ec.fieldContext_PersonConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[livestorm.Person]) graphql.Marshaler {
@@ -12137,7 +12140,7 @@ func (ec *executionContext) fieldContext_PersonConnection_edges(_ context.Contex
 	fc = &graphql.FieldContext{
 		Object:     "PersonConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PersonEdge(ctx, field)
@@ -12242,7 +12245,7 @@ func (ec *executionContext) _PersonEdge_cursor(ctx context.Context, field graphq
 			return ec.fieldContext_PersonEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -12253,7 +12256,7 @@ func (ec *executionContext) _PersonEdge_cursor(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_PersonEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PersonEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("PersonEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _PersonEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[livestorm.Person]) (ret graphql.Marshaler) {
@@ -13234,7 +13237,7 @@ func (ec *executionContext) _QuestionConnection_edges(ctx context.Context, field
 			return ec.fieldContext_QuestionConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[livestorm.Question]) graphql.Marshaler {
@@ -13248,7 +13251,7 @@ func (ec *executionContext) fieldContext_QuestionConnection_edges(_ context.Cont
 	fc = &graphql.FieldContext{
 		Object:     "QuestionConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_QuestionEdge(ctx, field)
@@ -13353,7 +13356,7 @@ func (ec *executionContext) _QuestionEdge_cursor(ctx context.Context, field grap
 			return ec.fieldContext_QuestionEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -13364,7 +13367,7 @@ func (ec *executionContext) _QuestionEdge_cursor(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_QuestionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("QuestionEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("QuestionEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _QuestionEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[livestorm.Question]) (ret graphql.Marshaler) {
@@ -13762,7 +13765,7 @@ func (ec *executionContext) _RecordingConnection_edges(ctx context.Context, fiel
 			return ec.fieldContext_RecordingConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[livestorm.Recording]) graphql.Marshaler {
@@ -13776,7 +13779,7 @@ func (ec *executionContext) fieldContext_RecordingConnection_edges(_ context.Con
 	fc = &graphql.FieldContext{
 		Object:     "RecordingConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_RecordingEdge(ctx, field)
@@ -13881,7 +13884,7 @@ func (ec *executionContext) _RecordingEdge_cursor(ctx context.Context, field gra
 			return ec.fieldContext_RecordingEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -13892,7 +13895,7 @@ func (ec *executionContext) _RecordingEdge_cursor(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_RecordingEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RecordingEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("RecordingEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _RecordingEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[livestorm.Recording]) (ret graphql.Marshaler) {
@@ -14023,18 +14026,18 @@ func (ec *executionContext) _Registration_id(ctx context.Context, field graphql.
 			return ec.fieldContext_Registration_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Registration().ID(ctx, obj)
+			return obj.NodeID(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.RegistrationNodeID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRegistrationNodeID(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Registration_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Registration", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Registration", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Registration_person(ctx context.Context, field graphql.CollectedField, obj *model.Registration) (ret graphql.Marshaler) {
@@ -14831,7 +14834,7 @@ func (ec *executionContext) _RegistrationConnection_edges(ctx context.Context, f
 			return ec.fieldContext_RegistrationConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[model.Registration]) graphql.Marshaler {
@@ -14845,7 +14848,7 @@ func (ec *executionContext) fieldContext_RegistrationConnection_edges(_ context.
 	fc = &graphql.FieldContext{
 		Object:     "RegistrationConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_RegistrationEdge(ctx, field)
@@ -14950,7 +14953,7 @@ func (ec *executionContext) _RegistrationEdge_cursor(ctx context.Context, field 
 			return ec.fieldContext_RegistrationEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -14961,7 +14964,7 @@ func (ec *executionContext) _RegistrationEdge_cursor(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_RegistrationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RegistrationEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("RegistrationEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _RegistrationEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[model.Registration]) (ret graphql.Marshaler) {
@@ -15638,18 +15641,18 @@ func (ec *executionContext) _Session_id(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Session_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Session().ID(ctx, obj)
+			return obj.ResourceID(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v livestorm.ResourceID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐResourceID(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Session_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Session", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Session", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Session_livestormId(ctx context.Context, field graphql.CollectedField, obj *livestorm.Session) (ret graphql.Marshaler) {
@@ -15707,18 +15710,18 @@ func (ec *executionContext) _Session_status(ctx context.Context, field graphql.C
 			return ec.fieldContext_Session_status(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Session().Status(ctx, obj)
+			return obj.Status, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v model.SessionStatus) graphql.Marshaler {
-			return ec.marshalNSessionStatus2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐSessionStatus(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNSessionStatus2string(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Session_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Session", field, true, true, "SessionStatus")
+	return graphql.NewScalarFieldContext("Session", field, false, false, "SessionStatus")
 }
 
 func (ec *executionContext) _Session_timezone(ctx context.Context, field graphql.CollectedField, obj *livestorm.Session) (ret graphql.Marshaler) {
@@ -16006,18 +16009,18 @@ func (ec *executionContext) _Session_breakoutRoomParentSessionId(ctx context.Con
 			return ec.fieldContext_Session_breakoutRoomParentSessionId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Session().BreakoutRoomParentSessionID(ctx, obj)
+			return obj.BreakoutRoomParent(), nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *livestorm.ResourceID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐResourceID(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Session_breakoutRoomParentSessionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Session", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Session", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Session_event(ctx context.Context, field graphql.CollectedField, obj *livestorm.Session) (ret graphql.Marshaler) {
@@ -16414,7 +16417,7 @@ func (ec *executionContext) _SessionConnection_edges(ctx context.Context, field 
 			return ec.fieldContext_SessionConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[livestorm.Session]) graphql.Marshaler {
@@ -16428,7 +16431,7 @@ func (ec *executionContext) fieldContext_SessionConnection_edges(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "SessionConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SessionEdge(ctx, field)
@@ -16533,7 +16536,7 @@ func (ec *executionContext) _SessionEdge_cursor(ctx context.Context, field graph
 			return ec.fieldContext_SessionEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -16544,7 +16547,7 @@ func (ec *executionContext) _SessionEdge_cursor(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_SessionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SessionEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("SessionEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _SessionEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[livestorm.Session]) (ret graphql.Marshaler) {
@@ -17562,7 +17565,7 @@ func (ec *executionContext) _UserConnection_edges(ctx context.Context, field gra
 			return ec.fieldContext_UserConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[livestorm.User]) graphql.Marshaler {
@@ -17576,7 +17579,7 @@ func (ec *executionContext) fieldContext_UserConnection_edges(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "UserConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_UserEdge(ctx, field)
@@ -17681,7 +17684,7 @@ func (ec *executionContext) _UserEdge_cursor(ctx context.Context, field graphql.
 			return ec.fieldContext_UserEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -17692,7 +17695,7 @@ func (ec *executionContext) _UserEdge_cursor(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_UserEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UserEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("UserEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _UserEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[livestorm.User]) (ret graphql.Marshaler) {
@@ -17989,7 +17992,7 @@ func (ec *executionContext) _WebhookConnection_edges(ctx context.Context, field 
 			return ec.fieldContext_WebhookConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
+			return obj.Edges(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Edge[livestorm.Webhook]) graphql.Marshaler {
@@ -18003,7 +18006,7 @@ func (ec *executionContext) fieldContext_WebhookConnection_edges(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "WebhookConnection",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_WebhookEdge(ctx, field)
@@ -18108,7 +18111,7 @@ func (ec *executionContext) _WebhookEdge_cursor(ctx context.Context, field graph
 			return ec.fieldContext_WebhookEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -18119,7 +18122,7 @@ func (ec *executionContext) _WebhookEdge_cursor(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_WebhookEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WebhookEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("WebhookEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _WebhookEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.Edge[livestorm.Webhook]) (ret graphql.Marshaler) {
@@ -21720,11 +21723,10 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Event")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Event_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Event_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "livestormId":
 			out.Values[i] = ec._Event_livestormId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -21751,17 +21753,15 @@ func (ec *executionContext) _Event(ctx context.Context, sel ast.SelectionSet, ob
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Event_status(ctx, field, obj)
-				})
+			out.Values[i] = ec._Event_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "schedulingStatus":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Event_schedulingStatus(ctx, field, obj)
-				})
+			out.Values[i] = ec._Event_schedulingStatus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "language":
 			out.Values[i] = ec._Event_language(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -22885,56 +22885,54 @@ func (ec *executionContext) _Person(ctx context.Context, sel ast.SelectionSet, o
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Person")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Person_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Person_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "livestormId":
 			out.Values[i] = ec._Person_livestormId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "role":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Person_role(ctx, field, obj)
-				})
+			out.Values[i] = ec._Person_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "firstName":
 			out.Values[i] = ec._Person_firstName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "lastName":
 			out.Values[i] = ec._Person_lastName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "email":
 			out.Values[i] = ec._Person_email(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "timezone":
 			out.Values[i] = ec._Person_timezone(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "avatarLink":
 			out.Values[i] = ec._Person_avatarLink(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "createdAt":
 			out.Values[i] = ec._Person_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Person_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -23615,11 +23613,10 @@ func (ec *executionContext) _Registration(ctx context.Context, sel ast.Selection
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Registration")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Registration_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Registration_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "person":
 			out.Values[i] = ec._Registration_person(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -24191,11 +24188,10 @@ func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, 
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Session")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Session_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Session_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "livestormId":
 			out.Values[i] = ec._Session_livestormId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -24207,11 +24203,10 @@ func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Session_status(ctx, field, obj)
-				})
+			out.Values[i] = ec._Session_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "timezone":
 			out.Values[i] = ec._Session_timezone(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -24273,11 +24268,10 @@ func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "breakoutRoomParentSessionId":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Session_breakoutRoomParentSessionId(ctx, field, obj)
-				})
+			out.Values[i] = ec._Session_breakoutRoomParentSessionId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "event":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -25761,24 +25755,32 @@ func (ec *executionContext) marshalNEventEdge2ᚖgithubᚗcomᚋlivestormᚑgate
 	return ec._EventEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNEventSchedulingStatus2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐEventSchedulingStatus(ctx context.Context, v any) (model.EventSchedulingStatus, error) {
-	var res model.EventSchedulingStatus
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNEventSchedulingStatus2string(ctx context.Context, v any) (string, error) {
+	res, err := model.UnmarshalEventSchedulingStatusName(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNEventSchedulingStatus2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐEventSchedulingStatus(ctx context.Context, sel ast.SelectionSet, v model.EventSchedulingStatus) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNEventSchedulingStatus2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalEventSchedulingStatusName(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "EventSchedulingStatus!")
+	}
+	return res
 }
 
-func (ec *executionContext) unmarshalNEventStatus2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐEventStatus(ctx context.Context, v any) (model.EventStatus, error) {
-	var res model.EventStatus
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNEventStatus2string(ctx context.Context, v any) (string, error) {
+	res, err := model.UnmarshalEventStatusName(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNEventStatus2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐEventStatus(ctx context.Context, sel ast.SelectionSet, v model.EventStatus) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNEventStatus2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalEventStatusName(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "EventStatus!")
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNEventTagInput2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐEventTagInput(ctx context.Context, v any) (model.EventTagInput, error) {
@@ -25800,6 +25802,30 @@ func (ec *executionContext) marshalNGeoLocation2ᚖgithubᚗcomᚋlivestormᚑga
 		return graphql.Null
 	}
 	return ec._GeoLocation(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNID2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRegistrationNodeID(ctx context.Context, v any) (model.RegistrationNodeID, error) {
+	var res model.RegistrationNodeID
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNID2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐRegistrationNodeID(ctx context.Context, sel ast.SelectionSet, v model.RegistrationNodeID) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNID2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐResourceID(ctx context.Context, v any) (livestorm.ResourceID, error) {
+	res, err := model.UnmarshalNodeID(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNID2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐResourceID(ctx context.Context, sel ast.SelectionSet, v livestorm.ResourceID) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalNodeID(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -26076,14 +26102,18 @@ func (ec *executionContext) marshalNPersonEdge2ᚖgithubᚗcomᚋlivestormᚑgat
 	return ec._PersonEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNPersonRole2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐPersonRole(ctx context.Context, v any) (model.PersonRole, error) {
-	var res model.PersonRole
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNPersonRole2string(ctx context.Context, v any) (string, error) {
+	res, err := model.UnmarshalPersonRoleName(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNPersonRole2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐPersonRole(ctx context.Context, sel ast.SelectionSet, v model.PersonRole) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNPersonRole2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalPersonRoleName(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "PersonRole!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNQuestion2ᚕᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐQuestionᚄ(ctx context.Context, sel ast.SelectionSet, v []*livestorm.Question) graphql.Marshaler {
@@ -26383,14 +26413,18 @@ func (ec *executionContext) marshalNSessionEdge2ᚖgithubᚗcomᚋlivestormᚑga
 	return ec._SessionEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalNSessionStatus2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐSessionStatus(ctx context.Context, v any) (model.SessionStatus, error) {
-	var res model.SessionStatus
-	err := res.UnmarshalGQL(v)
+func (ec *executionContext) unmarshalNSessionStatus2string(ctx context.Context, v any) (string, error) {
+	res, err := model.UnmarshalSessionStatusName(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNSessionStatus2githubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋgraphᚋmodelᚐSessionStatus(ctx context.Context, sel ast.SelectionSet, v model.SessionStatus) graphql.Marshaler {
-	return v
+func (ec *executionContext) marshalNSessionStatus2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalSessionStatusName(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "SessionStatus!")
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -26965,6 +26999,24 @@ func (ec *executionContext) marshalOID2ᚕstringᚄ(ctx context.Context, sel ast
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOID2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐResourceID(ctx context.Context, v any) (*livestorm.ResourceID, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := model.UnmarshalNodeID(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOID2ᚖgithubᚗcomᚋlivestormᚑgatewayᚋgatewayᚋlivestormᚐResourceID(ctx context.Context, sel ast.SelectionSet, v *livestorm.ResourceID) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := model.MarshalNodeID(*v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {

@@ -1,0 +1,43 @@
+// Command bench measures the gateway on this machine and prints the figures the README
+// quotes: a warm event-page query answered from the response cache and executed anew,
+// the same query on a plain gqlgen server holding the data in memory, and polling with
+// If-None-Match.
+//
+//	go run ./bench                       # every scenario, 3 s per run
+//	go run ./bench -duration 10s -rate 1000 -workers 8
+//
+// The gateway is the repository's main package, which nothing can import, so the
+// scenarios live in its tests (TestBenchTable in bench_table_test.go): this command runs
+// that one test, without the race detector, in one process holding the simulator, the
+// gateways, the plain server and the load generator. Run it from the module root.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"time"
+)
+
+func main() {
+	duration := flag.Duration("duration", 3*time.Second, "length of each closed-loop and open-loop run")
+	rate := flag.Int("rate", 1000, "open-loop arrival rate (requests per second)")
+	workers := flag.Int("workers", 8, "closed-loop concurrent clients")
+	maxReq := flag.Int("max", 200_000, "most requests one run may send")
+	rounds := flag.Int("rounds", 3, "rounds each run is split into, the scenarios taking turns (fairer on a shared machine)")
+	flag.Parse()
+	if *duration <= 0 || *duration > 5*time.Minute || *rate <= 0 || *rate > 20_000 || *workers <= 0 || *workers > 512 || *maxReq <= 0 || *rounds <= 0 || *rounds > 20 {
+		fmt.Fprintln(os.Stderr, "bench: -duration must be in (0, 5m], -rate in (0, 20000], -workers in (0, 512], -max > 0, -rounds in (0, 20]")
+		os.Exit(2)
+	}
+	cmd := exec.Command("go", "test", "-run", "^TestBenchTable$", "-v", "-count=1", "-timeout=30m", ".",
+		"-args", "-bench.table",
+		"-bench.duration="+duration.String(), fmt.Sprintf("-bench.rate=%d", *rate),
+		fmt.Sprintf("-bench.workers=%d", *workers), fmt.Sprintf("-bench.max=%d", *maxReq), fmt.Sprintf("-bench.rounds=%d", *rounds))
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}

@@ -12,7 +12,8 @@ import (
 // DashboardEvent includes the requested fields of the GraphQL type Event.
 // The GraphQL type's documentation follows.
 //
-// A Livestorm event (webinar): a title, a registration form and one or more sessions.
+// A Livestorm event (webinar): a title, a registration form and one or more sessions. Public
+// callers see published events only, and every field but the people and registrations.
 type DashboardEvent struct {
 	// Global id of the event (opaque).
 	Id string `json:"id"`
@@ -111,7 +112,7 @@ func (v *DashboardEventsEventConnectionPageInfo) GetEndCursor() *string { return
 
 // DashboardResponse is returned by Dashboard on success.
 type DashboardResponse struct {
-	// Events of the workspace, oldest first.
+	// Events of the workspace, oldest first. Public callers get the published ones: a page may hold fewer than `first`, and `totalCount` counts published events.
 	Events *DashboardEventsEventConnection `json:"events"`
 }
 
@@ -121,7 +122,9 @@ func (v *DashboardResponse) GetEvents() *DashboardEventsEventConnection { return
 // DashboardSession includes the requested fields of the GraphQL type Session.
 // The GraphQL type's documentation follows.
 //
-// A session: one scheduled occurrence of an event, with its registrants and attendees.
+// A session: one scheduled occurrence of an event, with its registrants and attendees. Public
+// callers see the sessions of published events: their schedule and counters, not who
+// registered nor what happened inside.
 type DashboardSession struct {
 	// Global id of the session (opaque).
 	Id string `json:"id"`
@@ -380,7 +383,8 @@ func (v *RegisterPersonInput) GetUtmContent() *string { return v.UtmContent }
 // RegisterRegisterPersonRegisterPersonPayload includes the requested fields of the GraphQL type RegisterPersonPayload.
 // The GraphQL type's documentation follows.
 //
-// The registration made.
+// The registration made. A public caller (the registrant, on an event page) gets their own
+// join link and the session; the registration itself, with the person, needs VIEWER.
 type RegisterRegisterPersonRegisterPersonPayload struct {
 	// The new registration, with its person and personal connection link.
 	Registration *NewRegistration `json:"registration"`
@@ -401,7 +405,9 @@ func (v *RegisterRegisterPersonRegisterPersonPayload) GetSession() *RegisterRegi
 // RegisterRegisterPersonRegisterPersonPayloadSession includes the requested fields of the GraphQL type Session.
 // The GraphQL type's documentation follows.
 //
-// A session: one scheduled occurrence of an event, with its registrants and attendees.
+// A session: one scheduled occurrence of an event, with its registrants and attendees. Public
+// callers see the sessions of published events: their schedule and counters, not who
+// registered nor what happened inside.
 type RegisterRegisterPersonRegisterPersonPayloadSession struct {
 	// Global id of the session (opaque).
 	Id string `json:"id"`

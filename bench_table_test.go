@@ -240,7 +240,7 @@ func benchFanoutTable(t *testing.T, counts []int, events int) *load.Table {
 	tbl := &load.Table{
 		Title: fmt.Sprintf("Fan-out: one webhook to N WebSocket subscribers of the same subscription (graphql-transport-ws clients in a child process), %d webhooks per N", events),
 		Columns: []string{"subscribers", "delivery p50", "p99", "max", "goroutines / connection",
-			"heap+stack / connection", "RSS / connection", "upstream calls / event", "gateway CPU / event", "clients' CPU / event"},
+			"heap+stack / connection", "RSS / connection", "upstream calls / event", "gateway CPU / event", "gateway write syscalls / event", "clients' CPU / event"},
 	}
 	kb := func(b float64) string { return fmt.Sprintf("%.1f KB", b/1024) }
 	for _, n := range counts {
@@ -262,6 +262,7 @@ func benchFanoutTable(t *testing.T, counts []int, events int) *load.Table {
 			row["RSS / connection"] = kb(r.rss)
 			row["upstream calls / event"] = fmt.Sprintf("%.2f", r.callsPerEvent)
 			row["gateway CPU / event"], row["clients' CPU / event"] = load.Ms(r.gatewayCPU), load.Ms(r.clientsCPU)
+			row["gateway write syscalls / event"] = fmt.Sprintf("%.0f", r.writesPerEvent)
 		})
 		if !ok {
 			row["delivery p50"] = "failed (see the test log)"

@@ -110,6 +110,22 @@ func processCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// writeSyscalls is how many write syscalls this process has made (syscw of
+// /proc/self/io, every thread), 0 where /proc is missing.
+func writeSyscalls() uint64 {
+	raw, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(raw), "\n") {
+		if rest, ok := strings.CutPrefix(line, "syscw:"); ok {
+			n, _ := strconv.ParseUint(strings.TrimSpace(rest), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
 // serverFootprint is what the gateway process holds.
 type serverFootprint struct {
 	goroutines int
@@ -173,6 +189,7 @@ type fanoutRun struct {
 	events int
 	worst  []string      // the slowest delivery of each event
 	cpu    time.Duration // the gateway process's CPU time during the deliveries
+	writes uint64        // and its write syscalls
 
 	idle, subscribed serverFootprint
 }
@@ -282,7 +299,7 @@ func (f *fanoutRun) publish(tb testing.TB) { f.publishBurst(tb, 1) }
 func (f *fanoutRun) publishBurst(tb testing.TB, k int) {
 	tb.Helper()
 	require.LessOrEqual(tb, f.events+k, fanoutMaxEvents, "events are bounded")
-	cpu0 := processCPU()
+	cpu0, writes0 := processCPU(), writeSyscalls()
 	for i := f.events; i < f.events+k; i++ {
 		body := registrationDelivery(f.orgID, fmt.Sprint("p-fanout-", i), fmt.Sprintf("fan%d@example.com", i), f.sess.Event.LivestormID, f.sess.LivestormID)
 		_, err := fmt.Fprintf(f.stdin, "pub %d %d\n", i, time.Now().UnixNano())
@@ -304,6 +321,7 @@ func (f *fanoutRun) publishBurst(tb testing.TB, k int) {
 		f.worst = append(f.worst, done[2])
 	}
 	f.cpu += processCPU() - cpu0
+	f.writes += writeSyscalls() - writes0
 	f.events += k
 }
 
@@ -315,6 +333,7 @@ type fanoutResult struct {
 	goroutines, heap, stack, rss float64
 	callsPerEvent                float64
 	gatewayCPU, clientsCPU       time.Duration // per event
+	writesPerEvent               float64       // the gateway process's write syscalls
 	worst                        []string
 }
 
@@ -334,14 +353,15 @@ func (f *fanoutRun) result(tb testing.TB) fanoutResult {
 	return fanoutResult{
 		n: f.n, events: f.events,
 		p50: time.Duration(st.P50), p99: time.Duration(st.P99), max: time.Duration(st.Max),
-		goroutines:    float64(f.subscribed.goroutines-f.idle.goroutines) / float64(f.n),
-		heap:          perConn(f.idle.heap, f.subscribed.heap),
-		stack:         perConn(f.idle.stack, f.subscribed.stack),
-		rss:           perConn(f.idle.rss, f.subscribed.rss),
-		callsPerEvent: float64(calls) / float64(f.events),
-		gatewayCPU:    f.cpu / time.Duration(f.events),
-		clientsCPU:    time.Duration(st.CPUNanos) / time.Duration(f.events),
-		worst:         f.worst,
+		goroutines:     float64(f.subscribed.goroutines-f.idle.goroutines) / float64(f.n),
+		heap:           perConn(f.idle.heap, f.subscribed.heap),
+		stack:          perConn(f.idle.stack, f.subscribed.stack),
+		rss:            perConn(f.idle.rss, f.subscribed.rss),
+		callsPerEvent:  float64(calls) / float64(f.events),
+		gatewayCPU:     f.cpu / time.Duration(f.events),
+		clientsCPU:     time.Duration(st.CPUNanos) / time.Duration(f.events),
+		writesPerEvent: float64(f.writes) / float64(f.events),
+		worst:          f.worst,
 	}
 }
 
@@ -358,6 +378,7 @@ func (r fanoutResult) report(b *testing.B) {
 	b.ReportMetric(r.callsPerEvent, "upstream-calls/event")
 	b.ReportMetric(ms(r.gatewayCPU), "gateway-cpu-ms/event")
 	b.ReportMetric(ms(r.clientsCPU), "clients-cpu-ms/event")
+	b.ReportMetric(r.writesPerEvent, "write-syscalls/event")
 	b.ReportMetric(0, "ns/op") // latency is what matters; ns/op includes the wait for the slowest client
 }
 

@@ -31,7 +31,13 @@ var (
 	benchWorkers  = flag.Int("bench.workers", 8, "concurrent clients of the closed-loop runs")
 	benchMax      = flag.Int("bench.max", 200_000, "most requests one run may send")
 	benchRounds   = flag.Int("bench.rounds", 3, "rounds each run is split into, the scenarios taking turns")
+	benchHTTP     = flag.Bool("bench.http", true, "run the HTTP scenarios (query, response cache, plain server, polling)")
+	benchFanout   = flag.String("bench.fanout", "1000,5000,10000", "WebSocket subscriber counts of the fan-out scenario, comma-separated (\"\" or none: skip it)")
+	benchFanoutEv = flag.Int("bench.fanout.events", 20, "webhooks (events) published to each fan-out's subscribers")
 )
+
+// benchMaxSubscribers bounds one fan-out run (each process holds that many sockets).
+const benchMaxSubscribers = 20_000
 
 // benchEventPage is the bench's query: the first 5 events, each with its sessions and
 // their first 10 registrations (5 × 3 × 10 = 150 registrations with their person on the
@@ -65,12 +71,36 @@ type benchTarget struct {
 	calls func() int
 }
 
-// TestBenchTable measures the scenarios of the bench command and prints their table.
-// Skipped unless -bench.table is given: it takes about a minute and loads both cores.
+// TestBenchTable measures the scenarios of the bench command and prints their tables:
+// the HTTP scenarios, then the fan-out of webhooks to WebSocket subscribers. Each part
+// runs in a subtest, so its servers are gone before the next part starts. Skipped unless
+// -bench.table is given: it takes a few minutes and loads both cores.
 func TestBenchTable(t *testing.T) {
 	if !*benchTable {
 		t.Skip("the bench command's scenarios: run `go run ./bench`")
 	}
+	fanouts, err := load.ParseCounts(*benchFanout, benchMaxSubscribers)
+	require.NoError(t, err, "-bench.fanout")
+	require.True(t, len(fanouts) == 0 || *benchFanoutEv > 0 && *benchFanoutEv <= fanoutMaxEvents,
+		"-bench.fanout.events must be in [1, %d]", fanoutMaxEvents)
+	out := io.Writer(os.Stdout)
+	fmt.Fprintf(out, "\n%s, GOMAXPROCS=%d, %s at start\n", runtime.Version(), runtime.GOMAXPROCS(0), loadAverage())
+	if *benchHTTP {
+		t.Run("http", func(t *testing.T) {
+			for _, tbl := range benchHTTPTables(t) {
+				tbl.Print(out)
+			}
+		})
+	}
+	if len(fanouts) > 0 {
+		benchFanoutTable(t, fanouts, *benchFanoutEv).Print(out)
+	}
+	fmt.Fprintf(out, "\n%s at end\n", loadAverage())
+}
+
+// benchHTTPTables measures the warm event page on the gateway (response-cache hit and
+// miss) and on the plain gqlgen server, and polling with If-None-Match.
+func benchHTTPTables(t *testing.T) []*load.Table {
 	ctx := t.Context()
 	body, err := json.Marshal(map[string]any{"query": benchEventPage, "variables": benchVars})
 	require.NoError(t, err)
@@ -200,11 +230,49 @@ func TestBenchTable(t *testing.T) {
 		polls.Note("(no ETag: this build has no response cache)")
 	}
 	reportFirstError(t, "polling", pollRes, load.Result{})
+	return []*load.Table{tbl, polls}
+}
 
-	out := io.Writer(os.Stdout)
-	fmt.Fprintf(out, "\n%s, GOMAXPROCS=%d, %s\n", runtime.Version(), runtime.GOMAXPROCS(0), loadAverage())
-	tbl.Print(out)
-	polls.Print(out)
+// benchFanoutTable measures, for each count, one gateway with that many WebSocket
+// subscribers of the same subscription receiving events webhooks (fanoutRun, the
+// measurement of BenchmarkFanoutWebSocket), each count in a subtest of its own.
+func benchFanoutTable(t *testing.T, counts []int, events int) *load.Table {
+	tbl := &load.Table{
+		Title: fmt.Sprintf("Fan-out: one webhook to N WebSocket subscribers of the same subscription (graphql-transport-ws clients in a child process), %d webhooks per N", events),
+		Columns: []string{"subscribers", "delivery p50", "p99", "max", "goroutines / connection",
+			"heap+stack / connection", "RSS / connection", "upstream calls / event", "gateway CPU / event", "gateway write syscalls / event", "clients' CPU / event"},
+	}
+	kb := func(b float64) string { return fmt.Sprintf("%.1f KB", b/1024) }
+	for _, n := range counts {
+		row := map[string]string{"subscribers": fmt.Sprint(n)}
+		ok := t.Run(fmt.Sprintf("fanout=%d", n), func(t *testing.T) {
+			if err := fanoutFileLimit(n); err != nil {
+				row["delivery p50"] = "skipped: " + err.Error()
+				t.Skip(err.Error())
+			}
+			runtime.GC()
+			f := startFanout(t, n)
+			for range events {
+				f.publish(t)
+			}
+			r := f.result(t)
+			row["delivery p50"], row["p99"], row["max"] = load.Ms(r.p50), load.Ms(r.p99), load.Ms(r.max)
+			row["goroutines / connection"] = fmt.Sprintf("%.2f", r.goroutines)
+			row["heap+stack / connection"] = fmt.Sprintf("%s (%s stack)", kb(r.heap), kb(r.stack))
+			row["RSS / connection"] = kb(r.rss)
+			row["upstream calls / event"] = fmt.Sprintf("%.2f", r.callsPerEvent)
+			row["gateway CPU / event"], row["clients' CPU / event"] = load.Ms(r.gatewayCPU), load.Ms(r.clientsCPU)
+			row["gateway write syscalls / event"] = fmt.Sprintf("%.0f", r.writesPerEvent)
+		})
+		if !ok {
+			row["delivery p50"] = "failed (see the test log)"
+		}
+		tbl.Add(row)
+	}
+	tbl.Note("Latency: from just before the webhook POST to each client's read of its event (%d × N deliveries per row). "+
+		"Per connection: the gateway process's goroutines, heap+stack (after GC) and RSS with N idle subscribers minus without, ÷ N (KB = 1,024 B). "+
+		"The clients run in a child process; both share the machine's cores.", events)
+	return tbl
 }
 
 func callsOf(t benchTarget) int {

@@ -44,9 +44,43 @@ const fanoutQuery = `subscription { registrationCreated { type person { email } 
 const fanoutMaxEvents = 5000
 
 // BenchmarkFanoutWebSocket: go test -run '^$' -bench 'BenchmarkFanoutWebSocket' -benchtime 20x .
+// The bench command's table (go run ./bench) runs the same measurement (fanoutRun).
+// FANOUT_CPU_PROFILE=path profiles the gateway process during the deliveries alone;
+// FANOUT_HEAP_PROFILE=path writes its heap once every client is subscribed.
 func BenchmarkFanoutWebSocket(b *testing.B) {
 	for _, n := range []int{1000, 5000, 10000} {
-		b.Run(fmt.Sprintf("subscribers=%d", n), func(b *testing.B) { benchFanout(b, n) })
+		b.Run(fmt.Sprintf("subscribers=%d", n), func(b *testing.B) {
+			f := startFanout(b, n)
+			stop := f.profileCPU(b, os.Getenv("FANOUT_CPU_PROFILE"))
+			for b.Loop() {
+				f.publish(b)
+			}
+			b.StopTimer()
+			stop()
+			res := f.result(b)
+			b.Logf("%d subscribers: slowest delivery of each event: %s", n, strings.Join(res.worst, " "))
+			res.report(b)
+		})
+	}
+}
+
+// BenchmarkFanoutWebSocketBurst is BenchmarkFanoutWebSocket with each iteration a burst
+// of 5 webhooks posted back to back (latency of each event from its own POST), so that
+// a connection often has several events to write at once:
+// go test -run '^$' -bench 'BenchmarkFanoutWebSocketBurst' -benchtime 10x .
+func BenchmarkFanoutWebSocketBurst(b *testing.B) {
+	const burst = 5
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("subscribers=%d", n), func(b *testing.B) {
+			f := startFanout(b, n)
+			stop := f.profileCPU(b, os.Getenv("FANOUT_CPU_PROFILE"))
+			for b.Loop() {
+				f.publishBurst(b, burst)
+			}
+			b.StopTimer()
+			stop()
+			f.result(b).report(b)
+		})
 	}
 }
 
@@ -74,6 +108,22 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// writeSyscalls is how many write syscalls this process has made (syscw of
+// /proc/self/io, every thread), 0 where /proc is missing.
+func writeSyscalls() uint64 {
+	raw, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(raw), "\n") {
+		if rest, ok := strings.CutPrefix(line, "syscw:"); ok {
+			n, _ := strconv.ParseUint(strings.TrimSpace(rest), 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // serverFootprint is what the gateway process holds.
@@ -114,14 +164,47 @@ func gaugeValue(t testing.TB, h *harness) int {
 	return int(m.GetGauge().GetValue())
 }
 
-func benchFanout(b *testing.B, n int) {
-	if got, err := raiseFileLimit(uint64(n) + 200); err != nil || got < uint64(n)+200 {
-		b.Skipf("needs RLIMIT_NOFILE >= %d in each process (gateway, clients); have %d (%v)", n+200, got, err)
+// fanoutFileLimit makes room for n sockets (and some) in this process, or says why it
+// cannot.
+func fanoutFileLimit(n int) error {
+	want := uint64(n) + 200
+	got, err := raiseFileLimit(want)
+	if err != nil || got < want {
+		return fmt.Errorf("needs RLIMIT_NOFILE >= %d in each process (gateway, clients); have %d (%v)", want, got, err)
 	}
-	h := newHarness(b)
-	org := h.orgs[0]
-	sess := h.openSession(b)
-	idle := measureFootprint()
+	return nil
+}
+
+// fanoutRun is a gateway (with its simulator) and n WebSocket clients in a child
+// process, all subscribed to fanoutQuery; publish sends one webhook and waits until every
+// client has its event. It is the measurement BenchmarkFanoutWebSocket and the bench
+// command's table share.
+type fanoutRun struct {
+	n      int
+	h      *harness
+	orgID  string
+	sess   sessionInfo
+	stdin  io.Writer
+	lines  <-chan string
+	events int
+	worst  []string      // the slowest delivery of each event
+	cpu    time.Duration // the gateway process's CPU time during the deliveries
+	writes uint64        // and its write syscalls
+
+	idle, subscribed serverFootprint
+}
+
+// startFanout starts the gateway and the client process and returns once the gateway
+// counts n active subscriptions. It skips tb when the file limit cannot hold n sockets.
+// Everything ends with tb (its cleanups).
+func startFanout(tb testing.TB, n int) *fanoutRun {
+	tb.Helper()
+	if err := fanoutFileLimit(n); err != nil {
+		tb.Skip(err.Error())
+	}
+	h := newHarness(tb)
+	f := &fanoutRun{n: n, h: h, orgID: h.orgs[0].ID, sess: h.openSession(tb)}
+	f.idle = measureFootprint()
 
 	child := exec.Command(os.Args[0], "-test.run=^TestFanoutClientProcess$", "-test.bench=^$", "-test.timeout=0")
 	child.Env = append(os.Environ(),
@@ -130,10 +213,10 @@ func benchFanout(b *testing.B, n int) {
 		"FANOUT_CLIENT_QUERY="+fanoutQuery)
 	child.Stderr = os.Stderr
 	stdin, err := child.StdinPipe()
-	require.NoError(b, err)
+	require.NoError(tb, err)
 	stdout, err := child.StdoutPipe()
-	require.NoError(b, err)
-	require.NoError(b, child.Start())
+	require.NoError(tb, err)
+	require.NoError(tb, child.Start())
 	lines := make(chan string, 64)
 	go func() {
 		defer close(lines)
@@ -144,7 +227,9 @@ func benchFanout(b *testing.B, n int) {
 			}
 		}
 	}()
-	defer func() {
+	// Registered after the harness's cleanups, so it runs before them: the clients
+	// leave before the gateway closes.
+	tb.Cleanup(func() {
 		_, _ = io.WriteString(stdin, "quit\n")
 		_ = stdin.Close()
 		done := make(chan error, 1)
@@ -155,79 +240,145 @@ func benchFanout(b *testing.B, n int) {
 			_ = child.Process.Kill()
 			<-done
 		}
-	}()
-	expect := func(prefix string, within time.Duration) string {
-		b.Helper()
-		select {
-		case l, ok := <-lines:
-			require.True(b, ok, "client process ended")
-			require.True(b, strings.HasPrefix(l, prefix), "client process said %q, want %q", l, prefix)
-			return l
-		case <-time.After(within):
-			b.Fatalf("client process: no %q within %s", prefix, within)
-			return ""
-		}
-	}
-	expect("ready", 5*time.Minute)
+	})
+	f.stdin, f.lines = stdin, lines
+
+	f.expect(tb, "ready", 5*time.Minute)
 	deadline := time.Now().Add(time.Minute)
-	for gaugeValue(b, h) != n {
-		require.True(b, time.Now().Before(deadline), "gateway_subscriptions_active is %d, want %d", gaugeValue(b, h), n)
-		time.Sleep(10 * time.Millisecond)
+	for gaugeValue(tb, h) != n {
+		require.True(tb, time.Now().Before(deadline), "gateway_subscriptions_active is %d, want %d", gaugeValue(tb, h), n)
+		time.Sleep(10 * time.Millisecond) // polling a gauge with a deadline: nothing to wait on
 	}
-	subscribed := measureFootprint()
+	f.subscribed = measureFootprint()
 	if path := os.Getenv("FANOUT_HEAP_PROFILE"); path != "" { // where the per-connection bytes go
-		f, err := os.Create(path)
-		require.NoError(b, err)
-		require.NoError(b, pprof.WriteHeapProfile(f))
-		require.NoError(b, f.Close())
+		w, err := os.Create(path)
+		require.NoError(tb, err)
+		require.NoError(tb, pprof.WriteHeapProfile(w))
+		require.NoError(tb, w.Close())
 	}
-	perConn := func(a, b uint64) float64 { return (float64(b) - float64(a)) / float64(n) }
-
 	h.resetCalls()
-	if path := os.Getenv("FANOUT_CPU_PROFILE"); path != "" { // the fan-out alone, without the connection set-up
-		f, err := os.Create(path)
-		require.NoError(b, err)
-		require.NoError(b, pprof.StartCPUProfile(f))
-		defer f.Close()
-		defer pprof.StopCPUProfile()
-	}
-	cpu0 := processCPU()
-	events := 0
-	var worst []string // the slowest delivery of each event
-	for b.Loop() {
-		require.Less(b, events, fanoutMaxEvents, "iterations are bounded; use -benchtime Nx")
-		body := registrationDelivery(org.ID, fmt.Sprint("p-fanout-", events), fmt.Sprintf("fan%d@example.com", events), sess.Event.LivestormID, sess.LivestormID)
-		_, err := fmt.Fprintf(stdin, "pub %d %d\n", events, time.Now().UnixNano())
-		require.NoError(b, err)
-		if status := postWebhook(b, h.gw.URL, sign(body, time.Now())); status != 202 {
-			b.Fatalf("webhook answered %d", status)
-		}
-		done := expect(fmt.Sprintf("done %d ", events), 60*time.Second)
-		worst = append(worst, strings.Fields(done)[2])
-		events++
-	}
-	b.StopTimer()
-	serverCPU := processCPU() - cpu0
-	b.Logf("%d subscribers: slowest delivery of each event: %s", n, strings.Join(worst, " "))
-	calls := h.upstreamCalls()
-	_, err = io.WriteString(stdin, "stats\n")
-	require.NoError(b, err)
-	var st fanoutStats
-	require.NoError(b, json.Unmarshal([]byte(strings.TrimPrefix(expect("stats ", 30*time.Second), "stats ")), &st))
-	require.Zero(b, st.Errors, "events carrying errors")
-	require.Equal(b, events*n, st.Count, "deliveries")
+	return f
+}
 
-	ms := func(ns int64) float64 { return float64(ns) / 1e6 }
-	b.ReportMetric(ms(st.P50), "p50-ms")
-	b.ReportMetric(ms(st.P99), "p99-ms")
-	b.ReportMetric(ms(st.Max), "max-ms")
-	b.ReportMetric(float64(subscribed.goroutines-idle.goroutines)/float64(n), "goroutines/conn")
-	b.ReportMetric(perConn(idle.heap, subscribed.heap), "heap-B/conn")
-	b.ReportMetric(perConn(idle.stack, subscribed.stack), "stack-B/conn")
-	b.ReportMetric(perConn(idle.rss, subscribed.rss), "rss-B/conn")
-	b.ReportMetric(float64(calls)/float64(events), "upstream-calls/event")
-	b.ReportMetric(serverCPU.Seconds()*1e3/float64(events), "gateway-cpu-ms/event")
-	b.ReportMetric(float64(st.CPUNanos)/1e6/float64(events), "clients-cpu-ms/event")
+// expect returns the client process's next line, which must start with prefix.
+func (f *fanoutRun) expect(tb testing.TB, prefix string, within time.Duration) string {
+	tb.Helper()
+	select {
+	case l, ok := <-f.lines:
+		require.True(tb, ok, "client process ended")
+		require.True(tb, strings.HasPrefix(l, prefix), "client process said %q, want %q", l, prefix)
+		return l
+	case <-time.After(within):
+		tb.Fatalf("client process: no %q within %s", prefix, within)
+		return ""
+	}
+}
+
+// profileCPU starts a CPU profile of this process written to path (nothing when path is
+// empty) and returns what stops it.
+func (f *fanoutRun) profileCPU(tb testing.TB, path string) (stop func()) {
+	tb.Helper()
+	if path == "" {
+		return func() {}
+	}
+	w, err := os.Create(path)
+	require.NoError(tb, err)
+	require.NoError(tb, pprof.StartCPUProfile(w))
+	return func() {
+		pprof.StopCPUProfile()
+		require.NoError(tb, w.Close())
+	}
+}
+
+// publish posts one people.registered webhook and waits until every client read its
+// event (at most a minute).
+func (f *fanoutRun) publish(tb testing.TB) { f.publishBurst(tb, 1) }
+
+// publishBurst posts k webhooks back to back, then waits until every client read the k
+// events (at most a minute each): a burst of registrations, as an announcement brings.
+func (f *fanoutRun) publishBurst(tb testing.TB, k int) {
+	tb.Helper()
+	require.LessOrEqual(tb, f.events+k, fanoutMaxEvents, "events are bounded")
+	cpu0, writes0 := processCPU(), writeSyscalls()
+	for i := f.events; i < f.events+k; i++ {
+		body := registrationDelivery(f.orgID, fmt.Sprint("p-fanout-", i), fmt.Sprintf("fan%d@example.com", i), f.sess.Event.LivestormID, f.sess.LivestormID)
+		_, err := fmt.Fprintf(f.stdin, "pub %d %d\n", i, time.Now().UnixNano())
+		require.NoError(tb, err)
+		if status := postWebhook(tb, f.h.gw.URL, sign(body, time.Now())); status != 202 {
+			tb.Fatalf("webhook answered %d", status)
+		}
+	}
+	// The events of a burst may complete in any order.
+	pending := map[string]bool{}
+	for i := f.events; i < f.events+k; i++ {
+		pending[strconv.Itoa(i)] = true
+	}
+	for len(pending) > 0 {
+		done := strings.Fields(f.expect(tb, "done ", 60*time.Second))
+		require.Len(tb, done, 3, "client process said %q", done)
+		require.True(tb, pending[done[1]], "client process finished event %s, not one of this burst", done[1])
+		delete(pending, done[1])
+		f.worst = append(f.worst, done[2])
+	}
+	f.cpu += processCPU() - cpu0
+	f.writes += writeSyscalls() - writes0
+	f.events += k
+}
+
+// fanoutResult is what a fanoutRun measured.
+type fanoutResult struct {
+	n, events     int
+	p50, p99, max time.Duration
+	// Per connection, in the gateway's process, subscribed minus idle, after GC.
+	goroutines, heap, stack, rss float64
+	callsPerEvent                float64
+	gatewayCPU, clientsCPU       time.Duration // per event
+	writesPerEvent               float64       // the gateway process's write syscalls
+	worst                        []string
+}
+
+// result collects the deliveries' latencies from the client process and checks that
+// every client got every event, without errors.
+func (f *fanoutRun) result(tb testing.TB) fanoutResult {
+	tb.Helper()
+	require.Positive(tb, f.events, "publish at least one event")
+	calls := f.h.upstreamCalls()
+	_, err := io.WriteString(f.stdin, "stats\n")
+	require.NoError(tb, err)
+	var st fanoutStats
+	require.NoError(tb, json.Unmarshal([]byte(strings.TrimPrefix(f.expect(tb, "stats ", 30*time.Second), "stats ")), &st))
+	require.Zero(tb, st.Errors, "events carrying errors")
+	require.Equal(tb, f.events*f.n, st.Count, "deliveries")
+	perConn := func(a, b uint64) float64 { return (float64(b) - float64(a)) / float64(f.n) }
+	return fanoutResult{
+		n: f.n, events: f.events,
+		p50: time.Duration(st.P50), p99: time.Duration(st.P99), max: time.Duration(st.Max),
+		goroutines:     float64(f.subscribed.goroutines-f.idle.goroutines) / float64(f.n),
+		heap:           perConn(f.idle.heap, f.subscribed.heap),
+		stack:          perConn(f.idle.stack, f.subscribed.stack),
+		rss:            perConn(f.idle.rss, f.subscribed.rss),
+		callsPerEvent:  float64(calls) / float64(f.events),
+		gatewayCPU:     f.cpu / time.Duration(f.events),
+		clientsCPU:     time.Duration(st.CPUNanos) / time.Duration(f.events),
+		writesPerEvent: float64(f.writes) / float64(f.events),
+		worst:          f.worst,
+	}
+}
+
+// report reports r as the benchmark's metrics.
+func (r fanoutResult) report(b *testing.B) {
+	ms := func(d time.Duration) float64 { return float64(d) / 1e6 }
+	b.ReportMetric(ms(r.p50), "p50-ms")
+	b.ReportMetric(ms(r.p99), "p99-ms")
+	b.ReportMetric(ms(r.max), "max-ms")
+	b.ReportMetric(r.goroutines, "goroutines/conn")
+	b.ReportMetric(r.heap, "heap-B/conn")
+	b.ReportMetric(r.stack, "stack-B/conn")
+	b.ReportMetric(r.rss, "rss-B/conn")
+	b.ReportMetric(r.callsPerEvent, "upstream-calls/event")
+	b.ReportMetric(ms(r.gatewayCPU), "gateway-cpu-ms/event")
+	b.ReportMetric(ms(r.clientsCPU), "clients-cpu-ms/event")
+	b.ReportMetric(r.writesPerEvent, "write-syscalls/event")
 	b.ReportMetric(0, "ns/op") // latency is what matters; ns/op includes the wait for the slowest client
 }
 

@@ -71,3 +71,32 @@ func TestTable(t *testing.T) {
 	assert.Equal(t, "\nT\n\n| a | b |\n|---|---|\n| 1 | – |\n\nn 2\n", buf.String())
 	assert.True(t, strings.HasSuffix(Ms(1500*time.Microsecond), "1.50 ms"))
 }
+
+func TestParseCounts(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []int
+		err  bool
+	}{
+		{in: "1000,5000,10000", want: []int{1000, 5000, 10000}},
+		{in: " 10_000 , 1 ", want: []int{10000, 1}},
+		{in: "", want: nil},
+		{in: "0", want: nil},
+		{in: "none", want: nil},
+		{in: "1000,0", err: true},
+		{in: "-5", err: true},
+		{in: "20001", err: true},
+		{in: "1,x", err: true},
+		{in: "1,2,3,4,5,6,7,8,9,10,11", err: true},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := ParseCounts(tc.in, 20_000)
+			if tc.err {
+				require.Error(t, err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}

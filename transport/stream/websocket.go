@@ -46,9 +46,10 @@ const (
 // reader (which handles client messages and starts operations). Writing is done by a
 // second goroutine started only while there is something to write (queued control
 // messages, the events the hub queued for the connection's subscriptions, a keep-alive)
-// and ending once it is written; keep-alives are timers, not goroutines. The HTTP handler
-// returns once the socket is upgraded, so net/http's deep request stack is not kept, and
-// the socket keeps smaller buffers than net/http's (see leanHijacker).
+// and ending once it is written, in one write syscall (see batchWriter); keep-alives are
+// timers, not goroutines. The HTTP handler returns once the socket is upgraded, so
+// net/http's deep request stack is not kept, and the socket keeps smaller buffers than
+// net/http's (see leanHijacker).
 type WebSocket struct {
 	o Options
 }
@@ -65,7 +66,8 @@ func (t *WebSocket) Supports(r *http.Request) bool {
 
 // Do upgrades the connection and serves it until it closes.
 func (t *WebSocket) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	ws, err := coderws.Accept(leanHijacker{w}, r, &coderws.AcceptOptions{
+	hj := &leanHijacker{ResponseWriter: w}
+	ws, err := coderws.Accept(hj, r, &coderws.AcceptOptions{
 		Subprotocols:    []string{SubprotocolTransportWS, SubprotocolGraphQLWS},
 		OriginPatterns:  t.o.OriginPatterns,
 		CompressionMode: coderws.CompressionDisabled, // a deflate context per socket costs more than idle sockets may
@@ -84,7 +86,7 @@ func (t *WebSocket) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 	c := &wsConn{
 		o: &t.o, exec: exec, ws: ws, legacy: legacy,
 		life: life, cancel: cancel, opsCtx: life,
-		out: newOutbox(wsFraming{legacy: legacy}),
+		out: newOutbox(wsFraming{legacy: legacy}), batch: hj.batch,
 	}
 	c.out.kick = c.kick
 	c.lastSeen.Store(time.Now().UnixNano())
@@ -96,21 +98,26 @@ func (t *WebSocket) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 	go c.readLoop()
 }
 
-// Buffer sizes of a hijacked socket: clients send small messages (pongs, subscribe
-// messages of a few hundred bytes), so the read buffer can be small; the write buffer
-// holds a whole typical event so each event is one write.
+// Buffer sizes of a hijacked socket, kept for as long as it is open: clients send small
+// messages (pongs, subscribe messages of a few hundred bytes), so the read buffer can be
+// small; the write buffer can be smaller still, because what the writer flushes is
+// gathered by batchWriter into one write per drain, however many times it fills.
 const (
 	readBufferSize  = 1 << 10
-	writeBufferSize = 4 << 10
+	writeBufferSize = 512
 )
 
 // leanHijacker hands coder/websocket the socket with a 1 KiB read buffer instead of
-// net/http's 4 KiB one (whatever net/http had buffered is kept).
-type leanHijacker struct{ http.ResponseWriter }
+// net/http's 4 KiB one (whatever net/http had buffered is kept), and a 512 B write buffer
+// over a batchWriter instead of net/http's 4 KiB one over the socket.
+type leanHijacker struct {
+	http.ResponseWriter
+	batch *batchWriter // set by Hijack
+}
 
-func (w leanHijacker) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w *leanHijacker) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-func (w leanHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+func (w *leanHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
 	if err != nil {
 		return nil, nil, err
@@ -130,7 +137,8 @@ func (w leanHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 			return nil, nil, err
 		}
 	}
-	return conn, bufio.NewReadWriter(br, bufio.NewWriterSize(conn, writeBufferSize)), nil
+	w.batch = &batchWriter{conn: conn}
+	return conn, bufio.NewReadWriter(br, bufio.NewWriterSize(w.batch, writeBufferSize)), nil
 }
 
 // wsConn is one WebSocket connection.
@@ -140,6 +148,7 @@ type wsConn struct {
 	ws     *coderws.Conn
 	legacy bool
 	out    *outbox
+	batch  *batchWriter // under ws: the writer holds what it writes during a drain
 
 	// life ends with the connection: the writer, single-result operations and the
 	// contexts InitFunc derived all end with it.
@@ -434,13 +443,19 @@ func (c *wsConn) kick() {
 }
 
 // flush is the writer: it writes what the outbox holds (and a due keep-alive) until
-// nothing is left, then ends. Only one runs at a time (writing).
+// nothing is left, then ends. Only one runs at a time (writing). Each round is one write
+// syscall: what the round writes is held, then released at once (batchWriter), before
+// a close handshake, which must reach the peer to be answered.
 func (c *wsConn) flush() {
 	for {
 		c.writeTimer.Reset(writeTimeout)
+		c.batch.hold()
 		ok, closing := c.out.drain(c.write)
 		if ok && c.keepAliveDue.Swap(false) {
 			ok = c.write(c.keepAliveMessage())
+		}
+		if err := c.batch.release(); err != nil {
+			ok = false
 		}
 		c.writeTimer.Stop()
 		switch {

@@ -19,7 +19,7 @@ import (
 func TestLeanHijackerKeepsWhatNetHTTPBuffered(t *testing.T) {
 	got := make(chan string, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		conn, brw, err := leanHijacker{w}.Hijack()
+		conn, brw, err := (&leanHijacker{ResponseWriter: w}).Hijack()
 		if err != nil {
 			got <- "hijack: " + err.Error()
 			return

@@ -5,9 +5,13 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/livestorm-gateway/gateway/livestormsim"
+	"github.com/livestorm-gateway/gateway/tenant"
 )
 
 type eventIDs struct {
@@ -122,4 +126,30 @@ func TestNoCredential(t *testing.T) {
 		r := h.query(t, `{ events(first: 1) { totalCount } }`, nil, "Authorization", "Bearer "+h.orgs[0].OAuthToken)
 		require.Empty(t, r.Errors)
 	})
+}
+
+// TestServerTokenIsReverifiedEverySixHours: in server-token mode the operator's token is
+// shown to Livestorm once per serverCredentialTTL (6 h), not per the 15 minutes callers'
+// forwarded credentials get: 120 /ping a month instead of 2,880.
+func TestServerTokenIsReverifiedEverySixHours(t *testing.T) {
+	h := newHarness(t)
+	start := time.Now()
+	now := start
+	opts := tenantOptions(Config{})
+	opts.Now = func() time.Time { return now }
+	r := tenant.NewResolver(h.deps.Client, opts)
+	pings := func() int {
+		return h.sim.CountRequests(func(rec livestormsim.RequestRecord) bool { return rec.Route == "/ping" })
+	}
+	h.resetCalls()
+	for _, after := range []time.Duration{0, time.Hour, 5*time.Hour + 59*time.Minute} {
+		now = start.Add(after)
+		_, err := r.Resolve(t.Context(), h.deps.ServerCredential)
+		require.NoError(t, err)
+	}
+	assert.Equal(t, 1, pings(), "verified once within six hours")
+	now = start.Add(6*time.Hour + time.Minute) // past 6 h since the verification
+	_, err := r.Resolve(t.Context(), h.deps.ServerCredential)
+	require.NoError(t, err)
+	assert.Equal(t, 2, pings(), "verified again once six hours have passed")
 }

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,46 +45,24 @@ type callerIdentity struct {
 // the gateway uses authCaller).
 type CallerInfo func(ctx context.Context) callerIdentity
 
+// unidentified is the caller of a request package auth has not resolved yet: a WebSocket
+// upgrade, whose caller comes with its connection_init.
+const unidentified = "unidentified"
+
 // authCaller is the caller package auth resolved for the request (JWT subject, API-key
-// name or client IP, with its role); a request that reached the limits without one (none
-// should) is an anonymous public caller named by its connection's address.
+// name or client IP, with its role; the client IP as TRUSTED_PROXIES says). A request
+// that reached the limits without one (none does: the credentials middleware runs first)
+// fails closed, as one public caller.
 func authCaller(ctx context.Context) callerIdentity {
 	c, ok := auth.CallerFrom(ctx)
 	if !ok {
-		return anonymousCaller(rolePublic)(ctx)
+		return callerIdentity{ID: unidentified, Role: rolePublic}
 	}
 	id := callerIdentity{ID: c.ID, Role: c.Role.String()}
 	if c.IP.IsValid() {
 		id.IP = c.IP.String()
 	}
 	return id
-}
-
-// anonymousCaller identifies callers by the connection's client IP, all with role.
-func anonymousCaller(role string) CallerInfo {
-	return func(ctx context.Context) callerIdentity {
-		ip := clientIP(ctx)
-		return callerIdentity{ID: "ip:" + ip, Role: role, IP: ip}
-	}
-}
-
-type clientIPKey struct{}
-
-func withClientIP(ctx context.Context, ip string) context.Context {
-	return context.WithValue(ctx, clientIPKey{}, ip)
-}
-
-// clientIP is the address of the connection that sent ctx's request.
-func clientIP(ctx context.Context) string {
-	ip, _ := ctx.Value(clientIPKey{}).(string)
-	return ip
-}
-
-func remoteHost(addr string) string {
-	if host, _, err := net.SplitHostPort(addr); err == nil {
-		return host
-	}
-	return addr
 }
 
 // limits holds the per-caller state of one gateway and applies every limit.
@@ -100,6 +78,8 @@ type limits struct {
 	logger  *slog.Logger
 	ops     context.Context
 
+	trusted []netip.Prefix // TRUSTED_PROXIES, for callers auth has not named yet
+
 	quotaMu  sync.Mutex
 	quotaLow map[string]bool // workspace -> below the stale-serving threshold, for log transitions
 }
@@ -113,8 +93,15 @@ func newLimits(d Deps) *limits {
 		cfg: d.Config.Limits, caller: caller, costExt: d.Config.Limits.CostExtension || d.Demo,
 		spend: budget.NewSpend(nil), rates: budget.NewRates(nil),
 		client: d.Client, tenants: d.Tenants, metrics: d.Metrics, logger: d.Logger, ops: d.Operations,
-		quotaLow: map[string]bool{},
+		quotaLow: map[string]bool{}, trusted: d.Config.Auth.TrustedProxies,
 	}
+}
+
+// connectionCaller names a request that has no caller yet (a WebSocket upgrade) by its
+// client IP, as package auth would, so that upgrades are rated per client.
+func (l *limits) connectionCaller(r *http.Request) callerIdentity {
+	ip := auth.ClientIP(r.RemoteAddr, strings.Join(r.Header.Values("X-Forwarded-For"), ","), l.trusted).String()
+	return callerIdentity{ID: "ip:" + ip, Role: rolePublic, IP: ip}
 }
 
 // use installs the document limits, the cost limit and the per-operation budget,
@@ -180,12 +167,15 @@ func formatRate(r float64) string { return strconv.FormatFloat(r, 'f', -1, 64) }
 type requestChargedKey struct{}
 
 // middleware applies the request rate to every HTTP request (429 with Retry-After), and
-// prepares what the operation limits need: the client IP, the HTTP status of refusals
-// found inside gqlgen, and the end of in-flight operations at shutdown.
+// prepares what the operation limits need: the HTTP status of refusals found inside
+// gqlgen, and the end of in-flight operations at shutdown.
 func (l *limits) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := withClientIP(r.Context(), remoteHost(r.RemoteAddr))
+		ctx := r.Context()
 		c := l.caller(ctx)
+		if c.ID == unidentified {
+			c = l.connectionCaller(r)
+		}
 		if wait, ok := l.allowRequest(c); !ok {
 			l.metrics.CostRejected.WithLabelValues("rate_limit").Inc()
 			writeRefusal(w, http.StatusTooManyRequests, l.rateRefusal(c, wait))
@@ -451,10 +441,13 @@ func verificationLimit(rates *budget.Rates, lim rateLimit) func(context.Context)
 		return nil
 	}
 	return func(ctx context.Context) error {
-		ip := clientIP(ctx)
-		if ip == "" {
+		// The caller's address as package auth named it (behind TRUSTED_PROXIES, the
+		// client's, not the load balancer's).
+		c, _ := auth.CallerFrom(ctx)
+		if !c.IP.IsValid() {
 			return nil
 		}
+		ip := c.IP.String()
 		if wait, ok := rates.Allow("verify:"+ip, lim.PerSecond, lim.Burst); !ok {
 			return &graph.LimitError{Code: graph.CodeRateLimited, RetryAfter: wait,
 				Message: "too many new Livestorm credentials from this address; retry later"}

@@ -213,6 +213,20 @@ func (c *Cache) lru(resource string) *simplelru.LRU[string, *entry] {
 
 func scopedTag(scope, tag string) string { return scope + "\x00" + tag }
 
+// index records that the entry k of resource (or a stored response) carries tags in
+// scope, so an invalidation of any of them finds it; c.mu must be held.
+func (c *Cache) index(scope, k, resource string, tags []string) {
+	for _, t := range tags {
+		st := scopedTag(scope, t)
+		set := c.tagIndex[st]
+		if set == nil {
+			set = make(map[string]string)
+			c.tagIndex[st] = set
+		}
+		set[k] = resource
+	}
+}
+
 // unindex drops an entry from the tag index; c.mu must be held (the LRU calls it from
 // Add/Remove, which only ever run under c.mu).
 func (c *Cache) unindex(key string, e *entry) {
@@ -308,15 +322,7 @@ func (c *Cache) setLocked(key Key, value any, tags []string, ttl ...time.Duratio
 	}
 	e := &entry{value: value, expires: c.opts.Now().Add(life), scope: key.Scope, tags: tags}
 	l.Add(k, e)
-	for _, t := range tags {
-		st := scopedTag(key.Scope, t)
-		set := c.tagIndex[st]
-		if set == nil {
-			set = make(map[string]string)
-			c.tagIndex[st] = set
-		}
-		set[k] = key.Resource
-	}
+	c.index(key.Scope, k, key.Resource, tags)
 }
 
 // Delete removes one entry.

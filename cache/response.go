@@ -153,15 +153,7 @@ func (c *Cache) StoreResponse(key ResponseKey, r *Response, reads *Reads) string
 	s.lru.Remove(id) // an older copy, with its tags
 	s.lru.Add(id, e)
 	s.bytes += size
-	for _, t := range tags {
-		st := scopedTag(key.Scope, t)
-		set := c.tagIndex[st]
-		if set == nil {
-			set = make(map[string]string)
-			c.tagIndex[st] = set
-		}
-		set[id] = responseResource
-	}
+	c.index(key.Scope, id, responseResource, tags)
 	for s.bytes > s.max {
 		if _, _, ok := s.lru.RemoveOldest(); !ok {
 			break

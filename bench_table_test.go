@@ -34,6 +34,7 @@ var (
 	benchHTTP     = flag.Bool("bench.http", true, "run the HTTP scenarios (query, response cache, plain server, polling)")
 	benchFanout   = flag.String("bench.fanout", "1000,5000,10000", "WebSocket subscriber counts of the fan-out scenario, comma-separated (\"\" or none: skip it)")
 	benchFanoutEv = flag.Int("bench.fanout.events", 20, "webhooks (events) published to each fan-out's subscribers")
+	benchFanoutCl = flag.String("bench.fanout.clients", fanoutClientsLean, "fan-out clients, comma-separated: lean (one epoll thread), coder (a coder/websocket goroutine per socket)")
 )
 
 // benchMaxSubscribers bounds one fan-out run (each process holds that many sockets).
@@ -93,7 +94,11 @@ func TestBenchTable(t *testing.T) {
 		})
 	}
 	if len(fanouts) > 0 {
-		benchFanoutTable(t, fanouts, *benchFanoutEv).Print(out)
+		kinds := strings.Split(*benchFanoutCl, ",")
+		for _, k := range kinds {
+			require.Contains(t, []string{fanoutClientsLean, fanoutClientsCoder}, k, "-bench.fanout.clients")
+		}
+		benchFanoutTable(t, fanouts, kinds, *benchFanoutEv).Print(out)
 	}
 	fmt.Fprintf(out, "\n%s at end\n", loadAverage())
 }
@@ -236,43 +241,51 @@ func benchHTTPTables(t *testing.T) []*load.Table {
 // benchFanoutTable measures, for each count, one gateway with that many WebSocket
 // subscribers of the same subscription receiving events webhooks (fanoutRun, the
 // measurement of BenchmarkFanoutWebSocket), each count in a subtest of its own.
-func benchFanoutTable(t *testing.T, counts []int, events int) *load.Table {
+func benchFanoutTable(t *testing.T, counts []int, kinds []string, events int) *load.Table {
 	tbl := &load.Table{
 		Title: fmt.Sprintf("Fan-out: one webhook to N WebSocket subscribers of the same subscription (graphql-transport-ws clients in a child process), %d webhooks per N", events),
-		Columns: []string{"subscribers", "delivery p50", "p99", "max", "goroutines / connection",
+		Columns: []string{"subscribers", "clients", "delivery p50", "p99", "max", "goroutines / connection",
 			"heap+stack / connection", "RSS / connection", "upstream calls / event", "gateway CPU / event", "gateway write syscalls / event", "clients' CPU / event"},
 	}
-	kb := func(b float64) string { return fmt.Sprintf("%.1f KB", b/1024) }
-	for _, n := range counts {
-		row := map[string]string{"subscribers": fmt.Sprint(n)}
-		ok := t.Run(fmt.Sprintf("fanout=%d", n), func(t *testing.T) {
-			if err := fanoutFileLimit(n); err != nil {
-				row["delivery p50"] = "skipped: " + err.Error()
-				t.Skip(err.Error())
-			}
-			runtime.GC()
-			f := startFanout(t, n)
-			for range events {
-				f.publish(t)
-			}
-			r := f.result(t)
-			row["delivery p50"], row["p99"], row["max"] = load.Ms(r.p50), load.Ms(r.p99), load.Ms(r.max)
-			row["goroutines / connection"] = fmt.Sprintf("%.2f", r.goroutines)
-			row["heap+stack / connection"] = fmt.Sprintf("%s (%s stack)", kb(r.heap), kb(r.stack))
-			row["RSS / connection"] = kb(r.rss)
-			row["upstream calls / event"] = fmt.Sprintf("%.2f", r.callsPerEvent)
-			row["gateway CPU / event"], row["clients' CPU / event"] = load.Ms(r.gatewayCPU), load.Ms(r.clientsCPU)
-			row["gateway write syscalls / event"] = fmt.Sprintf("%.0f", r.writesPerEvent)
-		})
-		if !ok {
-			row["delivery p50"] = "failed (see the test log)"
+	for _, kind := range kinds {
+		for _, n := range counts {
+			tbl.Add(benchFanoutRow(t, n, kind, events))
 		}
-		tbl.Add(row)
 	}
 	tbl.Note("Latency: from just before the webhook POST to each client's read of its event (%d × N deliveries per row). "+
 		"Per connection: the gateway process's goroutines, heap+stack (after GC) and RSS with N idle subscribers minus without, ÷ N (KB = 1,024 B). "+
-		"The clients run in a child process; both share the machine's cores.", events)
+		"The clients run in a child process and share the machine's cores with the gateway: lean = one epoll thread reading every socket, "+
+		"coder = a coder/websocket connection and reading goroutine per socket.", events)
 	return tbl
+}
+
+// benchFanoutRow is one row of the fan-out table: n subscribers, clients of kind.
+func benchFanoutRow(t *testing.T, n int, kind string, events int) map[string]string {
+	kb := func(b float64) string { return fmt.Sprintf("%.1f KB", b/1024) }
+	row := map[string]string{"subscribers": fmt.Sprint(n), "clients": kind}
+	ok := t.Run(fmt.Sprintf("fanout=%d/clients=%s", n, kind), func(t *testing.T) {
+		if err := fanoutFileLimit(n); err != nil {
+			row["delivery p50"] = "skipped: " + err.Error()
+			t.Skip(err.Error())
+		}
+		runtime.GC()
+		f := startFanout(t, n, kind)
+		for range events {
+			f.publish(t)
+		}
+		r := f.result(t)
+		row["delivery p50"], row["p99"], row["max"] = load.Ms(r.p50), load.Ms(r.p99), load.Ms(r.max)
+		row["goroutines / connection"] = fmt.Sprintf("%.2f", r.goroutines)
+		row["heap+stack / connection"] = fmt.Sprintf("%s (%s stack)", kb(r.heap), kb(r.stack))
+		row["RSS / connection"] = kb(r.rss)
+		row["upstream calls / event"] = fmt.Sprintf("%.2f", r.callsPerEvent)
+		row["gateway CPU / event"], row["clients' CPU / event"] = load.Ms(r.gatewayCPU), load.Ms(r.clientsCPU)
+		row["gateway write syscalls / event"] = fmt.Sprintf("%.0f", r.writesPerEvent)
+	})
+	if !ok {
+		row["delivery p50"] = "failed (see the test log)"
+	}
+	return row
 }
 
 func callsOf(t benchTarget) int {

@@ -28,13 +28,19 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The fan-out benchmark: N real WebSocket clients (coder/websocket, graphql-transport-ws)
-// subscribe to the same subscription; each iteration posts one signed webhook to the
-// gateway and waits until every client has the event. The clients run in a child process
-// (this test binary re-executed as TestFanoutClientProcess) so that what the benchmark
-// process measures (goroutines, heap, RSS) is the gateway's alone, and so each process
-// needs only N file descriptors. Latency is wall-clock from just before the webhook POST
-// to each client's read of its `next` message (both processes read the same clock).
+// The fan-out benchmark: N WebSocket clients (graphql-transport-ws) subscribe to the same
+// subscription; each iteration posts one signed webhook to the gateway and waits until
+// every client has the event. The clients run in a child process (this test binary
+// re-executed as TestFanoutClientProcess) so that what the benchmark process measures
+// (goroutines, heap, RSS, CPU) is the gateway's alone, and so each process needs only N
+// file descriptors. Latency is wall-clock from just before the webhook POST to each
+// client's read of its `next` message (both processes read the same clock).
+//
+// The clients share the machine's cores with the gateway: FANOUT_CLIENTS=lean (the
+// default) reads every socket from one epoll thread (fanout_lean_linux_test.go), a few
+// microseconds of CPU per delivery; FANOUT_CLIENTS=coder gives each socket a
+// coder/websocket connection and a reading goroutine, which costs the clients about as
+// much CPU as the gateway spends.
 
 // fanoutQuery reads one field through the loaders (session, evicted by the webhook) and
 // the rest from the message: an event costs one upstream call if executed once.
@@ -50,7 +56,7 @@ const fanoutMaxEvents = 5000
 func BenchmarkFanoutWebSocket(b *testing.B) {
 	for _, n := range []int{1000, 5000, 10000} {
 		b.Run(fmt.Sprintf("subscribers=%d", n), func(b *testing.B) {
-			f := startFanout(b, n)
+			f := startFanout(b, n, fanoutClientKind())
 			stop := f.profileCPU(b, os.Getenv("FANOUT_CPU_PROFILE"))
 			for b.Loop() {
 				f.publish(b)
@@ -72,7 +78,7 @@ func BenchmarkFanoutWebSocketBurst(b *testing.B) {
 	const burst = 5
 	for _, n := range []int{1000, 10000} {
 		b.Run(fmt.Sprintf("subscribers=%d", n), func(b *testing.B) {
-			f := startFanout(b, n)
+			f := startFanout(b, n, fanoutClientKind())
 			stop := f.profileCPU(b, os.Getenv("FANOUT_CPU_PROFILE"))
 			for b.Loop() {
 				f.publishBurst(b, burst)
@@ -82,6 +88,14 @@ func BenchmarkFanoutWebSocketBurst(b *testing.B) {
 			f.result(b).report(b)
 		})
 	}
+}
+
+// fanoutClientKind is FANOUT_CLIENTS, lean by default.
+func fanoutClientKind() string {
+	if k := os.Getenv("FANOUT_CLIENTS"); k != "" {
+		return k
+	}
+	return fanoutClientsLean
 }
 
 // raiseFileLimit lifts the soft RLIMIT_NOFILE towards the hard one; it returns the new
@@ -197,8 +211,11 @@ type fanoutRun struct {
 // startFanout starts the gateway and the client process and returns once the gateway
 // counts n active subscriptions. It skips tb when the file limit cannot hold n sockets.
 // Everything ends with tb (its cleanups).
-func startFanout(tb testing.TB, n int) *fanoutRun {
+func startFanout(tb testing.TB, n int, kind string) *fanoutRun {
 	tb.Helper()
+	if kind != fanoutClientsLean && kind != fanoutClientsCoder {
+		tb.Fatalf("fan-out clients %q: want %s or %s", kind, fanoutClientsLean, fanoutClientsCoder)
+	}
 	if err := fanoutFileLimit(n); err != nil {
 		tb.Skip(err.Error())
 	}
@@ -210,6 +227,7 @@ func startFanout(tb testing.TB, n int) *fanoutRun {
 	child.Env = append(os.Environ(),
 		"FANOUT_CLIENT_URL=ws"+strings.TrimPrefix(h.gw.URL, "http")+"/graphql",
 		"FANOUT_CLIENT_N="+strconv.Itoa(n),
+		"FANOUT_CLIENT_KIND="+kind,
 		"FANOUT_CLIENT_QUERY="+fanoutQuery)
 	child.Stderr = os.Stderr
 	stdin, err := child.StdinPipe()
@@ -403,7 +421,7 @@ func TestFanoutClientProcess(t *testing.T) {
 	if got, err := raiseFileLimit(uint64(n) + 200); err != nil || got < uint64(n)+200 {
 		t.Fatalf("RLIMIT_NOFILE %d: %v", got, err)
 	}
-	require.NoError(t, runFanoutClients(url, n, os.Getenv("FANOUT_CLIENT_QUERY"), os.Stdin, os.Stdout))
+	require.NoError(t, runFanoutClients(url, n, os.Getenv("FANOUT_CLIENT_QUERY"), os.Getenv("FANOUT_CLIENT_KIND"), os.Stdin, os.Stdout))
 }
 
 type fanoutEvent struct {
@@ -431,11 +449,27 @@ func (c *fanoutClients) event(k int) *fanoutEvent {
 	return e
 }
 
-func runFanoutClients(url string, n int, query string, in io.Reader, out io.Writer) error {
+// The kinds of fan-out clients (FANOUT_CLIENTS, -bench.fanout.clients).
+const (
+	// fanoutClientsLean: one epoll thread reads every socket (fanout_lean_linux_test.go),
+	// so that the clients' CPU takes as little as it can of the cores the gateway uses.
+	fanoutClientsLean = "lean"
+	// fanoutClientsCoder: a coder/websocket connection and a reading goroutine per socket.
+	fanoutClientsCoder = "coder"
+)
+
+func runFanoutClients(url string, n int, query, kind string, in io.Reader, out io.Writer) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	c := &fanoutClients{n: n, events: map[int]*fanoutEvent{}, done: make(chan int, fanoutMaxEvents)}
 	subscribe, _ := json.Marshal(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": query}})
+	if kind == fanoutClientsLean {
+		stop, err := runLeanFanoutClients(url, n, subscribe, c)
+		if err != nil {
+			return err
+		}
+		return c.report(in, out, stop)
+	}
 	conns := make([]*coderws.Conn, n)
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 32)
@@ -467,6 +501,17 @@ func runFanoutClients(url string, n int, query string, in io.Reader, out io.Writ
 			c.read(ctx, i, conn)
 		}()
 	}
+	return c.report(in, out, func() {
+		for _, conn := range conns {
+			_ = conn.CloseNow()
+		}
+		readers.Wait()
+	})
+}
+
+// report says "ready", then answers the benchmark's commands on in (pub, stats, quit)
+// and says on out when every client has an event; stop ends the clients at quit.
+func (c *fanoutClients) report(in io.Reader, out io.Writer, stop func()) error {
 	fmt.Fprintln(out, "fanout: ready")
 	cpu0 := processCPU()
 
@@ -532,10 +577,7 @@ func runFanoutClients(url string, n int, query string, in io.Reader, out io.Writ
 				fmt.Fprintf(out, "fanout: stats %s\n", raw)
 			default: // quit
 				c.closing.Store(true)
-				for _, conn := range conns {
-					_ = conn.CloseNow()
-				}
-				readers.Wait()
+				stop()
 				return nil
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -43,19 +44,24 @@ const (
 // WebSocket serves graphql-transport-ws and the legacy graphql-ws on one route.
 //
 // An idle connection costs one goroutine whatever its number of subscriptions: its
-// reader (which handles client messages and starts operations). Writing is done by a
-// second goroutine started only while there is something to write (queued control
-// messages, the events the hub queued for the connection's subscriptions, a keep-alive)
-// and ending once it is written, in one write syscall (see batchWriter); keep-alives are
-// timers, not goroutines. The HTTP handler returns once the socket is upgraded, so
-// net/http's deep request stack is not kept, and the socket keeps smaller buffers than
-// net/http's (see leanHijacker).
+// reader (which handles client messages and starts operations). Writing is done only
+// while there is something to write (queued control messages, the events the hub queued
+// for the connection's subscriptions, a keep-alive), in one write syscall per round (see
+// batchWriter): by the transport's shared writers (writerPool), one per CPU, whose
+// writes never wait, or, when the socket cannot take everything at once, by a goroutine
+// of the connection's own, ending once it is written. Keep-alives are timers, not
+// goroutines. The HTTP handler returns once the socket is upgraded, so net/http's deep
+// request stack is not kept, and the socket keeps smaller buffers than net/http's (see
+// leanHijacker).
 type WebSocket struct {
-	o Options
+	o       Options
+	writers *writerPool
 }
 
 // NewWebSocket returns the WebSocket transport.
-func NewWebSocket(o Options) *WebSocket { return &WebSocket{o: o.withDefaults()} }
+func NewWebSocket(o Options) *WebSocket {
+	return &WebSocket{o: o.withDefaults(), writers: newWriterPool(runtime.GOMAXPROCS(0))}
+}
 
 var _ graphql.Transport = (*WebSocket)(nil)
 
@@ -86,7 +92,7 @@ func (t *WebSocket) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 	c := &wsConn{
 		o: &t.o, exec: exec, ws: ws, legacy: legacy,
 		life: life, cancel: cancel, opsCtx: life,
-		out: newOutbox(wsFraming{legacy: legacy}), batch: hj.batch,
+		out: newOutbox(wsFraming{legacy: legacy}), batch: hj.batch, writers: t.writers,
 	}
 	c.out.kick = c.kick
 	c.lastSeen.Store(time.Now().UnixNano())
@@ -137,7 +143,7 @@ func (w *leanHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 			return nil, nil, err
 		}
 	}
-	w.batch = &batchWriter{conn: conn}
+	w.batch = newBatchWriter(conn)
 	return conn, bufio.NewReadWriter(br, bufio.NewWriterSize(w.batch, writeBufferSize)), nil
 }
 
@@ -149,6 +155,9 @@ type wsConn struct {
 	legacy bool
 	out    *outbox
 	batch  *batchWriter // under ws: the writer holds what it writes during a drain
+	// writers write the connection's rounds when its socket has a file descriptor
+	// (batch.raw); otherwise each round has a goroutine of its own.
+	writers *writerPool
 
 	// life ends with the connection: the writer, single-result operations and the
 	// contexts InitFunc derived all end with it.
@@ -409,6 +418,7 @@ func (c *wsConn) subscribe(id string, payload json.RawMessage) bool {
 // closeNow closes the socket with code (from the reader or a timer: the connection is
 // being refused, nothing queued matters).
 func (c *wsConn) closeNow(code coderws.StatusCode, reason string) {
+	c.batch.seal()
 	_ = c.ws.Close(code, reason)
 }
 
@@ -435,48 +445,94 @@ func (c *wsConn) finish() {
 	c.out.closeAll()
 }
 
-// kick starts a writer unless one is running (it will see the new work).
+// kick has a round written unless one is under way (it will see the new work).
 func (c *wsConn) kick() {
 	if c.writing.CompareAndSwap(false, true) {
-		go c.flush()
+		if c.batch.raw != nil {
+			c.writers.schedule(c)
+		} else {
+			go c.flush(false, false, nil)
+		}
 	}
 }
 
-// flush is the writer: it writes what the outbox holds (and a due keep-alive) until
-// nothing is left, then ends. Only one runs at a time (writing). Each round is one write
-// syscall: what the round writes is held, then released at once (batchWriter), before
-// a close handshake, which must reach the peer to be answered.
-func (c *wsConn) flush() {
-	for {
-		c.writeTimer.Reset(writeTimeout)
-		c.batch.hold()
-		ok, closing := c.out.drain(c.write)
-		if ok && c.keepAliveDue.Swap(false) {
-			ok = c.write(c.keepAliveMessage())
+// A round writes what the outbox holds (and a due keep-alive) in one write syscall:
+// what the round writes is held, then released at once (batchWriter), before a close
+// handshake, which must reach the peer to be answered. Only one round of a connection
+// runs at a time (writing).
+
+// flushShared is a round on one of the shared writers: it never waits for the socket. A
+// round the socket cannot take at once, and the end of a connection, continue in a
+// goroutine of the connection's own (flush).
+func (c *wsConn) flushShared() {
+	c.batch.hold(true)
+	ok, closing := c.fill()
+	if ok && closing == nil {
+		done, err := c.batch.tryRelease()
+		switch {
+		case err != nil:
+			ok = false
+		case done:
+			if c.endRound(true, nil) {
+				c.writers.schedule(c) // more came meanwhile: queued behind the others
+			}
+			return
 		}
+	}
+	go c.flush(true, ok, closing)
+}
+
+// flush writes rounds until nothing is left, in a goroutine of the connection's own,
+// and may wait for the socket (at most writeTimeout per round). held: a round the
+// shared writers began is held, with ok and closing its outcome; it is released first.
+func (c *wsConn) flush(held, ok bool, closing *closeReason) {
+	for {
+		if !held {
+			c.batch.hold(false)
+			ok, closing = c.fill()
+		}
+		held = false
+		c.writeTimer.Reset(writeTimeout)
 		if err := c.batch.release(); err != nil {
 			ok = false
 		}
 		c.writeTimer.Stop()
-		switch {
-		case !ok:
-			_ = c.ws.CloseNow() // writing stays set: nothing more is written
-			return
-		case closing != nil:
-			_ = c.ws.Close(closing.code, closing.reason)
-			return
-		}
-		c.writing.Store(false)
-		if !c.out.hasWork() && !c.keepAliveDue.Load() || !c.writing.CompareAndSwap(false, true) {
+		if !c.endRound(ok, closing) {
 			return
 		}
 	}
 }
 
-// write sends one text message; false when the connection failed. A write that takes
-// longer than writeTimeout closes the connection (writeTimer).
+// fill drains the outbox, and a due keep-alive, into what the batch writer holds; false
+// when the connection failed, and the close reason once it must close.
+func (c *wsConn) fill() (ok bool, closing *closeReason) {
+	ok, closing = c.out.drain(c.write)
+	if ok && c.keepAliveDue.Swap(false) {
+		ok = c.write(c.keepAliveMessage())
+	}
+	return ok, closing
+}
+
+// endRound ends a round that was written (ok) or failed, closing the connection if it
+// must; true when another round is due and this writer claimed it (writing).
+func (c *wsConn) endRound(ok bool, closing *closeReason) bool {
+	switch {
+	case !ok:
+		_ = c.ws.CloseNow() // writing stays set: nothing more is written
+		return false
+	case closing != nil:
+		c.batch.seal()
+		_ = c.ws.Close(closing.code, closing.reason)
+		return false
+	}
+	c.writing.Store(false)
+	return (c.out.hasWork() || c.keepAliveDue.Load()) && c.writing.CompareAndSwap(false, true)
+}
+
+// write adds one text message to the round; false when the connection is closing. A
+// round that takes longer than writeTimeout to write closes the connection (writeTimer).
 func (c *wsConn) write(b []byte) bool {
-	return c.ws.Write(context.Background(), coderws.MessageText, b) == nil
+	return c.batch.frame(b) == nil
 }
 
 func (c *wsConn) keepAliveMessage() []byte {

@@ -34,7 +34,7 @@ var (
 	benchHTTP     = flag.Bool("bench.http", true, "run the HTTP scenarios (query, response cache, plain server, polling)")
 	benchFanout   = flag.String("bench.fanout", "1000,5000,10000", "WebSocket subscriber counts of the fan-out scenario, comma-separated (\"\" or none: skip it)")
 	benchFanoutEv = flag.Int("bench.fanout.events", 20, "webhooks (events) published to each fan-out's subscribers")
-	benchFanoutCl = flag.String("bench.fanout.clients", fanoutClientsLean, "fan-out clients, comma-separated: lean (one epoll thread), coder (a coder/websocket goroutine per socket)")
+	benchFanoutCl = flag.String("bench.fanout.clients", fanoutClientsLean+","+fanoutClientsCoder, "fan-out clients, comma-separated: lean (one epoll thread), coder (a coder/websocket goroutine per socket)")
 )
 
 // benchMaxSubscribers bounds one fan-out run (each process holds that many sockets).

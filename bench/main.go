@@ -7,7 +7,7 @@
 //	go run ./bench                       # every scenario, 3 s per HTTP run, 20 webhooks per fan-out
 //	go run ./bench -duration 10s -rate 1000 -workers 8
 //	go run ./bench -fanout none          # the HTTP scenarios alone (about a minute)
-//	go run ./bench -http=false -fanout 10000 -fanout-events 50
+//	go run ./bench -http=false -fanout 10000 -fanout-events 50 -fanout-clients lean
 //
 // The gateway is the repository's main package, which nothing can import, so the
 // scenarios live in its tests (TestBenchTable in bench_table_test.go): this command runs
@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"time"
 
 	"github.com/livestorm-gateway/gateway/bench/load"
@@ -34,6 +35,7 @@ func main() {
 	httpRows := flag.Bool("http", true, "run the HTTP scenarios (event page, response cache, plain server, polling)")
 	fanout := flag.String("fanout", "1000,5000,10000", `WebSocket subscriber counts of the fan-out scenario, comma-separated; "none" skips it`)
 	fanoutEvents := flag.Int("fanout-events", 20, "webhooks published to each fan-out's subscribers")
+	fanoutClients := flag.String("fanout-clients", "lean,coder", "fan-out clients, comma-separated: lean (one epoll thread reads every socket), coder (a coder/websocket connection and goroutine per socket)")
 	flag.Parse()
 	if *duration <= 0 || *duration > 5*time.Minute || *rate <= 0 || *rate > 20_000 || *workers <= 0 || *workers > 512 || *maxReq <= 0 || *rounds <= 0 || *rounds > 20 ||
 		*fanoutEvents <= 0 || *fanoutEvents > 1000 {
@@ -44,11 +46,18 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench: -fanout:", err)
 		os.Exit(2)
 	}
+	for _, k := range strings.Split(*fanoutClients, ",") {
+		if k != "lean" && k != "coder" {
+			fmt.Fprintf(os.Stderr, "bench: -fanout-clients: %q is neither lean nor coder\n", k)
+			os.Exit(2)
+		}
+	}
 	cmd := exec.Command("go", "test", "-run", "^TestBenchTable$", "-v", "-count=1", "-timeout=30m", ".",
 		"-args", "-bench.table",
 		"-bench.duration="+duration.String(), fmt.Sprintf("-bench.rate=%d", *rate),
 		fmt.Sprintf("-bench.workers=%d", *workers), fmt.Sprintf("-bench.max=%d", *maxReq), fmt.Sprintf("-bench.rounds=%d", *rounds),
-		fmt.Sprintf("-bench.http=%t", *httpRows), "-bench.fanout="+*fanout, fmt.Sprintf("-bench.fanout.events=%d", *fanoutEvents))
+		fmt.Sprintf("-bench.http=%t", *httpRows), "-bench.fanout="+*fanout, fmt.Sprintf("-bench.fanout.events=%d", *fanoutEvents),
+		"-bench.fanout.clients="+*fanoutClients)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)

@@ -9,9 +9,10 @@
 // the same serialized bytes; a transport only frames them for its protocol. Queries and
 // mutations sent over a stream run through the executor directly.
 //
-// The transports are built to hold many idle subscribers cheaply: a WebSocket costs two
-// goroutines (a reader and a writer), SSE and multipart streams the request's own
-// goroutine, and none of them a goroutine per subscription.
+// The transports are built to hold many idle subscribers cheaply: an idle WebSocket costs
+// one goroutine (its reader; its writes are made by writers shared by every connection,
+// see writerPool), SSE and multipart streams the request's own goroutine, and none of
+// them a goroutine per subscription.
 package stream
 
 import (

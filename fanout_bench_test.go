@@ -25,6 +25,7 @@ import (
 
 	coderws "github.com/coder/websocket"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -655,5 +656,32 @@ func (c *fanoutClients) read(ctx context.Context, i int, conn *coderws.Conn) {
 		case bytes.Contains(msg, []byte(`"type":"ping"`)):
 			_ = conn.Write(ctx, coderws.MessageText, []byte(`{"type":"pong"}`))
 		}
+	}
+}
+
+// TestFanoutMeasurement runs the fan-out benchmark's measurement small (50 subscribers,
+// 3 webhooks) with each kind of client, so that the instrument the README's figures come
+// from is checked on every test run: every client gets every event, without errors, for
+// one upstream call per event and at least one write per socket.
+func TestFanoutMeasurement(t *testing.T) {
+	for _, kind := range []string{fanoutClientsLean, fanoutClientsCoder} {
+		t.Run(kind, func(t *testing.T) {
+			if kind == fanoutClientsLean && runtime.GOOS != "linux" {
+				t.Skip("the lean clients need epoll")
+			}
+			const n, events = 50, 3
+			f := startFanout(t, n, kind)
+			for range events {
+				f.publish(t)
+			}
+			r := f.result(t) // requires n × events deliveries and no errors
+			assert.Equal(t, events, r.events)
+			assert.Positive(t, r.p50)
+			assert.LessOrEqual(t, r.p50, r.p99)
+			assert.LessOrEqual(t, r.p99, r.max)
+			assert.InDelta(t, 1, r.callsPerEvent, 0.01, "one upstream call per event")
+			assert.GreaterOrEqual(t, r.writesPerEvent, float64(n), "a write per socket at least")
+			assert.InDelta(t, 1, r.goroutines, 0.2, "one goroutine per idle connection")
+		})
 	}
 }

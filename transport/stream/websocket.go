@@ -487,12 +487,12 @@ func (c *wsConn) flushShared() {
 // shared writers began is held, with ok and closing its outcome; it is released first.
 func (c *wsConn) flush(held, ok bool, closing *closeReason) {
 	for {
+		c.writeTimer.Reset(writeTimeout) // filling may write too, past batchMax
 		if !held {
 			c.batch.hold(false)
 			ok, closing = c.fill()
 		}
 		held = false
-		c.writeTimer.Reset(writeTimeout)
 		if err := c.batch.release(); err != nil {
 			ok = false
 		}

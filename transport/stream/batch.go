@@ -57,8 +57,12 @@ const batchMax = 64 << 10
 // none.
 var batchBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 2<<10); return &b }}
 
-// errSealed is what frame returns once the connection is closing.
-var errSealed = errors.New("the connection is closing")
+var (
+	// errSealed is what frame returns once the connection is closing.
+	errSealed = errors.New("the connection is closing")
+	// errNotHolding is what frame returns outside a round (a bug, not a panic).
+	errNotHolding = errors.New("a data frame outside a writer's round")
+)
 
 // Write sends p, or keeps it while holding.
 func (w *batchWriter) Write(p []byte) (int, error) {
@@ -102,6 +106,9 @@ func (w *batchWriter) frame(payload []byte) error {
 	defer w.mu.Unlock()
 	if w.sealed {
 		return errSealed
+	}
+	if w.held == nil {
+		return errNotHolding
 	}
 	if err := w.makeRoom(n + len(payload)); err != nil {
 		return err

@@ -210,4 +210,5 @@ func TestSealRefusesDataFrames(t *testing.T) {
 	require.NoError(t, bw.release())
 	_, joined := conn.all()
 	assert.Equal(t, "\x81\x06beforeclose frame", joined)
+	assert.ErrorIs(t, newBatchWriter(conn).frame([]byte("x")), errNotHolding, "outside a round: an error, not a panic")
 }

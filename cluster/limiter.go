@@ -46,19 +46,10 @@ func (l *Limiter) Wait(ctx context.Context, key string) error {
 	if l.n < 1 || l.per <= 0 {
 		return ctx.Err()
 	}
-	var timer *time.Timer
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+	return livestorm.WaitTurn(ctx, func() (time.Duration, error) {
 		if !l.c.health.isUp() {
 			l.c.fallback("ratelimit")
-			return l.share().Wait(ctx, key)
+			return 0, l.share().Wait(ctx, key)
 		}
 		octx, cancel := l.c.op(ctx)
 		us, err := limitScript.Run(octx, l.c.rdb, []string{l.c.key("rl", shortKey(key))}, l.n, l.window.Microseconds(),
@@ -66,29 +57,13 @@ func (l *Limiter) Wait(ctx context.Context, key string) error {
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
-				return ctx.Err()
+				return 0, ctx.Err()
 			}
 			l.c.failed("ratelimit", err)
-			return l.share().Wait(ctx, key)
+			return 0, l.share().Wait(ctx, key)
 		}
-		if us <= 0 {
-			return nil
-		}
-		wait := time.Duration(us) * time.Microsecond
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
-			return context.DeadlineExceeded
-		}
-		if timer == nil {
-			timer = time.NewTimer(wait)
-		} else {
-			timer.Reset(wait)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-timer.C:
-		}
-	}
+		return time.Duration(us) * time.Microsecond, nil
+	})
 }
 
 // share is the local limiter of this replica's share of the rate.

@@ -66,6 +66,15 @@ func (l *localLimiter) Wait(ctx context.Context, key string) error {
 	if l.n < 1 || l.per <= 0 {
 		return ctx.Err()
 	}
+	return WaitTurn(ctx, func() (time.Duration, error) { return l.tryAcquire(key), nil })
+}
+
+// WaitTurn is the waiting loop of a limiter: it calls try until try grants a
+// start (a wait <= 0) or ends with an error, sleeping between tries for as
+// long as try asks. A wait that would outlast ctx's deadline fails at once
+// with context.DeadlineExceeded instead of holding the goroutine until it
+// expires; ctx's end ends the wait.
+func WaitTurn(ctx context.Context, try func() (time.Duration, error)) error {
 	var timer *time.Timer
 	defer func() {
 		if timer != nil {
@@ -76,13 +85,11 @@ func (l *localLimiter) Wait(ctx context.Context, key string) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		wait := l.tryAcquire(key)
-		if wait <= 0 {
-			return nil
+		wait, err := try()
+		if err != nil || wait <= 0 {
+			return err
 		}
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
-			// The slot comes after the caller's deadline: fail now instead
-			// of holding the goroutine until it expires.
 			return context.DeadlineExceeded
 		}
 		if timer == nil {

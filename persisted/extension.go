@@ -2,7 +2,6 @@ package persisted
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +13,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/livestorm-gateway/gateway/auth"
+	"github.com/livestorm-gateway/gateway/transport"
 )
 
 // DocumentIDExtension is the RawParams.Extensions key under which the HTTP transport
@@ -189,26 +189,10 @@ func documentID(p *graphql.RawParams) (string, idStyle, *gqlerror.Error) {
 	if hash == "" {
 		return "", noID, badRequest("extensions.persistedQuery.sha256Hash must be a non-empty string")
 	}
-	if !isOne(obj["version"]) {
+	if !transport.IsPersistedQueryVersion1(obj["version"]) {
 		return "", noID, badRequest("unsupported persistedQuery version (want 1)")
 	}
 	return hash, apqStyle, nil
-}
-
-// isOne reports whether a decoded JSON number is 1, whichever way the transport decoded
-// it (float64, or json.Number when it decodes with UseNumber).
-func isOne(v any) bool {
-	switch n := v.(type) {
-	case float64:
-		return n == 1
-	case int:
-		return n == 1
-	case int64:
-		return n == 1
-	case json.Number:
-		return n.String() == "1"
-	}
-	return false
 }
 
 func badRequest(msg string) *gqlerror.Error {

@@ -56,7 +56,7 @@ func (a AutomaticPersistedQuery) MutateOperationParameters(ctx context.Context, 
 	if !ok {
 		return coded(CodeBadRequest, "extensions.persistedQuery must be an object")
 	}
-	if !isVersion1(pq["version"]) {
+	if !IsPersistedQueryVersion1(pq["version"]) {
 		return coded(CodePersistedQueryNotSupported, "only version 1 of automatic persisted queries is supported")
 	}
 	hash, _ := pq["sha256Hash"].(string)
@@ -74,7 +74,10 @@ func (a AutomaticPersistedQuery) MutateOperationParameters(ctx context.Context, 
 	return a.inner().MutateOperationParameters(ctx, raw)
 }
 
-func isVersion1(v any) bool {
+// IsPersistedQueryVersion1 reports whether extensions.persistedQuery.version, as decoded
+// from JSON, is 1, whichever way the transport decoded it (float64, or json.Number when it
+// decodes with UseNumber).
+func IsPersistedQueryVersion1(v any) bool {
 	switch n := v.(type) {
 	case json.Number:
 		return n.String() == "1"

@@ -27,6 +27,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sync/errgroup"
 )
 
 // The fan-out benchmark: N WebSocket clients (graphql-transport-ws) subscribe to the same
@@ -89,6 +90,22 @@ func BenchmarkFanoutWebSocketBurst(b *testing.B) {
 			f.result(b).report(b)
 		})
 	}
+}
+
+// dialAll runs dial for clients 0 … n-1, 32 at a time (more would overflow the
+// gateway's accept backlog), and returns the first error.
+func dialAll(n int, dial func(i int) error) error {
+	var g errgroup.Group
+	g.SetLimit(32)
+	for i := range n {
+		g.Go(func() error {
+			if err := dial(i); err != nil {
+				return fmt.Errorf("client %d: %w", i, err)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
 }
 
 // fanoutClientKind is FANOUT_CLIENTS, lean by default.
@@ -472,26 +489,10 @@ func runFanoutClients(url string, n int, query, kind string, in io.Reader, out i
 		return c.report(in, out, stop)
 	}
 	conns := make([]*coderws.Conn, n)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 32)
-	errs := make(chan error, n)
-	for i := range n {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			conn, err := dialFanoutClient(ctx, url, subscribe)
-			if err != nil {
-				errs <- fmt.Errorf("client %d: %w", i, err)
-				return
-			}
-			conns[i] = conn
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
+	if err := dialAll(n, func(i int) (err error) {
+		conns[i], err = dialFanoutClient(ctx, url, subscribe)
+		return err
+	}); err != nil {
 		return err
 	}
 	var readers sync.WaitGroup

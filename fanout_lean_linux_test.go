@@ -8,13 +8,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"runtime"
-	"sync"
 	"syscall"
 	"time"
 )
@@ -41,26 +39,10 @@ type leanClient struct {
 // subscribe message), then reports through c as the coder/websocket clients do.
 func runLeanFanoutClients(wsURL string, n int, subscribe []byte, c *fanoutClients) (stop func(), err error) {
 	fds := make([]int, n)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 32)
-	errs := make(chan error, n)
-	for i := range n {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			fd, err := dialLean(wsURL, subscribe)
-			if err != nil {
-				errs <- fmt.Errorf("client %d: %w", i, err)
-				return
-			}
-			fds[i] = fd
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
+	if err := dialAll(n, func(i int) (err error) {
+		fds[i], err = dialLean(wsURL, subscribe)
+		return err
+	}); err != nil {
 		for _, fd := range fds {
 			if fd > 0 {
 				_ = syscall.Close(fd)
@@ -310,31 +292,19 @@ func dialLean(wsURL string, subscribe []byte) (int, error) {
 	return fd, nil
 }
 
-// readServerFrame reads one whole frame during the handshake.
+// readServerFrame reads one whole frame during the handshake (a frame larger than br's
+// buffer is an error: the handshake's are a few dozen bytes).
 func readServerFrame(br *bufio.Reader) ([]byte, error) {
-	var h [2]byte
-	if _, err := io.ReadFull(br, h[:]); err != nil {
-		return nil, err
-	}
-	l := uint64(h[1] & 0x7f)
-	switch l {
-	case 126:
-		var x [2]byte
-		if _, err := io.ReadFull(br, x[:]); err != nil {
+	for n := 2; ; n++ {
+		b, err := br.Peek(max(n, br.Buffered()))
+		if err != nil {
 			return nil, err
 		}
-		l = uint64(binary.BigEndian.Uint16(x[:]))
-	case 127:
-		var x [8]byte
-		if _, err := io.ReadFull(br, x[:]); err != nil {
-			return nil, err
+		if _, payload, rest, ok := serverFrame(b); ok {
+			msg := bytes.Clone(payload)
+			_, err := br.Discard(len(b) - len(rest))
+			return msg, err
 		}
-		l = binary.BigEndian.Uint64(x[:])
+		n = len(b)
 	}
-	if l > 1<<20 {
-		return nil, fmt.Errorf("a %d-byte frame during the handshake", l)
-	}
-	p := make([]byte, l)
-	_, err := io.ReadFull(br, p)
-	return p, err
 }

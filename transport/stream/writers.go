@@ -47,18 +47,18 @@ func (p *writerPool) run() {
 	for {
 		p.mu.Lock()
 		n := copy(batch[:], p.queue[p.next:])
+		if n == 0 {
+			p.running--
+			if cap(p.queue) > 4096 {
+				p.queue = nil // a burst's queue is not kept for the quiet that follows
+			}
+			p.mu.Unlock()
+			return
+		}
 		clear(p.queue[p.next : p.next+n])
 		p.next += n
 		if p.next == len(p.queue) {
 			p.queue, p.next = p.queue[:0], 0
-			if cap(p.queue) > 4096 && n == 0 {
-				p.queue = nil // a burst's queue is not kept for the quiet that follows
-			}
-		}
-		if n == 0 {
-			p.running--
-			p.mu.Unlock()
-			return
 		}
 		p.mu.Unlock()
 		for i, c := range batch[:n] {
